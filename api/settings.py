@@ -1,0 +1,150 @@
+"""Settings, read from the environment once, in the app's lifespan or a CLI command.
+
+Secrets never show in `repr`. Production refuses to start without real keys.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = PROJECT_ROOT / ".shouhu"
+
+LOCAL_BOLT_PORT = 7687
+LOCAL_USER = "neo4j"
+# The local development database is only reachable on loopback; its password is a
+# well-known development value, and production never uses the local database.
+LOCAL_PASSWORD = "shouhu-local-dev"  # noqa: S105
+DEV_JWT_SECRET = "shouhu-development-secret-do-not-deploy"  # noqa: S105
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", DEV_JWT_SECRET})
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unusable; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDatabase:
+    """Where and how the project's own Neo4j runs (`shouhu db ...`)."""
+
+    home: Path
+    bolt_port: int
+    pagecache: str = "1g"
+    heap: str = "1g"
+    tx_total_max: str = "1g"
+    tx_max: str = "768m"
+    tx_timeout: str = "120s"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one GraphQL request may ask for (access.md, abuse limits)."""
+
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_cost: int = 5000
+    max_page: int = 500
+    max_bundle_bytes: int = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    neo4j_uri: str
+    neo4j_user: str
+    neo4j_password: str = field(repr=False)
+    neo4j_database: str
+    local_database: LocalDatabase | None
+    jwt_secret: str | None = field(repr=False)
+    jwks_file: Path | None
+    environment: str
+    timezone: ZoneInfo
+    host: str
+    port: int
+    limits: Limits = field(default_factory=Limits)
+    connection_timeout: float = 3.0
+    retry_budget: float = 3.0
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        environment = env.get("SHOUHU_ENV", "development")
+        if environment not in {"development", "test", "production"}:
+            raise SettingsError(f"SHOUHU_ENV: must be development, test or production, not {environment!r}")
+        local = LocalDatabase(
+            home=Path(env.get("SHOUHU_NEO4J_HOME", str(STATE_DIR / "neo4j"))),
+            bolt_port=_port(env, "SHOUHU_NEO4J_PORT", LOCAL_BOLT_PORT),
+            pagecache=env.get("SHOUHU_NEO4J_PAGECACHE", "1g"),
+            heap=env.get("SHOUHU_NEO4J_HEAP", "1g"),
+            tx_total_max=env.get("SHOUHU_NEO4J_TX_TOTAL_MAX", "1g"),
+            tx_max=env.get("SHOUHU_NEO4J_TX_MAX", "768m"),
+            tx_timeout=env.get("SHOUHU_NEO4J_TX_TIMEOUT", "120s"),
+        )
+        uri = env.get("NEO4J_URI") or None
+        if uri is None:
+            if environment == "production":
+                raise SettingsError("NEO4J_URI: production needs an explicit database")
+            uri = f"bolt://127.0.0.1:{local.bolt_port}"
+            user = env.get("NEO4J_USER", LOCAL_USER)
+            password = env.get("NEO4J_PASSWORD", LOCAL_PASSWORD)
+            local_database: LocalDatabase | None = local
+        else:
+            user = env.get("NEO4J_USER", LOCAL_USER)
+            password = env.get("NEO4J_PASSWORD", "")
+            if not password:
+                raise SettingsError("NEO4J_PASSWORD: required when NEO4J_URI is set")
+            local_database = None
+
+        jwt_secret = env.get("SHOUHU_JWT_SECRET") or None
+        jwks = env.get("SHOUHU_JWKS_FILE") or None
+        jwks_file = Path(jwks) if jwks else None
+        if environment == "production":
+            if jwks_file is None:
+                raise SettingsError("SHOUHU_JWKS_FILE: production verifies RS256/ES256 tokens against public keys")
+            if jwt_secret is not None:
+                raise SettingsError("SHOUHU_JWT_SECRET: development HS256 tokens are refused in production")
+        elif jwt_secret is None:
+            jwt_secret = DEV_JWT_SECRET
+        elif jwt_secret.lower() in PLACEHOLDER_SECRETS - {DEV_JWT_SECRET} or len(jwt_secret) < 16:
+            raise SettingsError("SHOUHU_JWT_SECRET: a placeholder or a secret under 16 characters")
+
+        zone_name = env.get("SHOUHU_TIMEZONE", "Asia/Shanghai")
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise SettingsError(f"SHOUHU_TIMEZONE: unknown time zone {zone_name!r}") from error
+
+        return cls(
+            neo4j_uri=uri,
+            neo4j_user=user,
+            neo4j_password=password,
+            neo4j_database=env.get("NEO4J_DATABASE", "neo4j"),
+            local_database=local_database,
+            jwt_secret=jwt_secret,
+            jwks_file=jwks_file,
+            environment=environment,
+            timezone=zone,
+            host=env.get("SHOUHU_HOST", "127.0.0.1"),
+            port=_port(env, "SHOUHU_PORT", 8000),
+        )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name}: not a whole number: {raw!r}") from error
+    if not 0 < value < 65536:
+        raise SettingsError(f"{name}: {value} is not a port number")
+    return value

@@ -1,0 +1,42 @@
+"""The project's own errors, raised at the repository boundary.
+
+Driver exceptions never cross into `schema/` or `api/`: repositories translate them here, and
+the GraphQL layer maps each type to a stable `extensions.code` (api.md).
+"""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """Base of every error the graph layer raises on purpose."""
+
+    code = "INTERNAL"
+
+
+class NotFound(GraphError):
+    code = "NOT_FOUND"
+
+
+class Conflict(GraphError):
+    """A state transition that is not allowed, or a duplicate."""
+
+    code = "CONFLICT"
+
+
+class Forbidden(GraphError):
+    code = "FORBIDDEN"
+
+
+class InvalidInput(GraphError):
+    """Bad input, naming the field and the reason."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class DatabaseUnavailable(GraphError):
+    code = "DATABASE_UNAVAILABLE"

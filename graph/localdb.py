@@ -1,0 +1,231 @@
+"""The local development Neo4j: Neo4j Community embedded in a small Java launcher.
+
+`shouhu db start|stop|status` use this module. The jars come from Maven Central through
+`mvn package` (copied into `graph/neo4j/target/lib`, never shaded: Neo4j finds its
+extensions through `META-INF/services`). Neo4j's own `store_lock` means two processes can
+never open one store; the pid file lets `start` find a running server and recover from a
+stale one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from api.settings import LocalDatabase
+
+LAUNCHER_DIR = Path(__file__).resolve().parent / "neo4j"
+LAUNCHER_CLASS = "cn.shouhu.neo4j.Launcher"
+STAMP = ".built-from"
+
+# Neo4j 5 reaches into these java.base packages (direct buffers, file channels, netty);
+# without them Java 17 logs illegal-access warnings or fails to map the page cache.
+JVM_FLAGS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dlog4j2.disable.jmx=true",
+)
+
+
+class LocalDatabaseError(RuntimeError):
+    """The local database could not be built, started or stopped; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    running: bool
+    pid: int | None
+    port: int
+    message: str
+
+
+def _source_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted([LAUNCHER_DIR / "pom.xml", *LAUNCHER_DIR.glob("src/**/*.java")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build(*, quiet: bool = True) -> Path:
+    """Compile the launcher and copy Neo4j's jars, once per change of its sources."""
+    target = LAUNCHER_DIR / "target"
+    stamp = target / STAMP
+    digest = _source_digest()
+    if stamp.exists() and stamp.read_text() == digest and (target / "lib").is_dir():
+        return target
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise LocalDatabaseError("Maven (mvn) is not on PATH; install Maven and Java 17 to run the local database")
+    command = [mvn, "-B", "package"]
+    if quiet:
+        command.insert(2, "-q")
+    completed = subprocess.run(command, cwd=LAUNCHER_DIR, check=False, capture_output=quiet, text=True)  # noqa: S603
+    if completed.returncode != 0:
+        detail = (completed.stdout or "")[-4000:] + (completed.stderr or "")[-2000:] if quiet else ""
+        raise LocalDatabaseError(f"building the Neo4j launcher failed (mvn package):\n{detail}")
+    stamp.write_text(digest)
+    return target
+
+
+def _pid_file(local: LocalDatabase) -> Path:
+    return local.home / "neo4j.pid"
+
+
+def _ready(local: LocalDatabase, pid: int) -> bool:
+    """The launcher writes its pid to `ready` once the password is set and Bolt is up."""
+    try:
+        written = (local.home / "ready").read_text().strip()
+    except FileNotFoundError:
+        return False
+    return written == str(pid) and _bolt_answers(local.bolt_port)
+
+
+def _log_file(local: LocalDatabase) -> Path:
+    return local.home / "launcher.log"
+
+
+def _read_pid(local: LocalDatabase) -> int | None:
+    try:
+        return int(_pid_file(local).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _is_launcher(pid: int) -> bool:
+    """True when `pid` is alive and is our launcher (not a recycled pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    return LAUNCHER_CLASS.encode() in command
+
+
+def _bolt_answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+        # A Bolt server answers the handshake preamble with a 4-byte version.
+        sock.sendall(b"\x60\x60\xb0\x17" + b"\x00\x00\x05\x05" + b"\x00" * 12)
+        return len(sock.recv(4)) == 4
+    return False
+
+
+def status(local: LocalDatabase) -> Status:
+    pid = _read_pid(local)
+    if pid is not None and _is_launcher(pid):
+        if _ready(local, pid):
+            return Status(True, pid, local.bolt_port, f"running (pid {pid}) on bolt://127.0.0.1:{local.bolt_port}")
+        return Status(False, pid, local.bolt_port, f"starting or stopping (pid {pid}); Bolt not answering yet")
+    if pid is not None:
+        return Status(False, None, local.bolt_port, f"stopped (stale pid file for pid {pid})")
+    return Status(False, None, local.bolt_port, "stopped")
+
+
+def start(local: LocalDatabase, password: str, *, timeout: float = 120.0) -> Status:
+    """Start the database and wait until Bolt answers. A second start reports the running one."""
+    current = status(local)
+    if current.running:
+        return Status(True, current.pid, local.bolt_port, f"already {current.message}")
+    if current.pid is not None:
+        # Alive but not answering: it is mid-start; wait for it rather than racing it.
+        return _wait_ready(local, current.pid, timeout)
+    if _pid_file(local).exists():
+        # The previous launcher died without cleaning up (kill -9, power loss). Neo4j
+        # recovers its store from the transaction log on the next start.
+        _pid_file(local).unlink()
+    if _bolt_answers(local.bolt_port):
+        raise LocalDatabaseError(
+            f"port {local.bolt_port} already answers Bolt but not from this project's database at {local.home}; "
+            "stop that server or set SHOUHU_NEO4J_PORT"
+        )
+    java = shutil.which("java")
+    if java is None:
+        raise LocalDatabaseError("java is not on PATH; the local database needs Java 17")
+    target = build()
+    local.home.mkdir(parents=True, exist_ok=True)
+    classpath = f"{target / 'classes'}{os.pathsep}{target / 'lib' / '*'}"
+    command = [
+        java,
+        f"-Xms{local.heap}",
+        f"-Xmx{local.heap}",
+        *JVM_FLAGS,
+        "-cp",
+        classpath,
+        LAUNCHER_CLASS,
+        "--home",
+        str(local.home),
+        "--port",
+        str(local.bolt_port),
+        "--pagecache",
+        local.pagecache,
+        "--tx-total-max",
+        local.tx_total_max,
+        "--tx-max",
+        local.tx_max,
+        "--tx-timeout",
+        local.tx_timeout,
+    ]
+    environment = {**os.environ, "SHOUHU_NEO4J_PASSWORD": password}
+    # A shell starts the JVM in the background and exits at once, so the server is not our
+    # child: it outlives this command, and no zombie or unreaped Popen is left behind.
+    spawn = 'exec "$@" >>"$SHOUHU_NEO4J_LOG" 2>&1 </dev/null & echo $!'
+    environment["SHOUHU_NEO4J_LOG"] = str(_log_file(local))
+    completed = subprocess.run(  # noqa: S603
+        ["/bin/sh", "-c", spawn, "sh", *command],
+        env=environment, capture_output=True, text=True, check=True, start_new_session=True,
+    )
+    pid = int(completed.stdout.strip())
+    _pid_file(local).write_text(str(pid))
+    return _wait_ready(local, pid, timeout)
+
+
+def _wait_ready(local: LocalDatabase, pid: int, timeout: float) -> Status:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _is_launcher(pid):
+            _pid_file(local).unlink(missing_ok=True)
+            raise LocalDatabaseError(
+                f"Neo4j (pid {pid}) exited while starting; the end of {_log_file(local)}:\n" + _tail(_log_file(local))
+            )
+        if _ready(local, pid):
+            return Status(True, pid, local.bolt_port, f"running (pid {pid}) on bolt://127.0.0.1:{local.bolt_port}")
+        time.sleep(0.25)
+    raise LocalDatabaseError(f"Neo4j did not answer on port {local.bolt_port} within {timeout:.0f} s; see {_log_file(local)}")
+
+
+def stop(local: LocalDatabase, *, timeout: float = 60.0) -> Status:
+    """Stop the database cleanly (SIGTERM runs Neo4j's shutdown); idempotent."""
+    pid = _read_pid(local)
+    if pid is None or not _is_launcher(pid):
+        _pid_file(local).unlink(missing_ok=True)
+        return Status(False, None, local.bolt_port, "not running")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _is_launcher(pid):
+            break
+        time.sleep(0.2)
+    else:
+        raise LocalDatabaseError(f"Neo4j (pid {pid}) did not stop within {timeout:.0f} s; it is still running")
+    _pid_file(local).unlink(missing_ok=True)
+    return Status(False, None, local.bolt_port, f"stopped (was pid {pid})")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""

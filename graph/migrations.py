@@ -1,0 +1,61 @@
+"""Constraints and indexes: idempotent statements applied at start-up and by `shouhu db migrate`.
+
+Each statement names its constraint or index, so readiness can check that all are in place.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from graph.driver import Graph
+
+STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
+    ("region_code", "CREATE CONSTRAINT region_code IF NOT EXISTS FOR (r:Region) REQUIRE r.code IS UNIQUE"),
+    ("household_id", "CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:Household) REQUIRE h.id IS UNIQUE"),
+    ("person_id", "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE"),
+    ("person_id_number", "CREATE CONSTRAINT person_id_number IF NOT EXISTS FOR (p:Person) REQUIRE p.idNumber IS UNIQUE"),
+    ("institution_id", "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution) REQUIRE i.id IS UNIQUE"),
+    ("report_id", "CREATE CONSTRAINT report_id IF NOT EXISTS FOR (r:Report) REQUIRE r.id IS UNIQUE"),
+    ("case_id", "CREATE CONSTRAINT case_id IF NOT EXISTS FOR (c:Case) REQUIRE c.id IS UNIQUE"),
+    ("referral_id", "CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (r:Referral) REQUIRE r.id IS UNIQUE"),
+    ("away_key", "CREATE CONSTRAINT away_key IF NOT EXISTS FOR (a:AwayEpisode) REQUIRE a.key IS UNIQUE"),
+    ("condition_key", "CREATE CONSTRAINT condition_key IF NOT EXISTS FOR (c:Condition) REQUIRE c.key IS UNIQUE"),
+    ("registration_key", "CREATE CONSTRAINT registration_key IF NOT EXISTS FOR (r:Registration) REQUIRE r.key IS UNIQUE"),
+    ("alert_id", "CREATE CONSTRAINT alert_id IF NOT EXISTS FOR (a:Alert) REQUIRE a.id IS UNIQUE"),
+    ("import_run_id", "CREATE CONSTRAINT import_run_id IF NOT EXISTS FOR (r:ImportRun) REQUIRE r.id IS UNIQUE"),
+    ("audit_event_id", "CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (e:AuditEvent) REQUIRE e.id IS UNIQUE"),
+    ("idempotency_key", "CREATE CONSTRAINT idempotency_key IF NOT EXISTS FOR (k:IdempotencyKey) REQUIRE k.key IS UNIQUE"),
+    ("person_region", "CREATE INDEX person_region IF NOT EXISTS FOR (p:Person) ON (p.regionCode)"),
+    ("person_name", "CREATE INDEX person_name IF NOT EXISTS FOR (p:Person) ON (p.name)"),
+    ("person_birth_date", "CREATE INDEX person_birth_date IF NOT EXISTS FOR (p:Person) ON (p.birthDate)"),
+    ("person_phone", "CREATE INDEX person_phone IF NOT EXISTS FOR (p:Person) ON (p.phone)"),
+    ("household_region", "CREATE INDEX household_region IF NOT EXISTS FOR (h:Household) ON (h.regionCode)"),
+    ("institution_region", "CREATE INDEX institution_region IF NOT EXISTS FOR (i:Institution) ON (i.regionCode)"),
+    ("region_level", "CREATE INDEX region_level IF NOT EXISTS FOR (r:Region) ON (r.level)"),
+    ("audit_event_at", "CREATE INDEX audit_event_at IF NOT EXISTS FOR (e:AuditEvent) ON (e.at)"),
+    ("alert_status", "CREATE INDEX alert_status IF NOT EXISTS FOR (a:Alert) ON (a.status)"),
+)
+
+NAMES = frozenset(name for name, _ in STATEMENTS)
+
+# A uniqueness constraint's backing index carries the constraint's name, so online indexes
+# cover both kinds; constraints are listed too, so a dropped constraint whose index
+# somehow remained still counts as missing.
+SHOW_ONLINE_INDEXES: LiteralString = "SHOW INDEXES YIELD name, state WHERE state = 'ONLINE' RETURN name"
+SHOW_CONSTRAINTS: LiteralString = "SHOW CONSTRAINTS YIELD name RETURN name"
+CONSTRAINT_NAMES = frozenset(name for name, statement in STATEMENTS if "CONSTRAINT" in statement)
+
+
+async def apply(graph: Graph) -> list[str]:
+    """Apply every statement (each is a no-op when already in place); return their names."""
+    for _, statement in STATEMENTS:
+        await graph.write(statement)
+    await graph.write("CALL db.awaitIndexes(300)")
+    return [name for name, _ in STATEMENTS]
+
+
+async def missing(graph: Graph) -> frozenset[str]:
+    """The names of constraints and indexes not yet in place (online)."""
+    indexes = {record["name"] for record in await graph.read(SHOW_ONLINE_INDEXES)}
+    constraints = {record["name"] for record in await graph.read(SHOW_CONSTRAINTS)}
+    return (NAMES - indexes) | (CONSTRAINT_NAMES - constraints)

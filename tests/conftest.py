@@ -1,0 +1,107 @@
+"""Fixtures shared by the whole suite. Every database test runs against a real Neo4j.
+
+The test database is the project's own local Neo4j on its own port and data folder
+(`SHOUHU_TEST_NEO4J_PORT`, default 7688, under `.shouhu/test-neo4j-<port>`), started here if
+it is not running and stopped at the end if this session started it. `SHOUHU_TEST_NEO4J_URI`
+(with `NEO4J_USER`/`NEO4J_PASSWORD`) points the suite at an external server instead. When the
+database cannot start, the suite fails: it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from api.settings import PROJECT_ROOT, LocalDatabase, Settings
+from graph import localdb, migrations
+from graph.driver import Connection, Graph, connect
+
+SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
+SAMPLE_BUNDLE = SAMPLES / "jiangxi-xingguo.ndjson"
+SAMPLE_EXPECTED = SAMPLES / "jiangxi-xingguo.expected.json"
+TEST_PASSWORD = "shouhu-test-password"  # noqa: S105
+
+WIPE = """
+MATCH (n)
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS
+"""
+
+
+def _test_environment() -> dict[str, str]:
+    external = os.environ.get("SHOUHU_TEST_NEO4J_URI")
+    port = os.environ.get("SHOUHU_TEST_NEO4J_PORT", "7688")
+    environment = {
+        "SHOUHU_ENV": "test",
+        "SHOUHU_JWT_SECRET": "shouhu-test-secret-0123456789",
+        "SHOUHU_TIMEZONE": "Asia/Shanghai",
+        "NEO4J_DATABASE": os.environ.get("NEO4J_DATABASE", "neo4j"),
+    }
+    if external:
+        environment |= {
+            "NEO4J_URI": external,
+            "NEO4J_USER": os.environ.get("NEO4J_USER", "neo4j"),
+            "NEO4J_PASSWORD": os.environ.get("NEO4J_PASSWORD", ""),
+        }
+    else:
+        environment |= {
+            "SHOUHU_NEO4J_PORT": port,
+            "SHOUHU_NEO4J_HOME": str(PROJECT_ROOT / ".shouhu" / f"test-neo4j-{port}"),
+            "NEO4J_PASSWORD": TEST_PASSWORD,
+            "SHOUHU_NEO4J_PAGECACHE": "512m",
+            "SHOUHU_NEO4J_HEAP": "1g",
+        }
+    return environment
+
+
+@pytest.fixture(scope="session")
+def test_environment() -> dict[str, str]:
+    return _test_environment()
+
+
+@pytest.fixture(scope="session")
+def settings(test_environment: dict[str, str]) -> Settings:
+    return Settings.from_environment(test_environment)
+
+
+@pytest.fixture(scope="session")
+def database_server(settings: Settings) -> Iterator[LocalDatabase | None]:
+    """Start the test database unless it runs already; stop it afterwards if we started it."""
+    local = settings.local_database
+    if local is None:
+        yield None
+        return
+    was_running = localdb.status(local).running
+    localdb.start(local, settings.neo4j_password)
+    yield local
+    if not was_running and not os.environ.get("SHOUHU_TEST_KEEP_DB"):
+        localdb.stop(local)
+
+
+@pytest.fixture(scope="session")
+async def graph(settings: Settings, database_server: LocalDatabase | None) -> AsyncIterator[Graph]:
+    connection = Connection(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
+    async with connect(connection) as handle:
+        await handle.driver.verify_connectivity()
+        await migrations.apply(handle)
+        yield handle
+
+
+async def wipe(graph: Graph) -> None:
+    await graph.write(WIPE)
+
+
+@pytest.fixture
+async def clean_graph(graph: Graph) -> AsyncIterator[Graph]:
+    """An empty graph (constraints kept) for one test; it is emptied again afterwards."""
+    await wipe(graph)
+    graph.round_trips = 0
+    yield graph
+    await wipe(graph)
+
+
+def sample_path() -> Path:
+    assert SAMPLE_BUNDLE.exists(), f"the shared sample bundle is missing: {SAMPLE_BUNDLE}"
+    return SAMPLE_BUNDLE
