@@ -113,8 +113,10 @@ class Settings:
                 raise SettingsError("SHOUHU_JWT_SECRET: development HS256 tokens are refused in production")
         elif jwt_secret is None:
             jwt_secret = DEV_JWT_SECRET
-        elif jwt_secret.lower() in PLACEHOLDER_SECRETS - {DEV_JWT_SECRET} or len(jwt_secret) < 16:
-            raise SettingsError("SHOUHU_JWT_SECRET: a placeholder or a secret under 16 characters")
+        elif jwt_secret.lower() in PLACEHOLDER_SECRETS - {DEV_JWT_SECRET} or len(jwt_secret.encode()) < 32:
+            raise SettingsError(
+                "SHOUHU_JWT_SECRET: a placeholder, or shorter than 32 bytes (HS256 needs at least 256 bits)"
+            )
 
         zone_name = env.get("SHOUHU_TIMEZONE", "Asia/Shanghai")
         try:

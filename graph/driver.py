@@ -49,6 +49,18 @@ class Graph:
     async def write(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
         return await self._execute(query, parameters, neo4j.RoutingControl.WRITE)
 
+    async def autocommit(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
+        """Run in an implicit transaction: only for `CALL { ... } IN TRANSACTIONS` batches."""
+        self.round_trips += 1
+        async with self.session() as session:
+            try:
+                result = await session.run(query, dict(parameters or {}))
+                return [record async for record in result]
+            except neo4j_errors.Neo4jError as error:
+                raise translate(error) from error
+            except neo4j_errors.DriverError as error:
+                raise translate(error) from error
+
     async def read_transaction(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run `work(tx, *args)` in a managed read transaction (retried on transient errors)."""
         self.round_trips += 1

@@ -185,7 +185,11 @@ def start(local: LocalDatabase, password: str, *, timeout: float = 120.0) -> Sta
     environment["SHOUHU_NEO4J_LOG"] = str(_log_file(local))
     completed = subprocess.run(  # noqa: S603
         ["/bin/sh", "-c", spawn, "sh", *command],
-        env=environment, capture_output=True, text=True, check=True, start_new_session=True,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        start_new_session=True,
     )
     pid = int(completed.stdout.strip())
     _pid_file(local).write_text(str(pid))
@@ -203,7 +207,9 @@ def _wait_ready(local: LocalDatabase, pid: int, timeout: float) -> Status:
         if _ready(local, pid):
             return Status(True, pid, local.bolt_port, f"running (pid {pid}) on bolt://127.0.0.1:{local.bolt_port}")
         time.sleep(0.25)
-    raise LocalDatabaseError(f"Neo4j did not answer on port {local.bolt_port} within {timeout:.0f} s; see {_log_file(local)}")
+    raise LocalDatabaseError(
+        f"Neo4j did not answer on port {local.bolt_port} within {timeout:.0f} s; see {_log_file(local)}"
+    )
 
 
 def stop(local: LocalDatabase, *, timeout: float = 60.0) -> Status:

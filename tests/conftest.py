@@ -22,7 +22,7 @@ from graph.driver import Connection, Graph, connect
 SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
 SAMPLE_BUNDLE = SAMPLES / "jiangxi-xingguo.ndjson"
 SAMPLE_EXPECTED = SAMPLES / "jiangxi-xingguo.expected.json"
-TEST_PASSWORD = "shouhu-test-password"  # noqa: S105
+TEST_PASSWORD = "shouhu-test-password"
 
 WIPE = """
 MATCH (n)
@@ -35,7 +35,7 @@ def _test_environment() -> dict[str, str]:
     port = os.environ.get("SHOUHU_TEST_NEO4J_PORT", "7688")
     environment = {
         "SHOUHU_ENV": "test",
-        "SHOUHU_JWT_SECRET": "shouhu-test-secret-0123456789",
+        "SHOUHU_JWT_SECRET": "shouhu-test-secret-0123456789abcdef0123",
         "SHOUHU_TIMEZONE": "Asia/Shanghai",
         "NEO4J_DATABASE": os.environ.get("NEO4J_DATABASE", "neo4j"),
     }
@@ -90,7 +90,7 @@ async def graph(settings: Settings, database_server: LocalDatabase | None) -> As
 
 
 async def wipe(graph: Graph) -> None:
-    await graph.write(WIPE)
+    await graph.autocommit(WIPE)
 
 
 @pytest.fixture
@@ -105,3 +105,76 @@ async def clean_graph(graph: Graph) -> AsyncIterator[Graph]:
 def sample_path() -> Path:
     assert SAMPLE_BUNDLE.exists(), f"the shared sample bundle is missing: {SAMPLE_BUNDLE}"
     return SAMPLE_BUNDLE
+
+
+# --- the API -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, graph: Graph) -> AsyncIterator[object]:
+    """The real application with its lifespan run (driver, migrations, verifier)."""
+    from asgi_lifespan import LifespanManager
+
+    from api.app import create_app
+
+    async with LifespanManager(create_app(settings)) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[object]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://shouhu.test") as http:
+        yield http
+
+
+def make_token(
+    settings: Settings,
+    role: str,
+    *,
+    region: str | None = None,
+    institution: str | None = None,
+    sub: str = "tester",
+    ttl: int = 600,
+) -> str:
+    from api.auth import Role, mint_development_token
+
+    assert settings.jwt_secret is not None
+    return mint_development_token(
+        settings.jwt_secret, role=Role(role), sub=sub, region=region, institution=institution, ttl=ttl
+    )
+
+
+class GraphQLClient:
+    """Posts GraphQL operations with a bearer token; returns the decoded response body."""
+
+    def __init__(self, http: object, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, object] | None = None,
+        *,
+        role: str = "admin",
+        region: str | None = None,
+        institution: str | None = None,
+        sub: str = "tester",
+        token: str | None = None,
+    ) -> dict[str, object]:
+        bearer = token or make_token(self.settings, role, region=region, institution=institution, sub=sub)
+        response = await self.http.post(  # type: ignore[attr-defined]
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+        body: dict[str, object] = response.json()
+        return body
+
+
+@pytest.fixture
+def gql(client: object, settings: Settings) -> GraphQLClient:
+    return GraphQLClient(client, settings)

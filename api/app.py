@@ -1,0 +1,158 @@
+"""The Starlette application: health endpoints and the GraphQL endpoint.
+
+The driver, the settings and the token verifier are created once in the lifespan and
+reached through typed request state; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.auth import AuthenticationError, Caller, TokenVerifier
+from api.context import Context
+from api.settings import Settings
+from graph import migrations
+from graph.driver import Connection as DatabaseConnection
+from graph.driver import Graph, open_driver
+from graph.errors import DatabaseUnavailable
+from schema.schema import build_schema
+
+log = logging.getLogger("shouhu.app")
+CALLER = "shouhu.caller"
+
+
+class State(TypedDict):
+    settings: Settings
+    graph: Graph
+    verifier: TokenVerifier
+
+
+def _unauthenticated(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+class ShouhuGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI app, behind a token check for every operation."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            wants_ide = request.method == "GET" and "query" not in request.query_params
+            if not wants_ide:
+                verifier: TokenVerifier = scope["state"]["verifier"]
+                try:
+                    scope[CALLER] = verifier.verify(request.headers.get("authorization"))
+                except AuthenticationError as error:
+                    await _unauthenticated(str(error))(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
+        state = request.scope["state"]
+        caller: Caller | None = request.scope.get(CALLER)
+        if caller is None:
+            # graphql-transport-ws: the token arrives in connection_init's payload.
+            params = getattr(request, "connection_params", None) or {}
+            verifier: TokenVerifier = state["verifier"]
+            caller = verifier.verify(params.get("Authorization") or params.get("authorization"))
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            graph=state["graph"],
+            settings=state["settings"],
+            caller=caller,
+        )
+
+
+async def live(_: Request) -> Response:
+    return JSONResponse({"status": "live"})
+
+
+async def ready(request: Request) -> Response:
+    graph: Graph = request.state.graph
+    try:
+        await graph.read("RETURN 1 AS ok")
+        missing = await migrations.missing(graph)
+    except (DatabaseUnavailable, OSError):
+        return JSONResponse({"status": "not_ready", "database": "unreachable"}, status_code=503)
+    if missing:
+        return JSONResponse(
+            {"status": "not_ready", "database": "reachable", "missing": sorted(missing)}, status_code=503
+        )
+    return JSONResponse({"status": "ready", "database": "reachable", "migrations": "applied"})
+
+
+async def _wait_for_database(graph: Graph, attempts: int = 20, delay: float = 0.5) -> None:
+    for attempt in range(attempts):
+        try:
+            await graph.read("RETURN 1 AS ok")
+            return
+        except DatabaseUnavailable:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(delay)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[State]:
+        active = settings or Settings.from_environment()
+        driver = open_driver(
+            DatabaseConnection(
+                active.neo4j_uri,
+                active.neo4j_user,
+                active.neo4j_password,
+                active.neo4j_database,
+                connection_timeout=active.connection_timeout,
+                retry_budget=active.retry_budget,
+            )
+        )
+        graph = Graph(driver, active.neo4j_database)
+        try:
+            await _wait_for_database(graph)
+            await migrations.apply(graph)
+            yield {"settings": active, "graph": graph, "verifier": TokenVerifier(active)}
+        finally:
+            await driver.close()
+
+    production = settings.production if settings is not None else False
+    limits = settings.limits if settings is not None else None
+    graphql = ShouhuGraphQL(
+        build_schema(limits, production=production),
+        graphql_ide="graphiql",
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+    )
+    return Starlette(
+        routes=[
+            Route("/health/live", live),
+            Route("/health/ready", ready),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def app_factory() -> Starlette:
+    """Entry point for `uvicorn --factory api.app:app_factory`."""
+    return create_app(Settings.from_environment())
+
+
+__all__: list[Any] = ["app_factory", "create_app"]

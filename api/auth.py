@@ -1,0 +1,127 @@
+"""Who is calling: bearer tokens verified into a `Caller` (access.md, Identity and Roles).
+
+Development and tests sign HS256 tokens with `SHOUHU_JWT_SECRET`; production verifies
+RS256/ES256 against the public keys of a JWKS file. A token that is missing, expired,
+malformed or wrongly signed is refused with one message and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from api.settings import Settings
+from graph.regions import CODE, scope_prefix
+
+
+class Role(StrEnum):
+    CHILDREN_DIRECTOR = "children_director"
+    CHILDREN_SUPERVISOR = "children_supervisor"
+    CASE_WORKER = "case_worker"
+    COORDINATOR = "coordinator"
+    INSTITUTION_STAFF = "institution_staff"
+    INTEGRATOR = "integrator"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class AuthenticationError(Exception):
+    """The request carries no usable identity. The message is safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    sub: str
+    role: Role
+    region: str | None = None
+    institution: str | None = None
+
+    @property
+    def scope(self) -> str:
+        """The region-code prefix of everything this caller may see ('' for admin)."""
+        if self.role is Role.ADMIN or self.region is None:
+            return ""
+        return scope_prefix(self.region)
+
+    @property
+    def sees_full_id_numbers(self) -> bool:
+        return self.role in {Role.COORDINATOR, Role.ADMIN}
+
+
+class TokenVerifier:
+    """Verifies bearer tokens with the keys the settings name; built once in the lifespan."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.jwt_secret
+        self._jwks: jwt.PyJWKSet | None = None
+        if settings.jwks_file is not None:
+            self._jwks = load_jwks(settings.jwks_file)
+
+    def verify(self, authorization: str | None) -> Caller:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise AuthenticationError("a bearer token is required")
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            claims = self._decode(token)
+        except jwt.ExpiredSignatureError as error:
+            raise AuthenticationError("the token has expired") from error
+        except (jwt.InvalidTokenError, jwt.PyJWKError, KeyError, ValueError) as error:
+            raise AuthenticationError("the token is not valid") from error
+        return caller_from_claims(claims)
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        if self._jwks is not None:
+            kid = jwt.get_unverified_header(token).get("kid")
+            keys = [key for key in self._jwks.keys if kid is None or key.key_id == kid]
+            if not keys:
+                raise jwt.InvalidTokenError("no key for this token")
+            return jwt.decode(
+                token, keys[0], algorithms=["RS256", "ES256"], options={"require": ["exp", "sub", "role"]}
+            )
+        if self._secret is None:
+            raise jwt.InvalidTokenError("no verification key configured")
+        return jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub", "role"]})
+
+
+def load_jwks(path: Path) -> jwt.PyJWKSet:
+    return jwt.PyJWKSet.from_dict(json.loads(path.read_text()))
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    try:
+        role = Role(claims["role"])
+    except ValueError as error:
+        raise AuthenticationError("the token's role is not known") from error
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not sub:
+        raise AuthenticationError("the token has no subject")
+    region = claims.get("region")
+    institution = claims.get("institution")
+    if role is Role.INSTITUTION_STAFF:
+        if not isinstance(institution, str) or not institution:
+            raise AuthenticationError("an institution_staff token needs an institution claim")
+        return Caller(sub, role, None, institution)
+    if region is None and role is Role.ADMIN:
+        return Caller(sub, role)
+    if not isinstance(region, str) or not CODE.fullmatch(region):
+        raise AuthenticationError("the token needs a 12-digit region claim")
+    return Caller(sub, role, region, None)
+
+
+def mint_development_token(
+    secret: str, *, role: Role, sub: str, region: str | None = None, institution: str | None = None, ttl: int = 3600
+) -> str:
+    """An HS256 token for development and tests (`shouhu token`)."""
+    claims: dict[str, Any] = {"sub": sub, "role": role.value, "exp": int(time.time()) + ttl, "iat": int(time.time())}
+    if region is not None:
+        claims["region"] = region
+    if institution is not None:
+        claims["institution"] = institution
+    caller_from_claims(claims)
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,156 @@
+"""The `shouhu` command line: the local database, the API server, tokens and the SDL.
+
+Other command groups (import, export, generate, discover, ...) live in their own modules
+and are added to `main` below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from api.auth import Role, mint_development_token
+from api.settings import PROJECT_ROOT, LocalDatabase, Settings, SettingsError
+from graph import localdb, migrations
+from graph.driver import Connection, Graph, connect
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_environment()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def run_with_graph(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
+    """Open a driver for one command, run `work`, close it."""
+
+    async def runner() -> T:
+        connection = Connection(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            settings.neo4j_database,
+            connection_timeout=settings.connection_timeout,
+            retry_budget=settings.retry_budget,
+        )
+        async with connect(connection) as graph:
+            return await work(graph)
+
+    return asyncio.run(runner())
+
+
+@click.group()
+def main() -> None:
+    """守护 Shouhu: proactive discovery and referral for rural left-behind children."""
+
+
+@main.group()
+def db() -> None:
+    """The local development Neo4j (embedded Neo4j Community, no Docker needed)."""
+
+
+def _local(settings: Settings) -> LocalDatabase:
+    if settings.local_database is None:
+        raise click.ClickException("NEO4J_URI points at an external database; `shouhu db` manages only the local one")
+    return settings.local_database
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the local database and wait until it answers."""
+    settings = load_settings()
+    started = time.monotonic()
+    try:
+        status = localdb.start(_local(settings), settings.neo4j_password)
+    except localdb.LocalDatabaseError as error:
+        raise click.ClickException(str(error)) from error
+    took = "" if status.message.startswith("already") else f" after {time.monotonic() - started:.1f} s"
+    click.echo(f"neo4j: {status.message}{took}")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the local database cleanly."""
+    try:
+        status = localdb.stop(_local(load_settings()))
+    except localdb.LocalDatabaseError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"neo4j: {status.message}")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say whether the local database runs; exit 1 when it does not."""
+    status = localdb.status(_local(load_settings()))
+    click.echo(f"neo4j: {status.message}")
+    sys.exit(0 if status.running else 1)
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply constraints and indexes (idempotent)."""
+    names = run_with_graph(load_settings(), migrations.apply)
+    click.echo(f"migrations: {len(names)} constraints and indexes in place")
+
+
+@main.command()
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(reload: bool) -> None:
+    """Run the API with uvicorn on SHOUHU_HOST:SHOUHU_PORT."""
+    import uvicorn
+
+    settings = load_settings()
+    uvicorn.run(
+        "api.app:app_factory",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@main.command()
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--region", help="12-digit region code: the root of the caller's scope.")
+@click.option("--institution", help="Institution id (institution_staff only).")
+@click.option("--sub", default="dev-user", show_default=True, help="The caller's person or system id.")
+@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(1, 30 * 24 * 3600), help="Seconds.")
+def token(role: str, region: str | None, institution: str | None, sub: str, ttl: int) -> None:
+    """Print a development token (HS256, signed with SHOUHU_JWT_SECRET)."""
+    settings = load_settings()
+    if settings.jwt_secret is None:
+        raise click.ClickException("no SHOUHU_JWT_SECRET: development tokens cannot be minted here")
+    from api.auth import AuthenticationError
+
+    try:
+        click.echo(
+            mint_development_token(
+                settings.jwt_secret, role=Role(role), sub=sub, region=region, institution=institution, ttl=ttl
+            )
+        )
+    except AuthenticationError as error:
+        raise click.ClickException(str(error)) from error
+
+
+SDL_PATH = PROJECT_ROOT / "schema.graphql"
+
+
+@main.command("schema")
+@click.option("--output", type=click.Path(path_type=Path), default=SDL_PATH, show_default=True)
+def schema_command(output: Path) -> None:
+    """Write the GraphQL SDL (schema.graphql at the repository root)."""
+    from schema.schema import build_schema
+
+    output.write_text(build_schema().as_str() + "\n", encoding="utf-8")
+    click.echo(f"wrote {output}")

@@ -1,0 +1,45 @@
+"""The schema, composed from one module per domain."""
+
+from __future__ import annotations
+
+from graphql.error import GraphQLError
+from strawberry import Schema
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.settings import Limits
+from schema.errors import ErrorCodes, log
+from schema.regions import RegionQueries
+
+QUERIES: tuple[type, ...] = (RegionQueries,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
+
+
+class ShouhuSchema(Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Messages and variables may hold names or ID numbers: log only the code and path.
+        for error in errors:
+            code = (error.extensions or {}).get("code", "UNKNOWN")
+            log.info("graphql error %s at %s", code, ".".join(map(str, error.path or [])))
+
+
+def build_schema(limits: Limits | None = None, *, production: bool = False) -> Schema:
+    limits = limits or Limits()
+    query = merge_types("Query", QUERIES)
+    mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
+    subscription = merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None
+    return ShouhuSchema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        config=StrawberryConfig(disable_field_suggestions=production),
+        extensions=[
+            ErrorCodes,
+            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        ],
+    )
