@@ -1,0 +1,406 @@
+"""Proactive discovery (主动发现): which children need help, as of a date, and why.
+
+The rules themselves are Cypher in `graph.discovery_rules`; this module validates input,
+computes the parameters (thresholds, birth-date cutoffs) and turns rows into typed records.
+Everything is evaluated in the database in one query per call; nothing is judged child by
+child in Python.
+
+Choices the spec leaves open, made here:
+
+- A report's date is the calendar date of its `at` in `Thresholds.timezone` (the server's
+  zone, Asia/Shanghai by default), not in the offset it was written with, so every date in
+  one evaluation is read on the same calendar as D.
+- A referral's status at D is the status of its latest `StatusChange` dated on or before D;
+  with none, the status as recorded.
+- "De facto unsupported" needs at least two recorded parents, every one lacking capacity,
+  and fewer than two of them dead: the glossary's "both parents in the incapacity set, or
+  one dead or missing and the other in it" excludes orphans (both dead), as 民发〔2019〕62号
+  does and as the sample county expects.
+- A household's `lowIncome` statuses carry no dates; the current ones count at every D.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from neo4j.time import Date, DateTime
+
+from graph import discovery_rules as cypher
+from graph.driver import Graph
+from graph.errors import InvalidInput
+
+RULES: tuple[str, ...] = tuple(cypher.RULES)
+
+
+class Level(enum.StrEnum):
+    RED = "red"
+    YELLOW = "yellow"
+    BLUE = "blue"
+    GREEN = "green"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Level:
+        return _LEVELS[rank]
+
+
+_RANKS = {Level.RED: 3, Level.YELLOW: 2, Level.BLUE: 1, Level.GREEN: 0}
+_LEVELS = {rank: level for level, rank in _RANKS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The configurable numbers of `discovery-rules.md`, with the spec's defaults."""
+
+    contact_blue_days: int = 7
+    contact_yellow_days: int = 30
+    visit_blue_days: int = 31
+    visit_yellow_days: int = 92
+    caregiver_age: int = 70
+    overload_children: int = 4
+    report_immediate_days: int = 1
+    report_high_days: int = 3
+    report_normal_days: int = 7
+    timezone: str = "Asia/Shanghai"
+
+    def validate(self) -> None:
+        for name, value in asdict(self).items():
+            if name != "timezone" and (not isinstance(value, int) or value < 0):
+                raise InvalidInput(name, "must be a whole number, 0 or more")
+        if self.contact_blue_days > self.contact_yellow_days:
+            raise InvalidInput("contact_yellow_days", "must not be below contact_blue_days")
+        if self.visit_blue_days > self.visit_yellow_days:
+            raise InvalidInput("visit_yellow_days", "must not be below visit_blue_days")
+        if self.overload_children < 1:
+            raise InvalidInput("overload_children", "must be at least 1")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise InvalidInput("timezone", f"unknown time zone {self.timezone!r}") from error
+
+    def as_dict(self) -> dict[str, int | str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One record that made a finding true; `kind` says which fields are set.
+
+    kinds: `parent` (id), `birth` (person_id, on), `death` (person_id, on), `away` (key, person_id, since),
+    `condition` (key, type, person_id, since), `registration` (key, category, since),
+    `caregiver` (id, on = birth date, count for overload), `care` (caregiver_id, since),
+    `contact` / `visit` (person_id, on, days = gap to D), `report` (id, at, on, urgency),
+    `referral` (id, due_on, status, case_id), `enrollment` (id = institution, since, until),
+    `household` (id, values = low-income statuses).
+    """
+
+    kind: str
+    id: str | None = None
+    key: str | None = None
+    person_id: str | None = None
+    caregiver_id: str | None = None
+    case_id: str | None = None
+    type: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    status: str | None = None
+    on: dt.date | None = None
+    at: dt.datetime | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    due_on: dt.date | None = None
+    days: int | None = None
+    count: int | None = None
+    values: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields that are set, JSON-ready (dates as ISO strings)."""
+        out: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if value is None or value == ():
+                continue
+            if isinstance(value, dt.date | dt.datetime):
+                value = value.isoformat()
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    level: Level
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRisk:
+    child_id: str
+    name: str | None
+    region_code: str | None
+    level: Level
+    findings: tuple[Finding, ...]
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.level, self.child_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryResult:
+    """Every child at `as_of` in the region subtree and the caller's scope, most severe first."""
+
+    region_prefix: str
+    scope_prefix: str
+    as_of: dt.date
+    thresholds: Thresholds
+    rules: tuple[str, ...]
+    children: tuple[ChildRisk, ...]
+
+    def counts(self) -> dict[Level, int]:
+        totals = dict.fromkeys(Level, 0)
+        for child in self.children:
+            totals[child.level] += 1
+        return totals
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryPage:
+    """One page of `discover`, keyset-paged by (level, child id); `total_count` on request."""
+
+    items: tuple[ChildRisk, ...]
+    has_next_page: bool
+    total_count: int | None
+    as_of: dt.date
+    thresholds: Thresholds
+    rules: tuple[str, ...]
+    min_level: Level = Level.BLUE
+    end_cursor: str | None = field(default=None)
+
+
+def birth_cutoff(as_of: dt.date, years: int) -> dt.date:
+    """The latest birth date of a person who is `years` old or older at `as_of`.
+
+    Age is completed years (`domain.md`): someone born on Feb 29 turns a year older on Mar 1
+    in common years, so a cutoff that would fall on a missing Feb 29 is Feb 28.
+    """
+    year = as_of.year - years
+    try:
+        return as_of.replace(year=year)
+    except ValueError:  # Feb 29 in a common year
+        return dt.date(year, 2, 28)
+
+
+def age_at(birth: dt.date, as_of: dt.date) -> int:
+    """Age in completed years, exactly as `domain.md` defines it."""
+    return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
+
+
+def validate_prefix(field_name: str, prefix: str) -> str:
+    if not (prefix == "" or (prefix.isascii() and prefix.isdigit() and len(prefix) in (2, 4, 6, 9, 12))):
+        raise InvalidInput(field_name, "must be a region-code prefix of 2, 4, 6, 9 or 12 digits, or empty")
+    return prefix
+
+
+def validate_rules(rules: Sequence[str] | None) -> tuple[str, ...]:
+    if rules is None:
+        return RULES
+    unknown = sorted(set(rules) - set(RULES))
+    if unknown:
+        raise InvalidInput("rules", f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
+    return tuple(rule for rule in RULES if rule in set(rules))
+
+
+def parameters(
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Validate the input and build the parameters every discovery query takes.
+
+    See `graph.discovery_rules` for their meaning; `rules` None means every rule.
+    """
+    validate_prefix("region", region_prefix)
+    validate_prefix("scope", scope_prefix)
+    if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
+        raise InvalidInput("asOf", "must be a date")
+    thresholds.validate()
+    return {
+        "region": region_prefix,
+        "scope": scope_prefix,
+        "asOf": as_of,
+        "rules": list(validate_rules(rules)),
+        "born6": birth_cutoff(as_of, 6),
+        "born16": birth_cutoff(as_of, 16),
+        "born18": birth_cutoff(as_of, 18),
+        "bornOld": birth_cutoff(as_of, thresholds.caregiver_age),
+        "contactBlue": thresholds.contact_blue_days,
+        "contactYellow": thresholds.contact_yellow_days,
+        "visitBlue": thresholds.visit_blue_days,
+        "visitYellow": thresholds.visit_yellow_days,
+        "overload": thresholds.overload_children,
+        "reportImmediate": thresholds.report_immediate_days,
+        "reportHigh": thresholds.report_high_days,
+        "reportNormal": thresholds.report_normal_days,
+        "zone": thresholds.timezone,
+    }
+
+
+async def discover(
+    graph: Graph,
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+) -> DiscoveryResult:
+    """Every child at `as_of` in the region subtree within the caller's scope, green included."""
+    params = parameters(
+        region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    )
+    records = await graph.read(cypher.DISCOVER, params)
+    children = sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id))
+    return DiscoveryResult(region_prefix, scope_prefix, as_of, thresholds, tuple(params["rules"]), tuple(children))
+
+
+async def discover_page(
+    graph: Graph,
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+    min_level: Level = Level.BLUE,
+    first: int = 50,
+    after: str | None = None,
+    with_total: bool = True,
+) -> DiscoveryPage:
+    """One page of the children at `min_level` or above, most severe first then by id.
+
+    `after` is a cursor from an earlier page (`ChildRisk.cursor`). The page query sorts only
+    `first + 1` rows in the database; `total_count` costs a second evaluation, so callers
+    that do not show it pass `with_total=False`.
+    """
+    params = parameters(
+        region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    )
+    if first < 0:
+        raise InvalidInput("first", "must be 0 or more")
+    after_level, after_id = decode_cursor(after) if after is not None else (None, None)
+    page_params = params | {
+        "minRank": min_level.rank,
+        "afterRank": after_level.rank if after_level is not None else None,
+        "afterId": after_id,
+        "limit": first + 1,
+    }
+    records = await graph.read(cypher.DISCOVER_PAGE, page_params)
+    items = tuple(_child(record) for record in records)
+    total = None
+    if with_total:
+        counted = await graph.read(cypher.DISCOVER_COUNT, params | {"minRank": min_level.rank})
+        total = int(counted[0]["total"])
+    page = items[:first]
+    return DiscoveryPage(
+        items=page,
+        has_next_page=len(items) > first,
+        total_count=total,
+        as_of=as_of,
+        thresholds=thresholds,
+        rules=tuple(params["rules"]),
+        min_level=min_level,
+        end_cursor=page[-1].cursor if page else None,
+    )
+
+
+async def risk_profile(
+    graph: Graph,
+    child_id: str,
+    *,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+) -> ChildRisk | None:
+    """One child's level and findings; None when absent, not a child at `as_of`, or out of scope."""
+    params = parameters(region_prefix="", scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules)
+    records = await graph.read(cypher.RISK_PROFILE, params | {"childId": child_id})
+    return _child(records[0]) if records else None
+
+
+def encode_cursor(level: Level, child_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{level.rank}:{child_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[Level, str]:
+    try:
+        rank, child_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        return Level.from_rank(int(rank)), child_id
+    except (ValueError, KeyError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput("after", "not a cursor from this connection") from error
+
+
+def _child(record: Mapping[str, Any]) -> ChildRisk:
+    findings = tuple(
+        Finding(
+            rule=item["rule"],
+            level=Level(item["level"]),
+            evidence=tuple(_evidence(e) for e in item["evidence"]),
+        )
+        for item in sorted(record["findings"], key=lambda x: (-Level(x["level"]).rank, RULES.index(x["rule"])))
+    )
+    return ChildRisk(
+        child_id=record["id"],
+        name=record["name"],
+        region_code=record["regionCode"],
+        level=Level.from_rank(int(record["rank"])),
+        findings=findings,
+    )
+
+
+def _evidence(item: Mapping[str, Any]) -> Evidence:
+    return Evidence(
+        kind=item["kind"],
+        id=item.get("id"),
+        key=item.get("key"),
+        person_id=item.get("personId"),
+        caregiver_id=item.get("caregiverId"),
+        case_id=item.get("caseId"),
+        type=item.get("type"),
+        category=item.get("category"),
+        urgency=item.get("urgency"),
+        status=item.get("status"),
+        on=_date(item.get("on")),
+        at=_datetime(item.get("at")),
+        since=_date(item.get("since")),
+        until=_date(item.get("until")),
+        due_on=_date(item.get("dueOn")),
+        days=item.get("days"),
+        count=item.get("count"),
+        values=tuple(item.get("values") or ()),
+    )
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, Date):
+        return value.to_native()
+    return value if isinstance(value, dt.date) else None
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, DateTime):
+        return value.to_native()
+    return value if isinstance(value, dt.datetime) else None

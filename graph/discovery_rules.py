@@ -1,0 +1,481 @@
+"""The fourteen proactive-discovery rules (`spec/discovery-rules.md`) as Cypher.
+
+Every rule is a named fragment below. The fragments share one pipeline: a *head* selects the
+child set once (a region subtree, or one child), `FACTS` derives per child what several rules
+need (parents away or lacking capacity, registrations, current caregivers), each rule appends
+at most one finding `{rule, level, rank, evidence}` to `findings`, and a *tail* ranks and
+returns. The rules exist once; `discover`, its pages, its count and `riskProfile` differ only
+in head and tail, so one child is judged exactly as in a sweep of the county.
+
+Parameters every query takes (built by `graph.discovery.parameters`):
+
+- `$asOf` (DATE) the date D; records dated after D do not exist, intervals hold at D when
+  `since <= D` and (`until` is null or `until >= D`).
+- `$region`, `$scope`: region-code prefixes, the requested subtree and the caller's scope;
+  both are tested ('' matches every child that has a household).
+- `$born6`, `$born16`, `$born18`, `$bornOld`: the latest birth date of a person aged 6, 16,
+  18 and the caregiver age threshold at D (completed years, Feb 29 handled in Python), so
+  "under 18 at D" is `birthDate > $born18`.
+- `$rules`: the rule names to evaluate; a rule not listed adds nothing and reads nothing.
+- thresholds `$contactBlue`, `$contactYellow`, `$visitBlue`, `$visitYellow`, `$overload`,
+  `$reportImmediate`, `$reportHigh`, `$reportNormal`; `$zone`, the time zone in which a
+  report's or status change's `at` is read as a date.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+# A person is a child at D: born on or before D, not dead at D, under 18 at D, and in scope.
+_CHILD_AT_D: LiteralString = """
+  c.regionCode STARTS WITH $scope
+  AND c.birthDate <= $asOf AND c.birthDate > $born18
+  AND (c.deceasedOn IS NULL OR c.deceasedOn > $asOf)
+"""
+
+#: Head: every child at D whose household's village lies in `$region` and `$scope`.
+CHILDREN_IN_REGION: LiteralString = (
+    """
+MATCH (c:Person)
+WHERE c.regionCode STARTS WITH $region AND"""
+    + _CHILD_AT_D
+)
+
+#: Head: the one child `$childId`, if it is a child at D in scope.
+ONE_CHILD: LiteralString = (
+    """
+MATCH (c:Person {id: $childId})
+WHERE c.regionCode STARTS WITH $region AND"""
+    + _CHILD_AT_D
+)
+
+#: Per-child facts shared by the rules, gathered once into the map `f`:
+#: `leftBehind` (under 16, >= 1 recorded parent, every parent away or lacking capacity, >= 1
+#: away), `deFactoUnsupported` (>= 2 recorded parents, every one dead or holding an
+#: incapacity condition, and not two of them dead: both parents holding a condition, or one
+#: dead and the other holding one; two dead parents make an orphan, 民发〔2019〕62号),
+#: `parentEvidence`, `registrations` holding at D and `carers`, the `care` records
+#: holding at D with what the caregiver rules need. A parent is away when alive and an `away`
+#: episode holds; lacks capacity when dead at D or an incapacity condition holds.
+FACTS: LiteralString = """
+CALL (c) {
+  MATCH (par:Person)-[:PARENT_OF]->(c)
+  WITH par, par.deceasedOn IS NOT NULL AND par.deceasedOn <= $asOf AS dead
+  CALL (par) {
+    MATCH (par)-[:HAS_CONDITION]->(x:Condition)
+    WHERE x.type IN ['missing', 'imprisoned', 'compulsory_rehab', 'detained',
+                     'severe_disability', 'serious_illness']
+      AND x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
+    RETURN collect({kind: 'condition', key: x.key, type: x.type, personId: par.id,
+                    since: x.since}) AS conditions
+  }
+  CALL (par, dead) {
+    MATCH (par)-[:AWAY]->(a:AwayEpisode)
+    WHERE NOT dead AND a.since <= $asOf AND (a.until IS NULL OR a.until >= $asOf)
+    RETURN collect({kind: 'away', key: a.key, personId: par.id, since: a.since}) AS episodes
+  }
+  WITH par, dead, conditions, episodes,
+       size(episodes) > 0 AS away, dead OR size(conditions) > 0 AS incapable
+  RETURN count(par) AS parents,
+         count(CASE WHEN away THEN 1 END) AS awayParents,
+         count(CASE WHEN incapable THEN 1 END) AS incapableParents,
+         count(CASE WHEN dead THEN 1 END) AS deadParents,
+         count(CASE WHEN away OR incapable THEN 1 END) AS absentParents,
+         reduce(acc = [], e IN collect(
+             [{kind: 'parent', id: par.id}]
+             + CASE WHEN dead THEN [{kind: 'death', personId: par.id, on: par.deceasedOn}]
+                    ELSE [] END
+             + episodes + conditions) | acc + e) AS parentEvidence
+}
+CALL (c) {
+  MATCH (c)-[:REGISTERED]->(g:Registration)
+  WHERE g.since <= $asOf AND (g.until IS NULL OR g.until >= $asOf)
+  RETURN collect({kind: 'registration', key: g.key, category: g.category,
+                  since: g.since}) AS registrations
+}
+CALL (c) {
+  MATCH (cg:Person)-[k:CARES_FOR]->(c)
+  WHERE k.since <= $asOf AND (k.until IS NULL OR k.until >= $asOf)
+  WITH cg, k, cg.deceasedOn IS NOT NULL AND cg.deceasedOn <= $asOf AS dead
+  CALL (cg) {
+    MATCH (cg)-[:HAS_CONDITION]->(x:Condition)
+    WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
+    RETURN collect({kind: 'condition', key: x.key, type: x.type, personId: cg.id,
+                    since: x.since}) AS conditions
+  }
+  RETURN collect({
+    node: cg, id: cg.id, birthDate: cg.birthDate, dead: dead, deceasedOn: cg.deceasedOn,
+    since: k.since, signed: k.agreementSignedOn,
+    incapacity: [x IN conditions WHERE x.type IN ['missing', 'imprisoned', 'compulsory_rehab',
+                 'detained', 'severe_disability', 'serious_illness']],
+    disqualifying: [x IN conditions WHERE x.type IN ['abuse_record', 'substance_abuse',
+                    'neglect_record']]
+  }) AS carers
+}
+WITH c, {
+  leftBehind: c.birthDate > $born16 AND parents >= 1 AND absentParents = parents
+              AND awayParents >= 1,
+  deFactoUnsupported: parents >= 2 AND incapableParents = parents AND deadParents < 2,
+  parentEvidence: parentEvidence,
+  registrations: registrations,
+  registered: [g IN registrations | g.category],
+  carers: carers
+} AS f, [] AS findings
+"""
+
+#: NO_CAREGIVER (red): C is left-behind, no `care` holds at D whose caregiver is alive at D,
+#: and no `placement` of C holds at D. Evidence: the parents (away, dead, conditions) and any
+#: current caregiver who is dead at D.
+NO_CAREGIVER: LiteralString = """
+WITH c, f, findings + CASE
+  WHEN 'NO_CAREGIVER' IN $rules AND f.leftBehind
+       AND none(k IN f.carers WHERE NOT k.dead)
+       AND NOT EXISTS {
+         MATCH (c)-[p:PLACED_IN]->(:Institution)
+         WHERE p.since <= $asOf AND (p.until IS NULL OR p.until >= $asOf)
+       }
+  THEN [{rule: 'NO_CAREGIVER', level: 'red', rank: 3,
+         evidence: f.parentEvidence
+           + [k IN f.carers | {kind: 'care', caregiverId: k.id, since: k.since}]
+           + [k IN f.carers | {kind: 'death', personId: k.id, on: k.deceasedOn}]}]
+  ELSE [] END AS findings
+"""
+
+#: CAREGIVER_UNFIT (red): a current caregiver holds a disqualifying condition
+#: (`abuse_record`, `substance_abuse`, `neglect_record`) at D or is under 18 at D.
+#: Evidence: each such caregiver and the conditions.
+CAREGIVER_UNFIT: LiteralString = """
+WITH c, f, findings,
+     [k IN f.carers WHERE size(k.disqualifying) > 0 OR k.birthDate > $born18] AS unfit
+WITH c, f, findings + CASE
+  WHEN 'CAREGIVER_UNFIT' IN $rules AND size(unfit) > 0
+  THEN [{rule: 'CAREGIVER_UNFIT', level: 'red', rank: 3,
+         evidence: reduce(e = [], k IN unfit |
+           e + [{kind: 'caregiver', id: k.id, on: k.birthDate}] + k.disqualifying)}]
+  ELSE [] END AS findings
+"""
+
+#: UNREGISTERED_DE_FACTO_UNSUPPORTED (red): C is de facto unsupported at D (see `FACTS`)
+#: and has no `de_facto_unsupported` registration holding at D. Evidence: the parents, their deaths and conditions.
+UNREGISTERED_DE_FACTO_UNSUPPORTED: LiteralString = """
+WITH c, f, findings + CASE
+  WHEN 'UNREGISTERED_DE_FACTO_UNSUPPORTED' IN $rules AND f.deFactoUnsupported
+       AND NOT 'de_facto_unsupported' IN f.registered
+  THEN [{rule: 'UNREGISTERED_DE_FACTO_UNSUPPORTED', level: 'red', rank: 3,
+         evidence: f.parentEvidence}]
+  ELSE [] END AS findings
+"""
+
+#: REPORT_UNHANDLED (red for `immediate`/`high`, yellow for `normal`): a report about C made
+#: at t (its date read in `$zone`, on or before D) has no case for C opened on or after that
+#: date (and on or before D), and D is more than 1/3/7 days after it. Evidence: every such
+#: report; the level is the highest among them.
+REPORT_UNHANDLED: LiteralString = """
+CALL (c) {
+  WITH c WHERE 'REPORT_UNHANDLED' IN $rules
+  MATCH (r:Report)-[:ABOUT]->(c)
+  WITH c, r, date(datetime({datetime: r.at, timezone: $zone})) AS madeOn
+  WHERE madeOn <= $asOf
+    AND duration.inDays(madeOn, $asOf).days > CASE r.urgency
+          WHEN 'immediate' THEN $reportImmediate WHEN 'high' THEN $reportHigh
+          ELSE $reportNormal END
+    AND NOT EXISTS {
+      MATCH (k:Case)-[:CONCERNS]->(c) WHERE k.openedOn >= madeOn AND k.openedOn <= $asOf
+    }
+  WITH r, madeOn ORDER BY r.at, r.id
+  WITH collect({kind: 'report', id: r.id, at: r.at, on: madeOn, urgency: r.urgency}) AS reports
+  RETURN CASE WHEN size(reports) = 0 THEN [] ELSE [{
+    rule: 'REPORT_UNHANDLED',
+    level: CASE WHEN any(x IN reports WHERE x.urgency IN ['immediate', 'high'])
+                THEN 'red' ELSE 'yellow' END,
+    rank: CASE WHEN any(x IN reports WHERE x.urgency IN ['immediate', 'high'])
+               THEN 3 ELSE 2 END,
+    evidence: reports}] END AS found
+}
+WITH c, f, findings + found AS findings
+"""
+
+#: CAREGIVER_INCAPABLE (yellow): C is left-behind, has at least one current caregiver, and
+#: every current caregiver lacks capacity at D (dead, or an incapacity condition) or is at
+#: least the caregiver age threshold (70) at D. Evidence: the caregivers and conditions.
+CAREGIVER_INCAPABLE: LiteralString = """
+WITH c, f, findings + CASE
+  WHEN 'CAREGIVER_INCAPABLE' IN $rules AND f.leftBehind AND size(f.carers) > 0
+       AND all(k IN f.carers WHERE k.dead OR size(k.incapacity) > 0
+                                   OR k.birthDate <= $bornOld)
+  THEN [{rule: 'CAREGIVER_INCAPABLE', level: 'yellow', rank: 2,
+         evidence: reduce(e = [], k IN f.carers |
+           e + [{kind: 'caregiver', id: k.id, on: k.birthDate}]
+             + CASE WHEN k.dead THEN [{kind: 'death', personId: k.id, on: k.deceasedOn}]
+                    ELSE [] END
+             + k.incapacity)}]
+  ELSE [] END AS findings
+"""
+
+#: CONTACT_LAPSE (blue over 7 days, yellow over 30 days or no contact ever): C is left-behind;
+#: the gap is D minus the date of the latest `contact` to C on or before D from any recorded
+#: parent or any guardian holding at D. Evidence: that contact (with the gap in days), or the
+#: parents when there was none.
+CONTACT_LAPSE: LiteralString = """
+OPTIONAL CALL (c, f) {
+  WITH c, f WHERE 'CONTACT_LAPSE' IN $rules AND f.leftBehind
+  OPTIONAL CALL (c) {
+    MATCH (p:Person)-[x:CONTACTED]->(c)
+    WHERE x.on <= $asOf
+      AND (EXISTS { (p)-[:PARENT_OF]->(c) }
+           OR EXISTS { MATCH (p)-[g:GUARDIAN_OF]->(c)
+                       WHERE g.since <= $asOf AND (g.until IS NULL OR g.until >= $asOf) })
+    RETURN p.id AS fromId, x.on AS lastOn ORDER BY x.on DESC, p.id LIMIT 1
+  }
+  WITH f, fromId, lastOn,
+       CASE WHEN lastOn IS NULL THEN null ELSE duration.inDays(lastOn, $asOf).days END AS gap
+  WHERE gap IS NULL OR gap > $contactBlue
+  RETURN {rule: 'CONTACT_LAPSE',
+          level: CASE WHEN gap IS NULL OR gap > $contactYellow THEN 'yellow' ELSE 'blue' END,
+          rank: CASE WHEN gap IS NULL OR gap > $contactYellow THEN 2 ELSE 1 END,
+          evidence: CASE WHEN lastOn IS NULL THEN f.parentEvidence
+                    ELSE [{kind: 'contact', personId: fromId, on: lastOn, days: gap}] END
+         } AS found
+}
+WITH c, f, findings + CASE WHEN found IS NULL THEN [] ELSE [found] END AS findings
+"""
+
+#: VISIT_OVERDUE (blue over 31 days, yellow over 92 days or no visit ever): C is left-behind
+#: or has a `de_facto_unsupported`, `orphan` or `in_difficulty` registration holding at D; the
+#: gap is D minus the date of the latest `home_visit` to C on or before D. Evidence: that
+#: visit (with the gap), or the registrations and parents that put C under watch.
+VISIT_OVERDUE: LiteralString = """
+OPTIONAL CALL (c, f) {
+  WITH c, f,
+       [g IN f.registrations
+        WHERE g.category IN ['de_facto_unsupported', 'orphan', 'in_difficulty']] AS watched
+  WHERE 'VISIT_OVERDUE' IN $rules AND (f.leftBehind OR size(watched) > 0)
+  OPTIONAL CALL (c) {
+    MATCH (v:Person)-[x:VISITED]->(c)
+    WHERE x.type = 'home_visit' AND x.on <= $asOf
+    RETURN v.id AS visitorId, x.on AS lastOn ORDER BY x.on DESC, v.id LIMIT 1
+  }
+  WITH f, watched, visitorId, lastOn,
+       CASE WHEN lastOn IS NULL THEN null ELSE duration.inDays(lastOn, $asOf).days END AS gap
+  WHERE gap IS NULL OR gap > $visitBlue
+  RETURN {rule: 'VISIT_OVERDUE',
+          level: CASE WHEN gap IS NULL OR gap > $visitYellow THEN 'yellow' ELSE 'blue' END,
+          rank: CASE WHEN gap IS NULL OR gap > $visitYellow THEN 2 ELSE 1 END,
+          evidence: CASE WHEN lastOn IS NULL THEN []
+                    ELSE [{kind: 'visit', personId: visitorId, on: lastOn, days: gap}] END
+                    + watched + CASE WHEN f.leftBehind THEN f.parentEvidence ELSE [] END
+         } AS found
+}
+WITH c, f, findings + CASE WHEN found IS NULL THEN [] ELSE [found] END AS findings
+"""
+
+#: OUT_OF_SCHOOL (yellow): C is 6 to 15 at D (inclusive) and no `enrollment` of C in an
+#: institution of type `school` holds at D. Evidence: C's birth date and C's latest school
+#: enrollment begun on or before D, if any.
+OUT_OF_SCHOOL: LiteralString = """
+WITH c, f, findings + CASE
+  WHEN 'OUT_OF_SCHOOL' IN $rules AND c.birthDate <= $born6 AND c.birthDate > $born16
+       AND NOT EXISTS {
+         MATCH (c)-[e:ENROLLED_IN]->(:Institution {type: 'school'})
+         WHERE e.since <= $asOf AND (e.until IS NULL OR e.until >= $asOf)
+       }
+  THEN [{rule: 'OUT_OF_SCHOOL', level: 'yellow', rank: 2,
+         evidence: [{kind: 'birth', personId: c.id, on: c.birthDate}] + COLLECT {
+           MATCH (c)-[e:ENROLLED_IN]->(i:Institution {type: 'school'})
+           WHERE e.since <= $asOf
+           RETURN {kind: 'enrollment', id: i.id, since: e.since, until: e.until} AS item
+           ORDER BY e.since DESC LIMIT 1
+         }}]
+  ELSE [] END AS findings
+"""
+
+#: UNREGISTERED_LEFT_BEHIND (yellow): C is left-behind at D and has no `left_behind`
+#: registration holding at D. Evidence: the parents and their away episodes or conditions.
+UNREGISTERED_LEFT_BEHIND: LiteralString = """
+WITH c, f, findings + CASE
+  WHEN 'UNREGISTERED_LEFT_BEHIND' IN $rules AND f.leftBehind
+       AND NOT 'left_behind' IN f.registered
+  THEN [{rule: 'UNREGISTERED_LEFT_BEHIND', level: 'yellow', rank: 2,
+         evidence: f.parentEvidence}]
+  ELSE [] END AS findings
+"""
+
+#: REFERRAL_OVERDUE (yellow): a referral on a case of C (case opened and referral made on or
+#: before D) has status `pending` or `accepted` at D and `dueOn < D`. The status at D is that
+#: of the latest `StatusChange` whose `at` (read in `$zone`) falls on or before D; a referral
+#: with no change on or before D has the status as recorded (imported referrals carry no
+#: history). Evidence: every such referral.
+REFERRAL_OVERDUE: LiteralString = """
+CALL (c) {
+  WITH c WHERE 'REFERRAL_OVERDUE' IN $rules
+  MATCH (k:Case)-[:CONCERNS]->(c)
+  WHERE k.openedOn <= $asOf
+  MATCH (k)-[:REFERRED]->(x:Referral)
+  WHERE x.on <= $asOf AND x.dueOn < $asOf
+  OPTIONAL CALL (x) {
+    MATCH (x)-[:HAD_STATUS]->(s:StatusChange)
+    WHERE date(datetime({datetime: s.at, timezone: $zone})) <= $asOf
+    RETURN s.status AS statusThen ORDER BY s.at DESC LIMIT 1
+  }
+  WITH k, x, coalesce(statusThen, x.status) AS status
+  WHERE status IN ['pending', 'accepted']
+  WITH k, x, status ORDER BY x.dueOn, x.id
+  WITH collect({kind: 'referral', id: x.id, dueOn: x.dueOn, status: status,
+                caseId: k.id}) AS referrals
+  RETURN CASE WHEN size(referrals) = 0 THEN []
+         ELSE [{rule: 'REFERRAL_OVERDUE', level: 'yellow', rank: 2, evidence: referrals}]
+         END AS found
+}
+WITH c, f, findings + found AS findings
+"""
+
+#: NO_WRITTEN_AGREEMENT (blue): a current `care` record of C has no `agreementSignedOn`, or
+#: one after D. Evidence: those care records.
+NO_WRITTEN_AGREEMENT: LiteralString = """
+WITH c, f, findings,
+     [k IN f.carers WHERE k.signed IS NULL OR k.signed > $asOf] AS unsigned
+WITH c, f, findings + CASE
+  WHEN 'NO_WRITTEN_AGREEMENT' IN $rules AND size(unsigned) > 0
+  THEN [{rule: 'NO_WRITTEN_AGREEMENT', level: 'blue', rank: 1,
+         evidence: [k IN unsigned | {kind: 'care', caregiverId: k.id, since: k.since}]}]
+  ELSE [] END AS findings
+"""
+
+#: CAREGIVER_OVERLOAD (blue): a current caregiver of C has `care` records holding at D for at
+#: least `$overload` (4) distinct living children under 18 at D, C included, wherever those
+#: children live. Evidence: each such caregiver with the count.
+CAREGIVER_OVERLOAD: LiteralString = """
+CALL (f) {
+  WITH f WHERE 'CAREGIVER_OVERLOAD' IN $rules
+  UNWIND f.carers AS k
+  WITH DISTINCT k.node AS cg
+  CALL (cg) {
+    MATCH (cg)-[q:CARES_FOR]->(o:Person)
+    WHERE q.since <= $asOf AND (q.until IS NULL OR q.until >= $asOf)
+      AND o.birthDate <= $asOf AND o.birthDate > $born18
+      AND (o.deceasedOn IS NULL OR o.deceasedOn > $asOf)
+    RETURN count(DISTINCT o) AS children
+  }
+  WITH cg, children WHERE children >= $overload
+  WITH cg, children ORDER BY cg.id
+  WITH collect({kind: 'caregiver', id: cg.id, count: children}) AS heavy
+  RETURN CASE WHEN size(heavy) = 0 THEN []
+         ELSE [{rule: 'CAREGIVER_OVERLOAD', level: 'blue', rank: 1, evidence: heavy}] END AS found
+}
+WITH c, f, findings + found AS findings
+"""
+
+#: UNPAIRED (blue): C is left-behind, or has a `de_facto_unsupported` or `orphan`
+#: registration holding at D, and no `pairing` of C holds at D. Evidence: the registrations
+#: or parents that call for a pairing.
+UNPAIRED: LiteralString = """
+WITH c, f, findings,
+     [g IN f.registrations WHERE g.category IN ['de_facto_unsupported', 'orphan']] AS needy
+WITH c, f, findings + CASE
+  WHEN 'UNPAIRED' IN $rules AND (f.leftBehind OR size(needy) > 0)
+       AND NOT EXISTS {
+         MATCH (:Person)-[p:PAIRED_WITH]->(c)
+         WHERE p.since <= $asOf AND (p.until IS NULL OR p.until >= $asOf)
+       }
+  THEN [{rule: 'UNPAIRED', level: 'blue', rank: 1,
+         evidence: needy + CASE WHEN f.leftBehind THEN f.parentEvidence ELSE [] END}]
+  ELSE [] END AS findings
+"""
+
+#: LOW_INCOME_HOUSEHOLD (blue): C is left-behind and C's household has at least one
+#: `lowIncome` status. Households keep no history of their statuses, so the current ones
+#: are used at every D. Evidence: the household and its statuses.
+LOW_INCOME_HOUSEHOLD: LiteralString = """
+WITH c, f, findings,
+     CASE WHEN 'LOW_INCOME_HOUSEHOLD' IN $rules AND f.leftBehind THEN COLLECT {
+       MATCH (c)-[:MEMBER_OF]->(h:Household)
+       WHERE size(coalesce(h.lowIncome, [])) > 0
+       RETURN {kind: 'household', id: h.id, values: h.lowIncome} AS item
+     } ELSE [] END AS poor
+WITH c, f, findings + CASE WHEN size(poor) > 0
+  THEN [{rule: 'LOW_INCOME_HOUSEHOLD', level: 'blue', rank: 1, evidence: poor}]
+  ELSE [] END AS findings
+"""
+
+#: The rules in the order the spec lists them, by name.
+RULES: dict[str, LiteralString] = {
+    "NO_CAREGIVER": NO_CAREGIVER,
+    "CAREGIVER_UNFIT": CAREGIVER_UNFIT,
+    "UNREGISTERED_DE_FACTO_UNSUPPORTED": UNREGISTERED_DE_FACTO_UNSUPPORTED,
+    "REPORT_UNHANDLED": REPORT_UNHANDLED,
+    "CAREGIVER_INCAPABLE": CAREGIVER_INCAPABLE,
+    "CONTACT_LAPSE": CONTACT_LAPSE,
+    "VISIT_OVERDUE": VISIT_OVERDUE,
+    "OUT_OF_SCHOOL": OUT_OF_SCHOOL,
+    "UNREGISTERED_LEFT_BEHIND": UNREGISTERED_LEFT_BEHIND,
+    "REFERRAL_OVERDUE": REFERRAL_OVERDUE,
+    "NO_WRITTEN_AGREEMENT": NO_WRITTEN_AGREEMENT,
+    "CAREGIVER_OVERLOAD": CAREGIVER_OVERLOAD,
+    "UNPAIRED": UNPAIRED,
+    "LOW_INCOME_HOUSEHOLD": LOW_INCOME_HOUSEHOLD,
+}
+
+_ALL_RULES: LiteralString = (
+    NO_CAREGIVER
+    + CAREGIVER_UNFIT
+    + UNREGISTERED_DE_FACTO_UNSUPPORTED
+    + REPORT_UNHANDLED
+    + CAREGIVER_INCAPABLE
+    + CONTACT_LAPSE
+    + VISIT_OVERDUE
+    + OUT_OF_SCHOOL
+    + UNREGISTERED_LEFT_BEHIND
+    + REFERRAL_OVERDUE
+    + NO_WRITTEN_AGREEMENT
+    + CAREGIVER_OVERLOAD
+    + UNPAIRED
+    + LOW_INCOME_HOUSEHOLD
+)
+
+# The child's level: the highest rank among its findings (red 3, yellow 2, blue 1, green 0).
+_RANKED: LiteralString = """
+WITH c, findings, reduce(top = 0, x IN findings | CASE WHEN x.rank > top THEN x.rank ELSE top END)
+     AS rank
+"""
+
+_ROW: LiteralString = """
+RETURN c.id AS id, c.name AS name, c.regionCode AS regionCode, rank,
+       [x IN findings | {rule: x.rule, level: x.level, evidence: x.evidence}] AS findings
+"""
+
+#: Every child at D in the region and scope, with its rank and findings (unordered: the
+#: caller sorts, so the database never holds a province's rows for a sort).
+DISCOVER: LiteralString = CHILDREN_IN_REGION + FACTS + _ALL_RULES + _RANKED + _ROW
+
+#: One page of the children whose rank is at least `$minRank`, most severe first then by id,
+#: after the keyset cursor (`$afterRank`, `$afterId`; both null for the first page).
+DISCOVER_PAGE: LiteralString = (
+    CHILDREN_IN_REGION
+    + FACTS
+    + _ALL_RULES
+    + _RANKED
+    + """
+WHERE rank >= $minRank
+  AND ($afterRank IS NULL OR rank < $afterRank OR (rank = $afterRank AND c.id > $afterId))
+"""
+    + _ROW
+    + """
+ORDER BY rank DESC, id
+LIMIT $limit
+"""
+)
+
+#: How many children at D in the region and scope have a rank of at least `$minRank`.
+DISCOVER_COUNT: LiteralString = (
+    CHILDREN_IN_REGION
+    + FACTS
+    + _ALL_RULES
+    + _RANKED
+    + """
+WHERE rank >= $minRank
+RETURN count(*) AS total
+"""
+)
+
+#: The same rules for the one child `$childId`.
+RISK_PROFILE: LiteralString = ONE_CHILD + FACTS + _ALL_RULES + _RANKED + _ROW
