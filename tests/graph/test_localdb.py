@@ -1,0 +1,86 @@
+"""The local database's lifecycle against a real Neo4j of its own (a separate store and port)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import GraphDatabase
+
+from api.settings import LocalDatabase
+from graph import localdb
+
+PASSWORD = "lifecycle-password"  # noqa: S105
+PORT = int(os.environ.get("SHOUHU_TEST_LIFECYCLE_PORT", "7689"))
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[LocalDatabase]:
+    database = LocalDatabase(home=tmp_path / "neo4j", bolt_port=PORT, pagecache="64m", heap="512m")
+    yield database
+    localdb.stop(database)
+
+
+def count_marks(port: int) -> int:
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", PASSWORD)) as driver:
+        records, _, _ = driver.execute_query("MATCH (m:Mark) RETURN count(m) AS n", database_="neo4j")
+        return int(records[0]["n"])
+
+
+def mark(port: int) -> None:
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", PASSWORD)) as driver:
+        driver.execute_query("CREATE (:Mark)", database_="neo4j")
+
+
+def test_start_twice_stop_twice_and_recover_after_kill_9(local: LocalDatabase) -> None:
+    first = localdb.start(local, PASSWORD)
+    assert first.running and first.pid is not None
+    again = localdb.start(local, PASSWORD)
+    assert again.running and again.pid == first.pid and again.message.startswith("already running")
+    mark(local.bolt_port)
+
+    # Two processes never open one store: Neo4j's store lock refuses a second launcher.
+    target = localdb.build()
+    second = subprocess.run(  # noqa: S603
+        [
+            "java",
+            *localdb.JVM_FLAGS,
+            "-cp",
+            f"{target / 'classes'}:{target / 'lib' / '*'}",
+            localdb.LAUNCHER_CLASS,
+            "--home",
+            str(local.home),
+            "--port",
+            str(local.bolt_port + 100),
+            "--pagecache",
+            "32m",
+        ],
+        env={**os.environ, "SHOUHU_NEO4J_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert second.returncode != 0
+    assert "store_lock" in second.stdout + second.stderr
+
+    os.kill(first.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while localdb.status(local).pid is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stale = localdb.status(local)
+    assert not stale.running and "stale pid file" in stale.message
+
+    recovered = localdb.start(local, PASSWORD)
+    assert recovered.running and recovered.pid != first.pid
+    assert count_marks(local.bolt_port) == 1  # the committed write survived kill -9
+
+    stopped = localdb.stop(local)
+    assert not stopped.running and stopped.message.startswith("stopped")
+    assert localdb.stop(local).message == "not running"
+    assert localdb.status(local).message == "stopped"
