@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -15,7 +16,7 @@ from neo4j import GraphDatabase
 from api.settings import LocalDatabase
 from graph import localdb
 
-PASSWORD = "lifecycle-password"  # noqa: S105
+PASSWORD = "lifecycle-password"
 PORT = int(os.environ.get("SHOUHU_TEST_LIFECYCLE_PORT", "7689"))
 
 
@@ -48,7 +49,7 @@ def test_start_twice_stop_twice_and_recover_after_kill_9(local: LocalDatabase) -
     target = localdb.build()
     second = subprocess.run(  # noqa: S603
         [
-            "java",
+            shutil.which("java") or "java",
             *localdb.JVM_FLAGS,
             "-cp",
             f"{target / 'classes'}:{target / 'lib' / '*'}",
