@@ -154,3 +154,8 @@ def schema_command(output: Path) -> None:
 
     output.write_text(build_schema().as_str() + "\n", encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+from api.cli_generate import generate_command  # noqa: E402 - command modules hang off `main`
+
+main.add_command(generate_command)
