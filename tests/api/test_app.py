@@ -99,3 +99,20 @@ async def test_depth_beyond_the_limit_is_limit_exceeded(gql: GraphQLClient) -> N
     deep = '{ region(code: "360000000000") { ' + "children { " * 12 + "code" + " }" * 12 + " } }"
     body = await gql.execute(deep)
     assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
+
+
+async def test_an_operation_whose_estimated_cost_is_too_high_is_limit_exceeded(gql: GraphQLClient) -> None:
+    # Three nested lists of ~20 each: about 8,000 fields, over the default 5,000.
+    costly = '{ region(code: "360000000000") { children { children { children { code } } } } }'
+    body = await gql.execute(costly)
+    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
+    assert "maximum cost" in body["errors"][0]["message"]  # type: ignore[index]
+    # The same shape hidden in a fragment costs the same.
+    fragment = (
+        'query { region(code: "360000000000") { ...Deep } } '
+        "fragment Deep on Region { children { children { children { code } } } }"
+    )
+    body = await gql.execute(fragment)
+    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
+    cheap = await gql.execute('{ region(code: "360000000000") { children { children { code } } } }')
+    assert "errors" not in cheap
