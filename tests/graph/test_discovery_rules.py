@@ -28,7 +28,7 @@ async def test_left_behind_needs_a_recorded_parent_all_absent_and_one_away_and_a
     await world(g)
     await left_behind_child(g, "one-parent-away", registered=False)
     await f.person(g, "no-parent", dt.date(2022, 1, 1), household=HOUSEHOLD)
-    away, home = await two_parent_child(g, "other-at-home")
+    away, _home = await two_parent_child(g, "other-at-home")
     await f.away(g, away, KEEP)
     away, jailed = await two_parent_child(g, "other-jailed")
     await f.away(g, away, KEEP)
