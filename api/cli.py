@@ -159,3 +159,7 @@ def schema_command(output: Path) -> None:
 from api.cli_generate import generate_command  # noqa: E402 - command modules hang off `main`
 
 main.add_command(generate_command)
+
+from api.cli_discover import discover_command  # noqa: E402
+
+main.add_command(discover_command)

@@ -1,0 +1,129 @@
+"""`shouhu discover`: proactive discovery for a region from the command line.
+
+The command is an operator's tool: it reads the whole database (no caller scope) and opens
+its own driver from the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+import click
+
+from api.settings import Settings, SettingsError
+from graph import regions
+from graph.discovery import DiscoveryResult, Level, Thresholds, discover
+from graph.driver import Connection, connect
+from graph.errors import GraphError
+
+_THRESHOLD_FIELDS = {f.name: f.type for f in dataclasses.fields(Thresholds)}
+
+
+def _thresholds(pairs: tuple[str, ...]) -> Thresholds:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or name not in _THRESHOLD_FIELDS:
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=VALUE, NAME one of {', '.join(_THRESHOLD_FIELDS)}", param_hint="--threshold"
+            )
+        if name == "timezone":
+            values[name] = raw
+            continue
+        try:
+            values[name] = int(raw)
+        except ValueError as error:
+            raise click.BadParameter(f"{name}: not a whole number: {raw!r}", param_hint="--threshold") from error
+    return Thresholds(**values)
+
+
+def as_json(result: DiscoveryResult) -> dict[str, Any]:
+    """`children` has the shape of the samples' expected files: {id: {level, findings: {rule: level}}}."""
+    return {
+        "region": result.region_prefix,
+        "asOf": result.as_of.isoformat(),
+        "thresholds": result.thresholds.as_dict(),
+        "rules": list(result.rules),
+        "children": {
+            child.child_id: {
+                "level": child.level.value,
+                "findings": {finding.rule: finding.level.value for finding in child.findings},
+            }
+            for child in result.children
+        },
+    }
+
+
+def as_table(result: DiscoveryResult) -> str:
+    rows = [("child", "name", "level", "findings")]
+    rows += [
+        (
+            child.child_id,
+            child.name or "",
+            child.level.value,
+            ", ".join(f"{finding.rule}:{finding.level.value}" for finding in child.findings),
+        )
+        for child in result.children
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        for row in rows
+    ]
+    counts = result.counts()
+    lines.append(
+        f"{len(result.children)} children as of {result.as_of.isoformat()}: "
+        + ", ".join(f"{counts[level]} {level.value}" for level in Level)
+    )
+    lines.append("thresholds: " + ", ".join(f"{k}={v}" for k, v in result.thresholds.as_dict().items()))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@click.command("discover")
+@click.option("--region", "region", required=True, help="12-digit region code; its whole subtree is examined.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date D (default: today).")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--rule", "rules", multiple=True, help="Evaluate only this rule (repeatable; default: all).")
+@click.option("--threshold", "threshold_pairs", multiple=True, metavar="NAME=VALUE", help="Override a threshold.")
+def discover_command(
+    region: str, as_of: dt.datetime | None, output: str, rules: tuple[str, ...], threshold_pairs: tuple[str, ...]
+) -> None:
+    """Children at risk in a region as of a date, most severe first (discovery-rules.md)."""
+    try:
+        settings = Settings.from_environment()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
+    thresholds = _thresholds(threshold_pairs)
+    day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
+
+    async def run() -> DiscoveryResult:
+        connection = Connection(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            settings.neo4j_database,
+            connection_timeout=settings.connection_timeout,
+            retry_budget=settings.retry_budget,
+        )
+        async with connect(connection) as graph:
+            return await discover(
+                graph,
+                region_prefix=regions.scope_prefix(region),
+                scope_prefix="",
+                as_of=day,
+                thresholds=thresholds,
+                rules=rules or None,
+            )
+
+    try:
+        result = asyncio.run(run())
+    except GraphError as error:
+        raise click.ClickException(str(error)) from error
+    if output == "json":
+        click.echo(json.dumps(as_json(result), ensure_ascii=False, indent=1, sort_keys=False))
+    else:
+        click.echo(as_table(result))
