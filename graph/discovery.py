@@ -237,8 +237,11 @@ def parameters(
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise InvalidInput("asOf", "must be a date")
     thresholds.validate()
+    # Both prefixes are tested in the query; when the scope lies inside the region, seeking
+    # the index by the scope reads only what the caller may see.
+    seek = scope_prefix if scope_prefix.startswith(region_prefix) else region_prefix
     return {
-        "region": region_prefix,
+        "region": seek,
         "scope": scope_prefix,
         "asOf": as_of,
         "rules": list(validate_rules(rules)),

@@ -30,13 +30,14 @@ from typing import LiteralString
 _CHILD_AT_D: LiteralString = """
   c.regionCode STARTS WITH $scope
   AND c.birthDate <= $asOf AND c.birthDate > $born18
-  AND (c.deceasedOn IS NULL OR c.deceasedOn > $asOf)
+  AND coalesce(c.deceasedOn > $asOf, true)
 """
 
 #: Head: every child at D whose household's village lies in `$region` and `$scope`.
 CHILDREN_IN_REGION: LiteralString = (
     """
 MATCH (c:Person)
+USING INDEX SEEK c:Person(regionCode)
 WHERE c.regionCode STARTS WITH $region AND"""
     + _CHILD_AT_D
 )
