@@ -40,3 +40,9 @@ class InvalidInput(GraphError):
 
 class DatabaseUnavailable(GraphError):
     code = "DATABASE_UNAVAILABLE"
+
+
+class LimitExceeded(GraphError):
+    """A request over a configured bound (size, depth, cost, rate)."""
+
+    code = "LIMIT_EXCEEDED"
