@@ -24,6 +24,15 @@ CREATE (e:AuditEvent {
 RETURN e.id AS id
 """
 
+APPEND_MANY: LiteralString = """
+UNWIND $entries AS entry
+CREATE (e:AuditEvent {
+  id: randomUUID(), at: datetime(), sub: entry.sub, role: entry.role, operation: entry.operation,
+  ids: entry.ids, outcome: entry.outcome, scope: entry.scope
+})
+RETURN e.id AS id
+"""
+
 LIST_IN_SCOPE: LiteralString = """
 MATCH (e:AuditEvent)
 WHERE e.scope STARTS WITH $scope AND ($since IS NULL OR e.at >= $since)
@@ -85,6 +94,14 @@ async def append(graph: Graph, entry: AuditEntry) -> str:
     return await graph.write_transaction(append_in, entry)
 
 
+async def append_many(graph: Graph, entries: Sequence[AuditEntry]) -> list[str]:
+    """Append several events in one transaction (one read request touching many children)."""
+    if not entries:
+        return []
+    rows = await graph.write(APPEND_MANY, {"entries": [_parameters(entry) for entry in entries]})
+    return [str(row["id"]) for row in rows]
+
+
 async def list_events(
     graph: Graph,
     *,
@@ -93,9 +110,7 @@ async def list_events(
     operation: str | None = None,
     limit: int = 100,
 ) -> list[AuditEventRecord]:
-    rows = await graph.read(
-        LIST_IN_SCOPE, {"scope": scope, "since": since, "operation": operation, "limit": limit}
-    )
+    rows = await graph.read(LIST_IN_SCOPE, {"scope": scope, "since": since, "operation": operation, "limit": limit})
     return [
         AuditEventRecord(
             id=row["id"],

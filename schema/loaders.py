@@ -6,21 +6,74 @@ carries the caller's scope.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from api.auth import Caller
-from graph import regions
+from graph import guardianship, households, institutions, persons, regions
 from graph.driver import Graph
+from schema.access import read_scope
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: Recent contacts and visits fetched per child; a field's `first` picks at most this many.
+RECENT: Final = 20
 
 
 class Loaders:
     def __init__(self, graph: Graph, caller: Caller) -> None:
         self.graph = graph
         self.caller = caller
+        #: The prefix every person, household and institution read here must start with.
+        self.scope = read_scope(caller)
         self.region = DataLoader[str, regions.RegionRecord | None](self._load_regions)
         self.child_regions = DataLoader[str, list[regions.RegionRecord]](self._load_child_regions)
+
+        self.person = self._by_id(persons.get_persons, None)
+        self.household = self._by_id(households.get_households, None)
+        self.institution = self._by_id(institutions.get_institutions, None)
+        self.institution_load = self._by_id(institutions.loads, 0)
+        self.members = self._by_id(households.members, [])
+        self.parents = self._by_id(guardianship.parents, [])
+        self.guardians = self._by_id(guardianship.guardians, [])
+        self.caregivers = self._by_id(guardianship.caregivers, [])
+        self.enrollments = self._by_id(persons.enrollments, [])
+        self.placements = self._by_id(persons.placements, [])
+        self.registrations = self._by_id(persons.registrations, [])
+        self.pairings = self._by_id(persons.pairings, [])
+        self.contacts = self._by_id(lambda g, ids, scope: persons.contacts(g, ids, scope=scope, recent=RECENT), [])
+        self.visits = self._by_id(lambda g, ids, scope: persons.visits(g, ids, scope=scope, recent=RECENT), [])
+
+        self.child_page = self._batched(persons.child_pages)
+        self.child_count = self._batched(persons.count_children)
+        self.household_page = self._batched(households.pages)
+        self.household_count = self._batched(households.counts)
+        self.institution_page = self._batched(institutions.pages)
+        self.institution_count = self._batched(institutions.counts)
+
+        #: Children whose full record this request read: id -> village code (for the audit).
+        self.full_record_reads: dict[str, str | None] = {}
+
+    def _by_id(self, fetch: Callable[..., Awaitable[Mapping[str, Any]]], default: Any) -> DataLoader[str, Any]:
+        async def load(ids: Sequence[str]) -> list[Any]:
+            found = await fetch(self.graph, list(ids), scope=self.scope)
+            return [found.get(key, default) for key in ids]
+
+        return DataLoader[str, Any](load)
+
+    def _batched(self, fetch: Callable[..., Awaitable[Sequence[V]]]) -> DataLoader[Any, V]:
+        async def load(keys: Sequence[Any]) -> list[V]:
+            return list(await fetch(self.graph, list(keys), scope=self.scope))
+
+        return DataLoader[Any, V](load)
+
+    def note_full_record_read(self, person: persons.PersonRecord, today: Any) -> None:
+        """Remember that a child's full record was read; the request appends one event each."""
+        if person.is_child_at(today):
+            self.full_record_reads.setdefault(person.id, person.region_code)
 
     async def _load_regions(self, codes: Sequence[str]) -> list[regions.RegionRecord | None]:
         found = await regions.get_regions(self.graph, list(codes), scope=self.caller.scope)

@@ -10,10 +10,22 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.settings import Limits
+from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.errors import ErrorCodes, log
+from schema.guardianship import GuardianshipQueries
+from schema.households import HouseholdQueries
+from schema.institutions import InstitutionQueries
+from schema.persons import PersonQueries
 from schema.regions import RegionQueries
 
-QUERIES: tuple[type, ...] = (RegionQueries,)
+QUERIES: tuple[type, ...] = (
+    RegionQueries,
+    PersonQueries,
+    HouseholdQueries,
+    InstitutionQueries,
+    GuardianshipQueries,
+    AuditQueries,
+)
 MUTATIONS: tuple[type, ...] = ()
 SUBSCRIPTIONS: tuple[type, ...] = ()
 
@@ -38,6 +50,7 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
         config=StrawberryConfig(disable_field_suggestions=production),
         extensions=[
             ErrorCodes,
+            AuditFullRecordReads,
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

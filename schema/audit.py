@@ -1,0 +1,93 @@
+"""The audit trail in GraphQL: reads of a child's full record are appended once per request
+and child, and auditors (and coordinators, admins) read the trail of their region.
+
+A field that reveals a child's full record (ID number, guardianship chain, case history)
+calls `Loaders.note_full_record_read`; when the operation has run, `AuditFullRecordReads`
+appends one `read:child` event per child read, in one round trip, with the child's village
+as the event's scope so the auditors of that region see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from api.context import Context, Info
+from graph import audit
+from schema.access import AUDIT_READERS, require
+from schema.pagination import page_size
+
+READ_CHILD = "read:child"
+
+
+class AuditFullRecordReads(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context) or context._loaders is None:
+            return
+        reads = context._loaders.full_record_reads
+        if not reads:
+            return
+        caller = context.caller
+        await audit.append_many(
+            context.graph,
+            [
+                audit.AuditEntry(
+                    sub=caller.sub,
+                    role=caller.role.value,
+                    operation=READ_CHILD,
+                    ids=[child_id],
+                    outcome="ok",
+                    scope=region_code or caller.scope,
+                )
+                for child_id, region_code in sorted(reads.items())
+            ],
+        )
+        reads.clear()
+
+
+@strawberry.type(description="One audit event: who did what to which records, when, and how it ended.")
+class AuditEvent:
+    id: strawberry.ID
+    at: dt.datetime
+    sub: str
+    role: str
+    operation: str
+    ids: list[str]
+    outcome: str
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(description="Audit events in the caller's region, newest first (auditors, coordinators, admins).")
+    async def audit_events(
+        self,
+        info: Info,
+        since: dt.datetime | None = None,
+        operation: str | None = None,
+        first: int | None = None,
+    ) -> list[AuditEvent]:
+        require(info.context.caller, AUDIT_READERS, "auditEvents")
+        events = await audit.list_events(
+            info.context.graph,
+            scope=info.context.caller.scope,
+            since=since,
+            operation=operation,
+            limit=page_size(first, info.context.settings.limits),
+        )
+        return [
+            AuditEvent(
+                id=strawberry.ID(e.id),
+                at=e.at,
+                sub=e.sub,
+                role=e.role,
+                operation=e.operation,
+                ids=e.ids,
+                outcome=e.outcome,
+            )
+            for e in events
+        ]

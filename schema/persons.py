@@ -1,0 +1,559 @@
+"""Persons in GraphQL: the child's file (一人一档) and the people linked to it.
+
+Every nested field goes through the request's DataLoaders, so a list of children and their
+parents, guardians, caregivers and households costs one round trip per level. Fields about a
+date take `asOf` (default: today in the configured zone). People linked to a person in scope
+but living outside it are a `LinkedPerson` whose `person` is null: id, name, and the link's
+own facts (relation, status, interval), nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.context import Info
+from graph import guardianship as records
+from graph import persons as person_records
+from graph.discovery import age_at
+from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
+from graph.regions import scope_prefix
+from schema.access import PERSON_READERS, require
+from schema.institutions import Institution
+from schema.masking import mask_id_number, mask_phone
+from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from schema.regions import Region
+
+if TYPE_CHECKING:
+    from schema.households import Household
+
+HouseholdType = Annotated["Household", strawberry.lazy("schema.households")]
+ChildOrder = strawberry.enum(ChildSort, name="ChildSort", description="Orders a list of children may take.")
+
+
+@strawberry.type(description="A person: for a child, their whole file (一人一档).")
+class Person:
+    id: strawberry.ID
+    name: str
+    gender: str | None
+    birth_date: dt.date | None
+    deceased_on: dt.date | None
+    region_code: str | None = strawberry.field(description="Their household's village; null without one.")
+    record: strawberry.Private[PersonRecord]
+
+    @classmethod
+    def from_record(cls, record: PersonRecord) -> Self:
+        return cls(
+            id=strawberry.ID(record.id),
+            name=record.name,
+            gender=record.gender,
+            birth_date=record.birth_date,
+            deceased_on=record.deceased_on,
+            region_code=record.region_code,
+            record=record,
+        )
+
+    def _read_full_record(self, info: Info) -> None:
+        info.context.loaders.note_full_record_read(self.record, info.context.today)
+
+    async def _holding(
+        self, info: Info, loader: DataLoader[str, Any], as_of: dt.date | None, include_history: bool
+    ) -> list[Any]:
+        """This person's interval records from `loader`: those holding at `asOf`, or all."""
+        day = info.context.as_of(as_of)
+        return [r for r in await loader.load(self.record.id) if include_history or r.interval.holds(day)]
+
+    @strawberry.field(description="Age in completed years at `asOf`; null before birth or without a birth date.")
+    def age(self, info: Info, as_of: dt.date | None = None) -> int | None:
+        day = info.context.as_of(as_of)
+        if self.record.birth_date is None or self.record.birth_date > day:
+            return None
+        return age_at(self.record.birth_date, day)
+
+    @strawberry.field(description="Resident ID number, masked unless the caller's role sees it whole. Audited.")
+    def id_number(self, info: Info) -> str | None:
+        self._read_full_record(info)
+        return mask_id_number(self.record.id_number, info.context.caller)
+
+    @strawberry.field(description="Phone number; only the last 4 digits unless the caller's role sees it whole.")
+    def phone(self, info: Info) -> str | None:
+        return mask_phone(self.record.phone, info.context.caller)
+
+    @strawberry.field(description="Their registered household.")
+    async def household(self, info: Info) -> HouseholdType | None:
+        from schema.households import Household
+
+        if self.record.household_id is None:
+            return None
+        found = await info.context.loaders.household.load(self.record.household_id)
+        return None if found is None else Household.from_record(found)
+
+    @strawberry.field(description="Their household's village.")
+    async def village(self, info: Info) -> Region | None:
+        if self.record.region_code is None:
+            return None
+        found = await info.context.loaders.region.load(self.record.region_code)
+        return None if found is None else Region.from_record(found)
+
+    @strawberry.field(description="Recorded parents, with their status at a date.")
+    async def parents(self, info: Info) -> list[Parent]:
+        return [Parent(record=p) for p in await info.context.loaders.parents.load(self.record.id)]
+
+    @strawberry.field(
+        description="Legal guardians at `asOf`, or every guardianship ever with `includeHistory`. Audited."
+    )
+    async def guardians(
+        self, info: Info, as_of: dt.date | None = None, include_history: bool = False
+    ) -> list[Guardian]:
+        self._read_full_record(info)
+        found = await self._holding(info, info.context.loaders.guardians, as_of, include_history)
+        return [Guardian.from_record(r) for r in found]
+
+    @strawberry.field(description="Entrusted caregivers at `asOf`, or all of them with `includeHistory`. Audited.")
+    async def caregivers(self, info: Info, as_of: dt.date | None = None, include_history: bool = False) -> list[Care]:
+        self._read_full_record(info)
+        found = await self._holding(info, info.context.loaders.caregivers, as_of, include_history)
+        return [Care.from_record(r) for r in found]
+
+    @strawberry.field(description="School enrollments at `asOf`, or all with `includeHistory`.")
+    async def enrollments(
+        self, info: Info, as_of: dt.date | None = None, include_history: bool = False
+    ) -> list[Enrollment]:
+        found = await self._holding(info, info.context.loaders.enrollments, as_of, include_history)
+        return [Enrollment.from_record(r) for r in found]
+
+    @strawberry.field(description="The residential placement holding at `asOf`, if any.")
+    async def placement(self, info: Info, as_of: dt.date | None = None) -> Placement | None:
+        found = await info.context.loaders.placements.load(self.record.id)
+        day = info.context.as_of(as_of)
+        return next((Placement.from_record(p) for p in found if p.interval.holds(day)), None)
+
+    @strawberry.field(description="Every residential placement, oldest first.")
+    async def placements(self, info: Info) -> list[Placement]:
+        return [Placement.from_record(p) for p in await info.context.loaders.placements.load(self.record.id)]
+
+    @strawberry.field(description="Volunteers or cadres paired with the child at `asOf`, or all with `includeHistory`.")
+    async def pairings(self, info: Info, as_of: dt.date | None = None, include_history: bool = False) -> list[Pairing]:
+        found = await self._holding(info, info.context.loaders.pairings, as_of, include_history)
+        return [Pairing.from_record(r) for r in found]
+
+    @strawberry.field(description="Registrations in a category at `asOf`, or all with `includeHistory`.")
+    async def registrations(
+        self, info: Info, as_of: dt.date | None = None, include_history: bool = False
+    ) -> list[Registration]:
+        found = await self._holding(info, info.context.loaders.registrations, as_of, include_history)
+        return [Registration.from_record(r) for r in found]
+
+    @strawberry.field(description="The most recent contacts from parents or guardians, newest first (at most 20).")
+    async def recent_contacts(self, info: Info, first: int = 10) -> list[PersonContact]:
+        found = await info.context.loaders.contacts.load(self.record.id)
+        return [PersonContact.from_record(c) for c in found[: max(first, 0)]]
+
+    @strawberry.field(description="The most recent visits, newest first (at most 20).")
+    async def recent_visits(self, info: Info, first: int = 10) -> list[PersonVisit]:
+        found = await info.context.loaders.visits.load(self.record.id)
+        return [PersonVisit.from_record(v) for v in found[: max(first, 0)]]
+
+
+@strawberry.type(
+    name="LinkedPerson",
+    description="A person seen through a link. Outside the caller's scope only id and name are given.",
+)
+class LinkedPersonType:
+    id: strawberry.ID
+    name: str
+    in_scope: bool
+    record: strawberry.Private[person_records.LinkedPerson]
+
+    @classmethod
+    def from_record(cls, record: person_records.LinkedPerson) -> Self:
+        return cls(id=strawberry.ID(record.id), name=record.name, in_scope=record.in_scope, record=record)
+
+    @strawberry.field(description="The full record; null when the person lives outside the caller's scope.")
+    def person(self) -> Person | None:
+        return None if self.record.person is None else Person.from_record(self.record.person)
+
+
+@strawberry.type(name="AwayEpisode", description="A time away for work (外出务工).")
+class AwayEpisodeType:
+    since: dt.date
+    until: dt.date | None
+    destination: str | None
+    destination_region: str | None
+
+    @classmethod
+    def from_record(cls, record: records.AwayEpisode) -> Self:
+        return cls(
+            since=record.interval.since,
+            until=record.interval.until,
+            destination=record.destination,
+            destination_region=record.destination_region,
+        )
+
+
+@strawberry.type(name="Condition", description="A recorded condition (missing, imprisoned, ...) with its interval.")
+class ConditionType:
+    type: str
+    since: dt.date
+    until: dt.date | None
+
+    @classmethod
+    def from_record(cls, record: records.ConditionRecord) -> Self:
+        return cls(type=record.type, since=record.interval.since, until=record.interval.until)
+
+
+@strawberry.type(description="A parent's situation on one date.")
+class ParentStatus:
+    as_of: dt.date
+    dead: bool
+    away: AwayEpisodeType | None
+    conditions: list[ConditionType]
+    lacks_capacity: bool = strawberry.field(description="Dead, or an incapacity condition holds (domain.md).")
+
+
+@strawberry.type(description="A recorded parent of a child.")
+class Parent:
+    record: strawberry.Private[records.ParentLink]
+
+    @strawberry.field
+    def parent(self) -> LinkedPersonType:
+        return LinkedPersonType.from_record(self.record.parent)
+
+    @strawberry.field(description="biological, adoptive or step.")
+    def relation(self) -> str | None:
+        return self.record.relation
+
+    @strawberry.field(description="Away (where, since when), conditions and capacity at `asOf`.")
+    def status(self, info: Info, as_of: dt.date | None = None) -> ParentStatus:
+        day = info.context.as_of(as_of)
+        away = self.record.away_at(day)
+        return ParentStatus(
+            as_of=day,
+            dead=self.record.dead_at(day),
+            away=None if away is None else AwayEpisodeType.from_record(away),
+            conditions=[ConditionType.from_record(x) for x in self.record.conditions_at(day)],
+            lacks_capacity=self.record.lacks_capacity_at(day),
+        )
+
+    @strawberry.field(description="Every time away, oldest first.")
+    def away_history(self) -> list[AwayEpisodeType]:
+        return [AwayEpisodeType.from_record(a) for a in self.record.away]
+
+
+@strawberry.type(description="A legal guardianship (监护) of a child over an interval: a person or an institution.")
+class Guardian:
+    id: strawberry.ID
+    name: str
+    kind: str = strawberry.field(description="person or institution")
+    in_scope: bool
+    basis: str | None
+    since: dt.date
+    until: dt.date | None
+    record: strawberry.Private[records.GuardianInterval]
+
+    @classmethod
+    def from_record(cls, record: records.GuardianInterval) -> Self:
+        return cls(
+            id=strawberry.ID(record.id),
+            name=record.name,
+            kind=record.kind,
+            in_scope=record.in_scope,
+            basis=record.basis,
+            since=record.interval.since,
+            until=record.interval.until,
+            record=record,
+        )
+
+    @strawberry.field(description="The guardian's full record when a person in the caller's scope.")
+    def person(self) -> Person | None:
+        return None if self.record.person is None else Person.from_record(self.record.person)
+
+    @strawberry.field(description="The guardian when an institution in the caller's scope.")
+    def institution(self) -> Institution | None:
+        return None if self.record.institution is None else Institution.from_record(self.record.institution)
+
+
+def _linked(record: person_records.LinkedPerson | None) -> LinkedPersonType | None:
+    return None if record is None else LinkedPersonType.from_record(record)
+
+
+@strawberry.type(description="Day-to-day care by an entrusted caregiver (被委托照护人) over an interval.")
+class Care:
+    caregiver: LinkedPersonType
+    since: dt.date
+    until: dt.date | None
+    agreement_signed_on: dt.date | None = strawberry.field(description="The written care agreement; null if none.")
+    entrusted_by: LinkedPersonType | None
+
+    @classmethod
+    def from_record(cls, record: records.CareInterval) -> Self:
+        return cls(
+            caregiver=LinkedPersonType.from_record(record.other),
+            since=record.interval.since,
+            until=record.interval.until,
+            agreement_signed_on=record.agreement_signed_on,
+            entrusted_by=_linked(record.entrusted_by),
+        )
+
+
+@strawberry.type(description="A school enrollment over an interval.")
+class Enrollment:
+    institution_id: strawberry.ID
+    institution_name: str | None
+    since: dt.date
+    until: dt.date | None
+    grade: str | None
+    boarding: bool | None
+
+    @classmethod
+    def from_record(cls, record: person_records.Enrollment) -> Self:
+        return cls(
+            institution_id=strawberry.ID(record.institution_id),
+            institution_name=record.institution_name,
+            since=record.interval.since,
+            until=record.interval.until,
+            grade=record.grade,
+            boarding=record.boarding,
+        )
+
+    @strawberry.field(description="The institution, when in the caller's scope.")
+    async def institution(self, info: Info) -> Institution | None:
+        found = await info.context.loaders.institution.load(str(self.institution_id))
+        return None if found is None else Institution.from_record(found)
+
+
+@strawberry.type(description="A residential placement in an institution over an interval.")
+class Placement:
+    institution_id: strawberry.ID
+    institution_name: str | None
+    since: dt.date
+    until: dt.date | None
+
+    @classmethod
+    def from_record(cls, record: person_records.Enrollment) -> Self:
+        return cls(
+            institution_id=strawberry.ID(record.institution_id),
+            institution_name=record.institution_name,
+            since=record.interval.since,
+            until=record.interval.until,
+        )
+
+
+@strawberry.type(description="A registration of a child in a category (left_behind, orphan, ...).")
+class Registration:
+    category: str
+    since: dt.date
+    until: dt.date | None
+
+    @classmethod
+    def from_record(cls, record: person_records.Registration) -> Self:
+        return cls(category=record.category, since=record.interval.since, until=record.interval.until)
+
+
+@strawberry.type(description="A volunteer or cadre paired with a child (结对帮扶).")
+class Pairing:
+    volunteer: LinkedPersonType
+    since: dt.date
+    until: dt.date | None
+
+    @classmethod
+    def from_record(cls, record: person_records.Pairing) -> Self:
+        return cls(
+            volunteer=LinkedPersonType.from_record(record.volunteer),
+            since=record.interval.since,
+            until=record.interval.until,
+        )
+
+
+@strawberry.type(description="A contact from a parent or guardian, as listed in a child's file.")
+class PersonContact:
+    on: dt.date
+    channel: str
+    by: LinkedPersonType
+
+    @classmethod
+    def from_record(cls, record: person_records.Encounter) -> Self:
+        return cls(on=record.on, channel=record.kind, by=LinkedPersonType.from_record(record.by))
+
+
+@strawberry.type(description="A visit to a child, as listed in the child's file.")
+class PersonVisit:
+    on: dt.date
+    type: str
+    notes: str | None
+    by: LinkedPersonType
+
+    @classmethod
+    def from_record(cls, record: person_records.Encounter) -> Self:
+        return cls(on=record.on, type=record.kind, notes=record.notes, by=LinkedPersonType.from_record(record.by))
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class PersonEdge:
+    cursor: str
+    node: Person
+
+
+@strawberry.type
+class PersonConnection:
+    edges: list[PersonEdge]
+    page_info: PageInfo
+    filter: strawberry.Private[ChildFilter]
+
+    @strawberry.field(description="Children matching the filter in the caller's scope, on every page.")
+    async def total_count(self, info: Info) -> int:
+        total: int = await info.context.loaders.child_count.load(self.filter)
+        return total
+
+
+def _sort_value(record: PersonRecord, sort: ChildSort) -> str | dt.date | None:
+    if sort is ChildSort.NAME:
+        return record.name
+    if sort is ChildSort.BIRTH_DATE:
+        return record.birth_date
+    return None
+
+
+async def child_page(
+    info: Info,
+    region: str,
+    *,
+    as_of: dt.date | None = None,
+    registration_category: str | None = None,
+    min_age: int | None = None,
+    max_age: int | None = None,
+    left_behind_as_of: dt.date | None = None,
+    sort: ChildSort = ChildSort.ID,
+    first: int | None = None,
+    after: str | None = None,
+) -> PersonConnection:
+    """One page of living children under 18 at `asOf` in a region subtree and the scope."""
+    child_filter = ChildFilter(
+        scope_prefix(region),
+        info.context.as_of(as_of),
+        registration_category,
+        min_age,
+        max_age,
+        left_behind_as_of,
+    )
+    child_filter.validate()
+    request = ChildPageRequest(
+        child_filter,
+        sort,
+        page_size(first, info.context.settings.limits),
+        decode_cursor(after, sort.value, dated=sort is ChildSort.BIRTH_DATE),
+    )
+    page = await info.context.loaders.child_page.load(request)
+    edges = [
+        PersonEdge(cursor=encode_cursor(sort.value, _sort_value(p, sort), p.id), node=Person.from_record(p))
+        for p in page.items
+    ]
+    return PersonConnection(
+        edges=edges,
+        page_info=page_info([e.cursor for e in edges], page.has_next_page),
+        filter=child_filter,
+    )
+
+
+@strawberry.type(description="Two persons who look like the same human, and why.")
+class DuplicateCandidate:
+    first: Person
+    second: Person
+    reasons: list[str] = strawberry.field(
+        description="same_name_and_birth_date, same_phone, id_number_differs_in_check_character"
+    )
+
+
+@strawberry.type
+class PersonQueries:
+    @strawberry.field(description="A child (under 18 today) by id; null when absent, an adult, or out of scope.")
+    async def child(self, info: Info, id: strawberry.ID) -> Person | None:
+        require(info.context.caller, PERSON_READERS, "child")
+        record = await info.context.loaders.person.load(str(id))
+        if record is None or not record.is_child_at(info.context.today):
+            return None
+        return Person.from_record(record)
+
+    @strawberry.field(description="A person by id; null when absent or out of scope.")
+    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
+        require(info.context.caller, PERSON_READERS, "person")
+        record = await info.context.loaders.person.load(str(id))
+        return None if record is None else Person.from_record(record)
+
+    @strawberry.field(
+        description="Living children under 18 at `asOf` in a region's subtree and the caller's scope, "
+        "optionally registered in a category, within an age range, or left-behind at a date."
+    )
+    async def children(
+        self,
+        info: Info,
+        region: str,
+        as_of: dt.date | None = None,
+        registration_category: str | None = None,
+        min_age: int | None = None,
+        max_age: int | None = None,
+        left_behind_as_of: dt.date | None = None,
+        sort: ChildOrder = ChildSort.ID,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> PersonConnection:
+        require(info.context.caller, PERSON_READERS, "children")
+        return await child_page(
+            info,
+            region,
+            as_of=as_of,
+            registration_category=registration_category,
+            min_age=min_age,
+            max_age=max_age,
+            left_behind_as_of=left_behind_as_of,
+            sort=ChildSort(sort),
+            first=first,
+            after=after,
+        )
+
+    @strawberry.field(
+        description="Persons in scope matching every criterion given: name by prefix, birth date and ID number exactly."
+    )
+    async def search_persons(
+        self,
+        info: Info,
+        name: str | None = None,
+        birth_date: dt.date | None = None,
+        id_number: str | None = None,
+        first: int | None = None,
+    ) -> list[Person]:
+        require(info.context.caller, PERSON_READERS, "searchPersons")
+        found = await person_records.search(
+            info.context.graph,
+            scope=info.context.loaders.scope,
+            name=name,
+            birth_date=birth_date,
+            id_number=id_number,
+            limit=page_size(first, info.context.settings.limits),
+        )
+        return [Person.from_record(p) for p in found]
+
+    @strawberry.field(
+        description="Pairs of persons in a region's subtree (and the caller's scope) who look like the same "
+        "human: same name and birth date, same phone, or ID numbers that differ only in the check character."
+    )
+    async def duplicate_candidates(self, info: Info, region: str, first: int | None = None) -> list[DuplicateCandidate]:
+        require(info.context.caller, PERSON_READERS, "duplicateCandidates")
+        found = await person_records.duplicate_candidates(
+            info.context.graph,
+            scope_prefix(region),
+            scope=info.context.loaders.scope,
+            limit=page_size(first, info.context.settings.limits),
+        )
+        return [
+            DuplicateCandidate(
+                first=Person.from_record(d.first), second=Person.from_record(d.second), reasons=list(d.reasons)
+            )
+            for d in found
+        ]
