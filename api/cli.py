@@ -163,3 +163,8 @@ main.add_command(generate_command)
 from api.cli_discover import discover_command  # noqa: E402
 
 main.add_command(discover_command)
+
+from api.cli_bundle import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)

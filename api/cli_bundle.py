@@ -1,0 +1,168 @@
+"""`shouhu import` and `shouhu export`: bundles in and out of the database.
+
+Each command opens its own driver from the environment and applies the migrations first, so
+it works against an empty database.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+import click
+from tqdm import tqdm
+
+from api.settings import Settings
+from graph import migrations
+from graph.bundle.exporter import export_region
+from graph.bundle.importer import ImportMode, ImportResult, import_bundle
+from graph.bundle.runs import ImportRunRecord, import_runs
+from graph.driver import Graph
+from graph.errors import GraphError
+
+T = TypeVar("T")
+
+#: Rejections printed before the count says how many more there are.
+SHOWN_REJECTIONS = 50
+
+
+def _settings() -> Settings:
+    from api.cli import load_settings  # here, not at the top: api.cli imports this module
+
+    return load_settings()
+
+
+def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
+    """Run `work` with a driver of its own, after applying the migrations."""
+    from api.cli import run_with_graph
+
+    async def migrated(graph: Graph) -> T:
+        await migrations.apply(graph)
+        return await work(graph)
+
+    try:
+        return run_with_graph(settings, migrated)
+    except GraphError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.command("import")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mode",
+    type=click.Choice(["all-or-nothing", "skip-invalid"]),
+    default=None,
+    help="all-or-nothing (default): any bad line and nothing is written.",
+)
+@click.option("--skip-invalid", is_flag=True, help="Same as --mode skip-invalid.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where skip-invalid writes the rejected lines (default: FILE.rejects.ndjson in the current folder).",
+)
+@click.option("--status", is_flag=True, help="List import runs instead, incomplete ones first.")
+def import_command(file: Path | None, mode: str | None, skip_invalid: bool, rejects: Path | None, status: bool) -> None:
+    """Import an NDJSON bundle; run it again to complete an import that was killed."""
+    settings = _settings()
+    if status:
+        _show_runs(_with_graph(settings, import_runs))
+        return
+    if file is None:
+        raise click.UsageError("FILE is required (or use --status)")
+    if skip_invalid and mode == "all-or-nothing":
+        raise click.UsageError("--skip-invalid contradicts --mode all-or-nothing")
+    chosen: ImportMode = "SKIP_INVALID" if skip_invalid or mode == "skip-invalid" else "ALL_OR_NOTHING"
+    if rejects is not None and chosen != "SKIP_INVALID":
+        raise click.UsageError("--rejects needs --skip-invalid: all-or-nothing writes no reject file")
+    if chosen == "SKIP_INVALID" and rejects is None:
+        rejects = Path.cwd() / f"{file.name}.rejects.ndjson"
+
+    started = time.monotonic()
+    click.echo(f"validating {file} ...", err=True)
+    bar = tqdm(total=None, unit=" records", unit_scale=True, dynamic_ncols=True, file=sys.stderr, disable=None)
+
+    def validated(valid: int) -> None:
+        bar.reset(total=valid)
+
+    def advance(records: int) -> None:
+        bar.update(records)
+
+    async def work(graph: Graph) -> ImportResult:
+        today = datetime.now(settings.timezone).date()
+        with tempfile.TemporaryDirectory(prefix="shouhu-import-") as workdir:
+            return await import_bundle(
+                graph, file, mode=chosen, today=today, workdir=Path(workdir), rejects=rejects,
+                progress=advance, validated=validated,
+            )  # fmt: skip
+
+    try:
+        result = _with_graph(settings, work)
+    finally:
+        bar.close()
+    seconds = time.monotonic() - started
+    _summary(result, seconds, chosen, rejects, sys.stdout)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _summary(result: ImportResult, seconds: float, mode: ImportMode, rejects: Path | None, out: TextIO) -> None:
+    for rejection in result.rejected[:SHOWN_REJECTIONS]:
+        print(f"line {rejection.line}: {rejection.reason}", file=out)
+    hidden = len(result.rejected) - SHOWN_REJECTIONS
+    if hidden > 0:
+        print(f"... and {hidden} more rejected lines", file=out)
+    rate = result.written / seconds if seconds > 0 else 0.0
+    print(
+        f"lines: {result.lines}  written: {result.written}  rejected: {len(result.rejected)}  "
+        f"seconds: {seconds:.1f}  records/s: {rate:,.0f}",
+        file=out,
+    )
+    if result.rejected and mode == "ALL_OR_NOTHING":
+        print("nothing was written (all-or-nothing); fix the lines above or use --skip-invalid", file=out)
+    elif result.rejected and rejects is not None:
+        print(f"rejected lines, with their reasons, are in {rejects}: fix them and import that file", file=out)
+
+
+def _show_runs(found: list[ImportRunRecord]) -> None:
+    if not found:
+        click.echo("no imports recorded")
+        return
+    for run in sorted(found, key=lambda run: run.complete):
+        started = run.started_at.isoformat(timespec="seconds") if run.started_at else "-"
+        state = "complete" if run.complete else f"INCOMPLETE ({run.status})"
+        click.echo(
+            f"{state:<24} {started}  lines {run.lines}  written {run.written}  rejected {run.rejected}  "
+            f"{run.mode}  {run.source}  [{run.id[:12]}]"
+        )
+        if not run.complete:
+            click.echo(f"{'':<24} re-run `shouhu import {run.source}` to complete it")
+
+
+@click.command("export")
+@click.option("--region", "code", required=True, help="12-digit code of the region whose subtree to export.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Default: stdout.")
+def export_command(code: str, output: Path | None) -> None:
+    """Export every record of a region subtree as an NDJSON bundle."""
+    settings = _settings()
+
+    async def work(graph: Graph, out: TextIO) -> int:
+        count = 0
+        async for line in export_region(graph, code):
+            out.write(line + "\n")
+            count += 1
+        return count
+
+    if output is None:
+        count = _with_graph(settings, lambda graph: work(graph, sys.stdout))
+    else:
+        with output.open("w", encoding="utf-8") as out:
+            count = _with_graph(settings, lambda graph: work(graph, out))
+    if count == 0:
+        raise click.ClickException(f"region: {code} does not exist")
+    if output is not None:
+        click.echo(f"wrote {count} lines to {output}", err=True)

@@ -1,0 +1,99 @@
+"""Bundle export: the sample county comes back as the same records, and export, import into an
+empty database, export again gives the same lines."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from graph.bundle.exporter import export_region
+from graph.bundle.importer import import_bundle
+from graph.driver import Graph
+from tests.conftest import SAMPLE_BUNDLE, wipe
+
+COUNTY = "360732000000"
+VILLAGE = "360732100201"
+TODAY = date.today()
+
+
+def canonical(lines: list[str]) -> Counter[str]:
+    """Records as a multiset, field order and absent-versus-null aside."""
+    records: Counter[str] = Counter()
+    for line in lines:
+        if line.strip() and not line.startswith("#"):
+            record: dict[str, Any] = {k: v for k, v in json.loads(line).items() if v is not None}
+            records[json.dumps(record, sort_keys=True, ensure_ascii=False)] += 1
+    return records
+
+
+def sample_lines() -> list[str]:
+    return SAMPLE_BUNDLE.read_text(encoding="utf-8").split("\n")
+
+
+async def export(graph: Graph, code: str) -> list[str]:
+    return [line async for line in export_region(graph, code)]
+
+
+async def reimport(graph: Graph, lines: list[str], tmp_path: Path) -> None:
+    """Import `lines` into an empty database, through a file like the CLI does."""
+    await wipe(graph)
+    path = tmp_path / "export.ndjson"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    result = await import_bundle(graph, path, mode="ALL_OR_NOTHING", today=TODAY, workdir=tmp_path)
+    assert result.ok, result.rejected[:5]
+    assert result.written == len(lines)
+
+
+async def test_the_sample_county_round_trips(clean_graph: Graph, tmp_path: Path) -> None:
+    sample = sample_lines()
+    assert (await import_bundle(clean_graph, SAMPLE_BUNDLE, today=TODAY, workdir=tmp_path)).ok
+
+    first = await export(clean_graph, COUNTY)
+
+    # Every record of the hand-made county, nothing more (it is all in the county).
+    assert canonical(first) == canonical(sample)
+    assert first == await export(clean_graph, COUNTY)  # deterministic order
+    assert first[0] == '{"kind":"region","code":"360000000000","name":"江西省","level":"province"}'
+    kinds = [json.loads(line)["kind"] for line in first]
+    assert kinds.index("person") < kinds.index("parent")  # entities before what refers to them
+    assert not any('":null' in line for line in first)  # absent optional fields are omitted
+
+    await reimport(clean_graph, first, tmp_path)
+    second = await export(clean_graph, COUNTY)
+    assert second == first
+
+
+async def test_a_village_export_carries_what_it_refers_to(clean_graph: Graph, tmp_path: Path) -> None:
+    assert (await import_bundle(clean_graph, SAMPLE_BUNDLE, today=TODAY, workdir=tmp_path)).ok
+    # A parent of a village child lives in another village of the county.
+    outside = [
+        '{"kind": "household", "id": "HX1", "region": "360732101203", "lowIncome": []}',
+        '{"kind": "person", "id": "PX1", "name": "外村父亲", "gender": "M", "birthDate": "1980-01-01", '
+        '"household": "HX1"}',
+        '{"kind": "parent", "parent": "PX1", "child": "P000014", "type": "step"}',
+        '{"kind": "away", "person": "PX1", "since": "2025-01-01", "destination": "广东深圳"}',
+    ]
+    assert (await import_bundle(clean_graph, outside, today=TODAY, workdir=tmp_path)).ok
+
+    first = await export(clean_graph, VILLAGE)
+    records = [json.loads(line) for line in first]
+    regions = {r["code"] for r in records if r["kind"] == "region"}
+    # The village, its ancestors (so parents resolve), and the outside household's region chain.
+    assert {"360000000000", "360700000000", COUNTY, "360732100000", VILLAGE, "360732101203"} <= regions
+    assert {"kind": "person", "id": "PX1", "name": "外村父亲", "gender": "M", "birthDate": "1980-01-01",
+            "household": "HX1"} in records  # fmt: skip
+    assert {"kind": "away", "person": "PX1", "since": "2025-01-01", "destination": "广东深圳"} in records
+    # Every exported person's household is exported too, wherever it lies.
+    households = {r["id"] for r in records if r["kind"] == "household"}
+    assert "HX1" in households
+    assert all(r["household"] in households for r in records if r["kind"] == "person" and "household" in r)
+
+    await reimport(clean_graph, first, tmp_path)
+    assert await export(clean_graph, VILLAGE) == first
+
+
+async def test_an_unknown_region_exports_nothing(clean_graph: Graph) -> None:
+    assert await export(clean_graph, "990000000000") == []

@@ -1,0 +1,108 @@
+"""A bundle that fits one transaction is all or nothing even when the connection drops: a
+small TCP proxy in front of the test database's Bolt port is cut while the import's single
+transaction is in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from api.settings import Settings
+from graph.bundle.importer import import_bundle
+from graph.driver import Connection, Graph, connect
+from graph.errors import DatabaseUnavailable
+from tests.conftest import SAMPLE_BUNDLE
+
+COUNT: str = "MATCH (n) RETURN count(n) AS n"
+
+
+class BoltProxy:
+    """Forwards TCP to the database until `cut`: then it drops every connection and refuses
+    new ones, as a network failure would."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.server: asyncio.Server | None = None
+        self.transports: list[asyncio.WriteTransport] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.forwarded = 0
+        self.cut_at: int | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def cut(self) -> None:
+        self.cut_at = self.forwarded
+        if self.server is not None:
+            self.server.close()
+        for transport in self.transports:
+            transport.abort()
+
+    async def close(self) -> None:
+        self.cut()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self.cut_at is not None:
+            client_writer.transport.abort()
+            return
+        server_reader, server_writer = await asyncio.open_connection(self.host, self.port)
+        self.transports += [client_writer.transport, server_writer.transport]
+        for reader, writer in ((client_reader, server_writer), (server_reader, client_writer)):
+            task = asyncio.create_task(self._pipe(reader, writer))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(65536):
+                self.forwarded += len(data)
+                writer.write(data)
+                await writer.drain()
+        writer.transport.abort()
+
+
+async def test_a_dropped_connection_leaves_no_partial_write(
+    clean_graph: Graph, settings: Settings, tmp_path: Path
+) -> None:
+    target = urlparse(settings.neo4j_uri)
+    proxy = BoltProxy(target.hostname or "127.0.0.1", target.port or 7687)
+    port = await proxy.start()
+    through_proxy = Connection(
+        f"bolt://127.0.0.1:{port}", settings.neo4j_user, settings.neo4j_password, settings.neo4j_database,
+        connection_timeout=1.0, retry_budget=1.0,
+    )  # fmt: skip
+    batches: list[int] = []
+
+    def cut_after_first_batch(records: int) -> None:
+        # The first batch has been sent inside the import's one transaction, not committed.
+        batches.append(records)
+        if len(batches) == 1:
+            proxy.cut()
+
+    try:
+        async with connect(through_proxy) as graph:
+            with pytest.raises(DatabaseUnavailable):
+                await import_bundle(
+                    graph, SAMPLE_BUNDLE, mode="ALL_OR_NOTHING", today=date.today(), workdir=tmp_path,
+                    progress=cut_after_first_batch,
+                )  # fmt: skip
+    finally:
+        await proxy.close()
+
+    assert batches and batches[0] > 0 and proxy.cut_at is not None and proxy.cut_at > 10_000
+    assert (await clean_graph.read(COUNT))[0]["n"] == 0  # not a node, not even the run
+
+    result = await import_bundle(clean_graph, SAMPLE_BUNDLE, today=date.today(), workdir=tmp_path)
+    assert result.ok and result.complete
+    assert (await clean_graph.read(COUNT))[0]["n"] > 0
