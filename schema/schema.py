@@ -11,12 +11,18 @@ from strawberry.types import ExecutionContext
 
 from api.settings import Limits
 from schema.audit import AuditFullRecordReads, AuditQueries
+from schema.care import CareMutations
+from schema.cases import CaseMutations, CaseQueries
 from schema.errors import ErrorCodes, log
 from schema.guardianship import GuardianshipQueries
 from schema.households import HouseholdQueries
 from schema.institutions import InstitutionQueries
 from schema.persons import PersonQueries
+from schema.referrals import ReferralMutations, ReferralQueries
 from schema.regions import RegionQueries
+from schema.reports import ReportMutations
+from schema.timeline import TimelineQueries
+from schema.visits import VisitMutations
 
 QUERIES: tuple[type, ...] = (
     RegionQueries,
@@ -25,8 +31,17 @@ QUERIES: tuple[type, ...] = (
     InstitutionQueries,
     GuardianshipQueries,
     AuditQueries,
+    CaseQueries,
+    ReferralQueries,
+    TimelineQueries,
 )
-MUTATIONS: tuple[type, ...] = ()
+MUTATIONS: tuple[type, ...] = (
+    ReportMutations,
+    CaseMutations,
+    ReferralMutations,
+    VisitMutations,
+    CareMutations,
+)
 SUBSCRIPTIONS: tuple[type, ...] = ()
 
 

@@ -1,0 +1,356 @@
+"""The interval records a case worker keeps current: care, guardians, away episodes,
+conditions, registrations, pairings and enrollments.
+
+Each is a bundle `kind` with `since`/`until` (bundle-format.md) and is stored as MODEL.md
+says: a relationship (`CARES_FOR`, `GUARDIAN_OF`, `PAIRED_WITH`, `ENROLLED_IN`) or a node
+(`AwayEpisode`, `Condition`, `Registration`) identified by its endpoints plus `since`.
+Recording validates the fields as the bundle line would be, then writes a new record;
+ending one sets its `until` (who, when and a note kept as `endedBy`, `endedAt`, `endNote`),
+never deletes. History is never overwritten:
+
+- recording the same record again (same identity and fields) returns it and writes nothing;
+- the same identity with other fields, or a record overlapping an earlier one of the same
+  endpoints (and type or category) in time, is a conflict: end the earlier one first;
+- ending a record already ended is a conflict; an end before its `since` is bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, LiteralString
+
+import orjson
+from neo4j import AsyncManagedTransaction
+
+from graph import writes
+from graph.driver import Graph
+from graph.errors import Conflict, InvalidInput, NotFound
+from graph.writes import Actor, Outcome
+
+RETURN_PROPS: LiteralString = " RETURN properties(r) AS props ORDER BY r.since"
+END_SET: LiteralString = """
+WHERE r.since = $since
+SET r.until = $until, r.endedBy = $by, r.endedAt = datetime(), r.endNote = $note
+RETURN properties(r) AS props
+"""
+CREATE_SET: LiteralString = " SET r = $props, r.recordedAt = datetime() RETURN properties(r) AS props"
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One interval kind: who may write it, what identifies it, and its Cypher."""
+
+    kind: str
+    operation: str  #: the record mutation's name; the end mutation is `end_operation`
+    end_operation: str
+    roles: frozenset[str]
+    #: fields that with `since` identify a record (the endpoints, plus type or category)
+    identity: tuple[str, ...]
+    #: the field whose person must be in the caller's scope
+    anchor: str
+    #: the anchor may be outside the scope when linked to a child in scope (a parent away)
+    linked_anchor: bool
+    #: MATCH pattern binding `r` to the records of one identity (any since)
+    pattern: LiteralString
+    create: LiteralString
+    node_key: bool = False
+    siblings: LiteralString = field(init=False)
+    end: LiteralString = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "siblings", "MATCH " + self.pattern + RETURN_PROPS)
+        object.__setattr__(self, "end", "MATCH " + self.pattern + END_SET)
+
+    def write(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The properties stored on the record: every field but the endpoints."""
+        endpoints = {name for name in self.identity if name not in ("type", "category")}
+        props = {name: value for name, value in data.items() if name not in endpoints}
+        if self.node_key:
+            props["key"] = "|".join(str(data[name]) for name in (*self.identity, "since"))
+        return props
+
+
+SPECS: Final[dict[str, Spec]] = {
+    spec.kind: spec
+    for spec in (
+        Spec(
+            "care", "recordCare", "endCare", writes.CASE_WORKERS, ("caregiver", "child"), "child", False,
+            "(a:Person {id: $caregiver})-[r:CARES_FOR]->(b:Person {id: $child})",
+            "MATCH (a:Person {id: $caregiver}), (b:Person {id: $child}) CREATE (a)-[r:CARES_FOR]->(b)" + CREATE_SET,
+        ),
+        Spec(
+            "guardian", "setGuardian", "endGuardian", writes.CASE_WORKERS, ("guardian", "child"), "child", False,
+            "(a:Person|Institution {id: $guardian})-[r:GUARDIAN_OF]->(b:Person {id: $child})",
+            "MATCH (a:Person|Institution {id: $guardian}), (b:Person {id: $child}) CREATE (a)-[r:GUARDIAN_OF]->(b)"
+            + CREATE_SET,
+        ),
+        Spec(
+            "pairing", "pairVolunteer", "unpairVolunteer", writes.CASE_WORKERS, ("volunteer", "child"), "child",
+            False,
+            "(a:Person {id: $volunteer})-[r:PAIRED_WITH]->(b:Person {id: $child})",
+            "MATCH (a:Person {id: $volunteer}), (b:Person {id: $child}) CREATE (a)-[r:PAIRED_WITH]->(b)" + CREATE_SET,
+        ),
+        Spec(
+            "enrollment", "enrolChild", "endEnrollment", writes.CASE_WORKERS, ("child", "institution"), "child",
+            False,
+            "(b:Person {id: $child})-[r:ENROLLED_IN]->(a:Institution {id: $institution})",
+            "MATCH (a:Institution {id: $institution}), (b:Person {id: $child}) CREATE (b)-[r:ENROLLED_IN]->(a)"
+            + CREATE_SET,
+        ),
+        Spec(
+            "away", "recordAway", "endAway", writes.VILLAGE_WORKERS, ("person",), "person", True,
+            "(b:Person {id: $person})-[:AWAY]->(r:AwayEpisode)",
+            "MATCH (b:Person {id: $person}) CREATE (b)-[:AWAY]->(r:AwayEpisode)" + CREATE_SET,
+            node_key=True,
+        ),
+        Spec(
+            "condition", "recordCondition", "endCondition", writes.CASE_WORKERS, ("person", "type"), "person", True,
+            "(b:Person {id: $person})-[:HAS_CONDITION]->(r:Condition {type: $type})",
+            "MATCH (b:Person {id: $person}) CREATE (b)-[:HAS_CONDITION]->(r:Condition)" + CREATE_SET,
+            node_key=True,
+        ),
+        Spec(
+            "registration", "registerChild", "deregisterChild", writes.COORDINATORS, ("child", "category"), "child",
+            False,
+            "(b:Person {id: $child})-[:REGISTERED]->(r:Registration {category: $category})",
+            "MATCH (b:Person {id: $child}) CREATE (b)-[:REGISTERED]->(r:Registration)" + CREATE_SET,
+            node_key=True,
+        ),
+    )
+}  # fmt: skip
+
+SIGN_AGREEMENT: LiteralString = """
+MATCH (a:Person {id: $caregiver})-[r:CARES_FOR]->(b:Person {id: $child})
+WHERE r.since = $since
+SET r.agreementSignedOn = $signedOn, r.agreementRecordedBy = $by, r.agreementRecordedAt = datetime()
+RETURN properties(r) AS props
+"""
+
+#: bookkeeping properties, not bundle fields
+_STAMPS: Final = (
+    "recordedBy",
+    "recordedAt",
+    "endedBy",
+    "endedAt",
+    "endNote",
+    "key",
+    "agreementRecordedBy",
+    "agreementRecordedAt",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRecord:
+    kind: str
+    #: the identifying fields (endpoints, and type or category), by bundle field name
+    identity: dict[str, str]
+    since: date
+    until: date | None
+    #: the kind's other bundle fields (agreementSignedOn, basis, grade, destination...)
+    values: dict[str, Any]
+    recorded_by: str | None
+    recorded_at: datetime | None
+    ended_by: str | None
+    ended_at: datetime | None
+    end_note: str | None
+
+    @property
+    def id(self) -> str:
+        return "|".join([self.kind, *self.identity.values(), self.since.isoformat()])
+
+
+def _native(value: Any) -> Any:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def interval_record(spec: Spec, identity: dict[str, str], props: dict[str, Any]) -> IntervalRecord:
+    values = {k: _native(v) for k, v in props.items()}
+    return IntervalRecord(
+        kind=spec.kind,
+        identity=identity,
+        since=values["since"],
+        until=values.get("until"),
+        values={k: v for k, v in values.items() if k not in (*_STAMPS, "since", "until", *spec.identity)},
+        recorded_by=values.get("recordedBy"),
+        recorded_at=values.get("recordedAt"),
+        ended_by=values.get("endedBy"),
+        ended_at=values.get("endedAt"),
+        end_note=values.get("endNote"),
+    )
+
+
+async def _siblings(tx: AsyncManagedTransaction, spec: Spec, identity: dict[str, str]) -> list[IntervalRecord]:
+    found = await writes.rows(tx, spec.siblings, identity)
+    return [interval_record(spec, identity, row["props"]) for row in found]
+
+
+def _result_id(identity: dict[str, str], since: date) -> str:
+    return orjson.dumps(identity | {"since": since.isoformat()}).decode()
+
+
+def _replay(spec: Spec) -> writes.Replay[IntervalRecord]:
+    async def replay(tx: AsyncManagedTransaction, result_id: str) -> IntervalRecord:
+        stored = orjson.loads(result_id)
+        since = date.fromisoformat(stored.pop("since"))
+        return next(r for r in await _siblings(tx, spec, stored) if r.since == since)
+
+    return replay
+
+
+async def _check_targets(tx: AsyncManagedTransaction, actor: Actor, spec: Spec, data: dict[str, Any]) -> str | None:
+    """The anchor in scope and every other reference existing; the anchor's region code."""
+    region = await writes.person_in_scope(tx, actor, data[spec.anchor], spec.anchor, linked=spec.linked_anchor)
+    for name in ("caregiver", "volunteer", "entrustedBy"):
+        if data.get(name) is not None:
+            await writes.person_exists(tx, data[name], name)
+    if spec.kind == "enrollment":
+        await writes.institution(tx, data["institution"])
+    if spec.kind == "guardian":
+        try:
+            await writes.person_exists(tx, data["guardian"], "guardian")
+        except InvalidInput:
+            await writes.institution(tx, data["guardian"], "guardian")
+    return region
+
+
+def _overlaps(a: IntervalRecord, since: date, until: date | None) -> bool:
+    return (a.until is None or a.until >= since) and (until is None or until >= a.since)
+
+
+async def record_interval(
+    graph: Graph, actor: Actor, kind: str, fields: dict[str, Any], *, today: date, key: str | None = None
+) -> IntervalRecord:
+    """Record one interval of `kind` from its bundle fields (`since`, `until`, endpoints...)."""
+    spec = SPECS[kind]
+
+    async def work(tx: AsyncManagedTransaction) -> Outcome[IntervalRecord]:
+        writes.require_role(actor, spec.roles, f"record {kind} records")
+        data = writes.validate_as(kind, fields, today=today)
+        region = await _check_targets(tx, actor, spec, data)
+        identity = {name: data[name] for name in spec.identity}
+        result_id = _result_id(identity, data["since"])
+        wanted = spec.write(data)
+        for existing in await _siblings(tx, spec, identity):
+            if existing.since == data["since"]:
+                stored = {k: v for k, v in existing.values.items() if v is not None}
+                asked = {
+                    k: v
+                    for k, v in wanted.items()
+                    if v is not None and k not in ("since", "until", "key", *spec.identity)
+                }
+                if existing.until == data["until"] and stored == asked:
+                    return Outcome(existing, result_id, list(identity.values()), region)
+                raise Conflict(f"a {kind} record since {existing.since.isoformat()} exists with other details")
+            if _overlaps(existing, data["since"], data["until"]):
+                raise Conflict(
+                    f"it overlaps the {kind} record since {existing.since.isoformat()}"
+                    + ("" if existing.until is None else f" until {existing.until.isoformat()}")
+                    + ": end that one first"
+                )
+        params = identity | {"props": wanted | {"recordedBy": actor.sub}}
+        row = (await writes.rows(tx, spec.create, params))[0]
+        return Outcome(interval_record(spec, identity, row["props"]), result_id, list(identity.values()), region)
+
+    return await writes.perform(
+        graph,
+        actor,
+        spec.operation,
+        inputs=fields,
+        work=work,
+        replay=_replay(spec),
+        key=key,
+        ids=[str(v) for k, v in fields.items() if k in spec.identity and v is not None],
+    )
+
+
+async def _one(
+    tx: AsyncManagedTransaction, actor: Actor, spec: Spec, identity: dict[str, str], since: date
+) -> tuple[IntervalRecord, str | None]:
+    """The record of `identity` since `since`, its anchor in scope."""
+    region = await writes.person_in_scope(tx, actor, identity[spec.anchor], spec.anchor, linked=spec.linked_anchor)
+    for record in await _siblings(tx, spec, identity):
+        if record.since == since:
+            return record, region
+    raise NotFound(f"no {spec.kind} record of {', '.join(identity.values())} since {since.isoformat()}")
+
+
+async def end_interval(
+    graph: Graph,
+    actor: Actor,
+    kind: str,
+    identity: dict[str, str],
+    since: date,
+    until: date,
+    *,
+    note: str | None = None,
+    key: str | None = None,
+) -> IntervalRecord:
+    """End the record of `identity` that began on `since`: its `until` is set, nothing deleted."""
+    spec = SPECS[kind]
+    inputs = identity | {"since": since.isoformat(), "until": until.isoformat(), "note": note}
+
+    async def work(tx: AsyncManagedTransaction) -> Outcome[IntervalRecord]:
+        writes.require_role(actor, spec.roles, f"end {kind} records")
+        if until < since:
+            raise InvalidInput("until", f"{until.isoformat()} is before since {since.isoformat()}")
+        record, region = await _one(tx, actor, spec, identity, since)
+        if record.until is not None:
+            raise Conflict(f"this {kind} record already ended on {record.until.isoformat()}")
+        params = identity | {"since": since, "until": until, "by": actor.sub, "note": note}
+        row = (await writes.rows(tx, spec.end, params))[0]
+        return Outcome(
+            interval_record(spec, identity, row["props"]), _result_id(identity, since), list(identity.values()), region
+        )
+
+    return await writes.perform(
+        graph,
+        actor,
+        spec.end_operation,
+        inputs=inputs,
+        work=work,
+        replay=_replay(spec),
+        key=key,
+        ids=list(identity.values()),
+    )
+
+
+async def sign_care_agreement(
+    graph: Graph,
+    actor: Actor,
+    *,
+    caregiver: str,
+    child: str,
+    since: date,
+    signed_on: date,
+    today: date,
+    key: str | None = None,
+) -> IntervalRecord:
+    """Record that the written care agreement (书面照护协议) of a care record was signed."""
+    spec = SPECS["care"]
+    identity = {"caregiver": caregiver, "child": child}
+    inputs = identity | {"since": since.isoformat(), "signedOn": signed_on.isoformat()}
+
+    async def work(tx: AsyncManagedTransaction) -> Outcome[IntervalRecord]:
+        writes.require_role(actor, spec.roles, "record care agreements")
+        if signed_on > today:
+            raise InvalidInput("signedOn", f"{signed_on.isoformat()} is in the future")
+        record, region = await _one(tx, actor, spec, identity, since)
+        if record.values.get("agreementSignedOn") is not None:
+            raise Conflict(f"the agreement was recorded as signed on {record.values['agreementSignedOn'].isoformat()}")
+        params = identity | {"since": since, "signedOn": signed_on, "by": actor.sub}
+        row = (await writes.rows(tx, SIGN_AGREEMENT, params))[0]
+        return Outcome(
+            interval_record(spec, identity, row["props"]), _result_id(identity, since), [caregiver, child], region
+        )
+
+    return await writes.perform(
+        graph,
+        actor,
+        "signCareAgreement",
+        inputs=inputs,
+        work=work,
+        replay=_replay(spec),
+        key=key,
+        ids=[caregiver, child],
+    )

@@ -1,0 +1,111 @@
+"""A child's file (一人一档) as one timeline: reports, case stage changes, referrals and their
+status changes, visits, contacts, care and guardianship changes, in time order.
+
+Events with a time (`at`: reports, stage and status changes) sort at that instant; events
+with only a day (`on`: visits, contacts, the start or end of an interval) sort at the start of
+that day in the configured zone. Ties go by kind, then subject. Reading it is a read of the
+child's full record and is audited by the caller of `timeline`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, LiteralString
+
+from graph import audit
+from graph.audit import AuditEntry
+from graph.driver import Graph
+from graph.errors import Forbidden
+from graph.writes import Actor
+
+TIMELINE: LiteralString = """
+MATCH (c:Person {id: $child})
+WHERE $scope = '' OR c.regionCode STARTS WITH $scope
+CALL (c) {
+  MATCH (r:Report)-[:ABOUT]->(c)
+  RETURN r.at AS at, null AS on, 'report' AS kind, r.id AS subject, r.category AS value, r.urgency AS detail,
+         [(p:Person)-[:REPORTED]->(r) | p.id][0] AS actor, r.description AS note
+  UNION ALL
+  MATCH (k:Case)-[:CONCERNS]->(c)
+  MATCH (k)-[:HAD_STAGE]->(s:StageChange)
+  RETURN s.at AS at, null AS on, 'case_stage' AS kind, k.id AS subject, s.stage AS value, null AS detail,
+         s.by AS actor, s.note AS note
+  UNION ALL
+  MATCH (k:Case)-[:CONCERNS]->(c)
+  MATCH (k)-[:REFERRED]->(f:Referral)-[:HAD_STATUS]->(s:StatusChange)
+  RETURN s.at AS at, null AS on, 'referral_status' AS kind, f.id AS subject, s.status AS value,
+         f.service + ' @ ' + coalesce([(f)-[:TO]->(i:Institution) | i.id][0], '?') AS detail,
+         s.by AS actor, s.note AS note
+  UNION ALL
+  MATCH (v:Person)-[e:VISITED]->(c)
+  RETURN null AS at, e.on AS on, 'visit' AS kind, v.id AS subject, e.type AS value, null AS detail,
+         coalesce(e.recordedBy, v.id) AS actor, e.notes AS note
+  UNION ALL
+  MATCH (p:Person)-[e:CONTACTED]->(c)
+  RETURN null AS at, e.on AS on, 'contact' AS kind, p.id AS subject, e.channel AS value, null AS detail,
+         e.recordedBy AS actor, null AS note
+  UNION ALL
+  MATCH (g:Person)-[e:CARES_FOR]->(c)
+  UNWIND [['care_started', e.since, e.recordedBy, null], ['care_ended', e.until, e.endedBy, e.endNote],
+          ['care_agreement_signed', e.agreementSignedOn, e.agreementRecordedBy, null]] AS x
+  WITH g, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, g.id AS subject, null AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (g:Person|Institution)-[e:GUARDIAN_OF]->(c)
+  UNWIND [['guardian_set', e.since, e.recordedBy, null], ['guardian_ended', e.until, e.endedBy, e.endNote]] AS x
+  WITH g, e, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, g.id AS subject, e.basis AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
+}
+WITH at, on, kind, subject, value, detail, actor, note,
+     coalesce(at, datetime({date: on, timezone: $zone})) AS sortAt
+RETURN at, coalesce(on, date(datetime({datetime: at, timezone: $zone}))) AS on, kind, subject, value, detail,
+       actor, note
+ORDER BY sortAt, kind, subject
+"""
+
+READERS = frozenset({"children_director", "children_supervisor", "case_worker", "coordinator", "integrator", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    #: `report`, `case_stage`, `referral_status`, `visit`, `contact`, `care_started`,
+    #: `care_ended`, `care_agreement_signed`, `guardian_set`, `guardian_ended`
+    kind: str
+    on: date
+    at: datetime | None
+    #: the report, case or referral id; the visitor, contact, caregiver or guardian id
+    subject: str
+    #: category, stage, status, visit type, channel or guardianship basis
+    value: str | None
+    #: a report's urgency; a referral's `service @ institution`
+    detail: str | None
+    #: who did or recorded it
+    actor: str | None
+    note: str | None
+
+
+def _event(row: dict[str, Any]) -> TimelineEvent:
+    return TimelineEvent(
+        kind=row["kind"],
+        on=row["on"].to_native(),
+        at=None if row["at"] is None else row["at"].to_native(),
+        subject=row["subject"],
+        value=row["value"],
+        detail=row["detail"],
+        actor=row["actor"],
+        note=row["note"],
+    )
+
+
+async def timeline(graph: Graph, actor: Actor, child_id: str, *, zone: str) -> list[TimelineEvent]:
+    """The child's events in time order; empty when the child is absent or out of scope."""
+    if actor.role not in READERS:
+        raise Forbidden(f"a {actor.role} may not read a child's file")
+    rows = await graph.read(TIMELINE, {"child": child_id, "scope": actor.scope, "zone": zone})
+    events = [_event(row.data()) for row in rows]
+    if events:
+        await audit.append(graph, AuditEntry(actor.sub, actor.role, "timeline", [child_id], "ok", actor.scope))
+    return events

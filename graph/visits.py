@@ -1,0 +1,179 @@
+"""Visits to a child and contacts from a parent or guardian: the events discovery reads.
+
+A visit is `(:Person)-[:VISITED {on, type, notes}]->(:Person)`, a contact
+`(:Person)-[:CONTACTED {on, channel}]->(:Person)` (MODEL.md); both are identified by their
+endpoints and every field but the notes, so recording the same event twice keeps one. Who
+recorded it and when are kept on the relationship (`recordedBy`, `recordedAt`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from graph import writes
+from graph.driver import Graph
+from graph.errors import InvalidInput
+from graph.writes import Actor, Outcome
+
+RETURN_VISIT: LiteralString = """
+RETURN elementId(e) AS elementId, v.id AS visitorId, c.id AS childId, e.on AS on, e.type AS type,
+       e.notes AS notes, e.recordedBy AS recordedBy, e.recordedAt AS recordedAt
+"""
+
+RECORD_VISIT: LiteralString = (
+    """
+MATCH (v:Person {id: $visitor}), (c:Person {id: $child})
+MERGE (v)-[e:VISITED {on: $on, type: $type}]->(c)
+ON CREATE SET e.notes = $notes, e.recordedBy = $by, e.recordedAt = datetime()
+"""
+    + RETURN_VISIT
+)
+
+GET_VISIT: LiteralString = "MATCH (v:Person)-[e:VISITED]->(c:Person) WHERE elementId(e) = $id" + RETURN_VISIT
+
+RETURN_CONTACT: LiteralString = """
+RETURN elementId(e) AS elementId, p.id AS fromId, c.id AS childId, e.on AS on, e.channel AS channel,
+       e.recordedBy AS recordedBy, e.recordedAt AS recordedAt
+"""
+
+RECORD_CONTACT: LiteralString = (
+    """
+MATCH (p:Person {id: $from}), (c:Person {id: $child})
+MERGE (p)-[e:CONTACTED {on: $on, channel: $channel}]->(c)
+ON CREATE SET e.recordedBy = $by, e.recordedAt = datetime()
+"""
+    + RETURN_CONTACT
+)
+
+GET_CONTACT: LiteralString = "MATCH (p:Person)-[e:CONTACTED]->(c:Person) WHERE elementId(e) = $id" + RETURN_CONTACT
+
+# Discovery counts contacts from a child's parents and guardians (discovery-rules.md).
+PARENT_OR_GUARDIAN: LiteralString = """
+MATCH (c:Person {id: $child})
+RETURN EXISTS { (:Person {id: $from})-[:PARENT_OF|GUARDIAN_OF]->(c) } AS linked
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    visitor_id: str
+    child_id: str
+    on: date
+    type: str
+    notes: str | None
+    recorded_by: str | None
+    recorded_at: datetime | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.visitor_id}|{self.child_id}|{self.on.isoformat()}|{self.type}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    from_id: str
+    child_id: str
+    on: date
+    channel: str
+    recorded_by: str | None
+    recorded_at: datetime | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.from_id}|{self.child_id}|{self.on.isoformat()}|{self.channel}"
+
+
+def _when(value: Any) -> datetime | None:
+    return None if value is None else value.to_native()
+
+
+def visit_record(row: dict[str, Any]) -> VisitRecord:
+    return VisitRecord(
+        row["visitorId"],
+        row["childId"],
+        row["on"].to_native(),
+        row["type"],
+        row["notes"],
+        row["recordedBy"],
+        _when(row["recordedAt"]),
+    )
+
+
+def contact_record(row: dict[str, Any]) -> ContactRecord:
+    return ContactRecord(
+        row["fromId"],
+        row["childId"],
+        row["on"].to_native(),
+        row["channel"],
+        row["recordedBy"],
+        _when(row["recordedAt"]),
+    )
+
+
+async def _get_visit(tx: AsyncManagedTransaction, element_id: str) -> VisitRecord:
+    return visit_record((await writes.rows(tx, GET_VISIT, {"id": element_id}))[0])
+
+
+async def _get_contact(tx: AsyncManagedTransaction, element_id: str) -> ContactRecord:
+    return contact_record((await writes.rows(tx, GET_CONTACT, {"id": element_id}))[0])
+
+
+async def record_visit(
+    graph: Graph,
+    actor: Actor,
+    *,
+    child: str,
+    type: str,
+    today: date,
+    visitor: str | None = None,
+    on: date | None = None,
+    notes: str | None = None,
+    key: str | None = None,
+) -> VisitRecord:
+    """Record a visit to `child`; the visitor defaults to the caller, the day to today."""
+    inputs = {"visitor": visitor, "child": child, "on": on, "type": type, "notes": notes}
+
+    async def work(tx: AsyncManagedTransaction) -> Outcome[VisitRecord]:
+        writes.require_role(actor, writes.VILLAGE_WORKERS, "record a visit")
+        data = writes.validate_as("visit", inputs | {"visitor": visitor or actor.sub, "on": on or today}, today=today)
+        region = await writes.person_in_scope(tx, actor, child)
+        await writes.person_exists(tx, data["visitor"], "visitor")
+        row = (await writes.rows(tx, RECORD_VISIT, data | {"by": actor.sub}))[0]
+        return Outcome(visit_record(row), row["elementId"], [child, data["visitor"]], region)
+
+    return await writes.perform(
+        graph, actor, "recordVisit", inputs=inputs, work=work, replay=_get_visit, key=key, ids=[child]
+    )
+
+
+async def record_contact(
+    graph: Graph,
+    actor: Actor,
+    *,
+    child: str,
+    sender: str,
+    channel: str,
+    today: date,
+    on: date | None = None,
+    key: str | None = None,
+) -> ContactRecord:
+    """Record that a parent or guardian (`sender`) was in touch with `child`."""
+    inputs = {"from": sender, "child": child, "on": on, "channel": channel}
+
+    async def work(tx: AsyncManagedTransaction) -> Outcome[ContactRecord]:
+        writes.require_role(actor, writes.VILLAGE_WORKERS, "record a contact")
+        data = writes.validate_as("contact", inputs | {"on": on or today}, today=today)
+        region = await writes.person_in_scope(tx, actor, child)
+        await writes.person_exists(tx, sender, "from")
+        if not (await writes.rows(tx, PARENT_OR_GUARDIAN, {"from": sender, "child": child}))[0]["linked"]:
+            raise InvalidInput("from", f"{sender} is neither a parent nor a guardian of {child}")
+        row = (await writes.rows(tx, RECORD_CONTACT, data | {"by": actor.sub}))[0]
+        return Outcome(contact_record(row), row["elementId"], [child, sender], region)
+
+    return await writes.perform(
+        graph, actor, "recordContact", inputs=inputs, work=work, replay=_get_contact, key=key, ids=[child]
+    )

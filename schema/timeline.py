@@ -1,0 +1,55 @@
+"""A child's file as one timeline, in GraphQL (see `graph.timeline`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Self
+
+import strawberry
+
+from api.context import Info
+from graph import timeline
+from graph.timeline import TimelineEvent as Event
+from schema.writing import actor
+
+
+@strawberry.type(description="One event in a child's file.")
+class TimelineEvent:
+    kind: str = strawberry.field(
+        description="report, case_stage, referral_status, visit, contact, care_started, care_ended, "
+        "care_agreement_signed, guardian_set, guardian_ended"
+    )
+    on: dt.date = strawberry.field(description="Its day (in the configured zone).")
+    at: dt.datetime | None = strawberry.field(description="Its instant, for events that have one.")
+    subject_id: strawberry.ID = strawberry.field(
+        description="The report, case or referral; the visitor, parent, caregiver or guardian."
+    )
+    value: str | None = strawberry.field(description="Category, stage, status, visit type, channel or basis.")
+    detail: str | None = strawberry.field(description="A report's urgency; a referral's `service @ institution`.")
+    actor: str | None = strawberry.field(description="Who did or recorded it.")
+    note: str | None
+
+    @classmethod
+    def from_record(cls, record: Event) -> Self:
+        return cls(
+            kind=record.kind,
+            on=record.on,
+            at=record.at,
+            subject_id=strawberry.ID(record.subject),
+            value=record.value,
+            detail=record.detail,
+            actor=record.actor,
+            note=record.note,
+        )
+
+
+@strawberry.type
+class TimelineQueries:
+    @strawberry.field(
+        description="A child's reports, case stages, referrals, visits, contacts, care and guardianship "
+        "changes in time order; empty when the child is absent or out of scope. Audited."
+    )
+    async def timeline(self, info: Info, child_id: strawberry.ID) -> list[TimelineEvent]:
+        zone = info.context.settings.timezone.key
+        found = await timeline.timeline(info.context.graph, actor(info), str(child_id), zone=zone)
+        return [TimelineEvent.from_record(event) for event in found]
