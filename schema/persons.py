@@ -217,6 +217,8 @@ class ParentStatus:
 @strawberry.type(description="A recorded parent of a child.")
 class Parent:
     record: strawberry.Private[records.ParentLink]
+    #: The date `status` is read at when it names none (a guardianship's `asOf`), else today.
+    default_as_of: strawberry.Private[dt.date | None] = None
 
     @strawberry.field
     def parent(self) -> LinkedPersonType:
@@ -226,9 +228,11 @@ class Parent:
     def relation(self) -> str | None:
         return self.record.relation
 
-    @strawberry.field(description="Away (where, since when), conditions and capacity at `asOf`.")
+    @strawberry.field(
+        description="Away (where, since when), conditions and capacity at `asOf` (default: the enclosing date)."
+    )
     def status(self, info: Info, as_of: dt.date | None = None) -> ParentStatus:
-        day = info.context.as_of(as_of)
+        day = info.context.as_of(as_of or self.default_as_of)
         away = self.record.away_at(day)
         return ParentStatus(
             as_of=day,
