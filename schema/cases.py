@@ -8,8 +8,9 @@ from typing import Self
 import strawberry
 
 from api.context import Info
-from graph import cases, referrals
+from graph import cases
 from graph.cases import CaseRecord
+from graph.referrals import ReferralRecord
 from schema.persons import Person
 from schema.referrals import Referral
 from schema.writing import actor, audit_read, idempotency_key, mutate
@@ -57,12 +58,13 @@ class Case:
 
     @strawberry.field(description="The case's referrals, oldest first.")
     async def referrals(self, info: Info) -> list[Referral]:
-        found = await referrals.referrals_of_cases(info.context.graph, [str(self.id)], scope=actor(info).scope)
-        return [Referral.from_record(record) for record in found[str(self.id)]]
+        found: list[ReferralRecord] = await info.context.loaders.case_referrals.load(str(self.id))
+        return [Referral.from_record(record) for record in found]
 
 
 async def load_case(info: Info, case_id: str) -> CaseRecord | None:
-    return (await cases.get_cases(info.context.graph, [case_id], scope=actor(info).scope)).get(case_id)
+    record: CaseRecord | None = await info.context.loaders.case.load(case_id)
+    return record
 
 
 @strawberry.input(description="A new case, at stage `reported`.")

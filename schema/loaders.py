@@ -12,7 +12,7 @@ from typing import Any, Final, TypeVar
 from strawberry.dataloader import DataLoader
 
 from api.auth import Caller
-from graph import guardianship, households, institutions, persons, regions
+from graph import cases, guardianship, households, institutions, persons, referrals, regions
 from graph.driver import Graph
 from schema.access import read_scope
 
@@ -46,6 +46,8 @@ class Loaders:
         self.pairings = self._by_id(persons.pairings, [])
         self.contacts = self._by_id(lambda g, ids, scope: persons.contacts(g, ids, scope=scope, recent=RECENT), [])
         self.visits = self._by_id(lambda g, ids, scope: persons.visits(g, ids, scope=scope, recent=RECENT), [])
+        self.case = self._by_id(cases.get_cases, None)
+        self.case_referrals = self._by_id(referrals.referrals_of_cases, [])
 
         self.child_page = self._batched(persons.child_pages)
         self.child_count = self._batched(persons.count_children)

@@ -286,6 +286,20 @@ async def test_two_answers_to_one_referral_at_once_exactly_one_wins(county: Grap
         assert (rows[0]["status"], rows[0]["n"]) == (winners[0], 1)
 
 
+async def test_two_workers_opening_a_case_for_one_child_at_once_open_one(county: Graph, gql: GraphQLClient) -> None:
+    for _ in range(RACE_ROUNDS // 2):
+        bodies = await asyncio.gather(
+            gql.execute(OPEN, {"input": {"childId": "C1"}}, **WORKER),
+            gql.execute(OPEN, {"input": {"childId": "C1"}}, **{**WORKER, "sub": "W9"}),
+        )
+        outcomes = sorted("ok" if "errors" not in body else body["errors"][0]["extensions"]["code"] for body in bodies)
+        assert outcomes == ["CONFLICT", "ok"], bodies
+        assert await count(county, "MATCH (k:Case) WHERE k.stage <> 'closed' RETURN count(k) AS n") == 1
+        opened = next(body for body in bodies if "errors" not in body)["data"]["openCase"]["id"]
+        data(await gql.execute(ADVANCE, {"id": opened, "stage": "closed"}, **WORKER))
+    assert await count(county, "MATCH (k:Case) RETURN count(k) AS n") == RACE_ROUNDS // 2
+
+
 async def _post(client: Any, settings: Any, query: str, variables: dict[str, Any], key: str, **who: Any) -> Any:
     from tests.conftest import make_token
 
