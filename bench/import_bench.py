@@ -1,8 +1,8 @@
 """Import throughput and memory: a generated county (~20k children) and province (~1M).
 
-    python -m bench.import_bench                     # county, three times; then the province once
-    python -m bench.import_bench --kinds county      # just the county
-    python -m bench.import_bench --kinds province --repeat 1
+    python -m bench.import_bench                          # the county, three times
+    python -m bench.import_bench --kinds county,province  # then the province once (long)
+    python -m bench.import_bench --kinds province --stage validate   # only the validation pass
 
 Each import runs in a fresh Python process against an empty bench database (stopped, its
 folder deleted, started again), so the peak RSS that process reports (`getrusage`) belongs
@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -36,6 +38,7 @@ from bench.common import (
     reset_bench_database,
     stop_bench_database,
 )
+from graph.bundle.validation import validate_bundle
 
 RESULTS = OUT / "import_bench.json"
 # The importer's process is "flat" when the province's peak is within this factor of the county's.
@@ -45,6 +48,36 @@ FLAT_FACTOR = 1.25
 def _rss_mb() -> float:
     # Linux reports ru_maxrss in kilobytes.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            yield line.rstrip("\n")
+
+
+async def _validate_once(kind: Kind) -> dict[str, Any]:
+    """Run in the child process: only validate the bundle (what an import does first)."""
+    bundle = ensure_bundle(kind, echo=lambda _: None)
+    work = OUT / f"work-{kind}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    async with bench_graph() as graph:
+        baseline = _rss_mb()
+        started = time.perf_counter()
+        report = await validate_bundle(_lines(bundle.path), graph, today=AS_OF, workdir=work)
+        seconds = time.perf_counter() - started
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "kind": kind,
+        "stage": "validate",
+        "lines": bundle.lines,
+        "rejected": len(report.rejections),
+        "seconds": round(seconds, 2),
+        "lines_per_second": round(bundle.lines / seconds),
+        "baseline_rss_mb": round(baseline, 1),
+        "peak_rss_mb": round(_rss_mb(), 1),
+    }
 
 
 async def _import_once(kind: Kind) -> dict[str, Any]:
@@ -84,11 +117,11 @@ async def _import_once(kind: Kind) -> dict[str, Any]:
     }
 
 
-def _child(kind: Kind) -> dict[str, Any]:
-    """Reset the database, then import in a fresh process; return what it measured."""
+def _child(kind: Kind, stage: str = "import") -> dict[str, Any]:
+    """Reset the database, then import (or validate) in a fresh process; return what it measured."""
     reset_bench_database()
     completed = subprocess.run(  # noqa: S603 - our own module, no shell
-        [sys.executable, "-m", "bench.import_bench", "--child", kind],
+        [sys.executable, "-m", "bench.import_bench", "--child", kind, "--stage", stage],
         check=False,
         capture_output=True,
         text=True,
@@ -129,6 +162,11 @@ def _table(results: dict[str, Any]) -> str:
             f"{item['median_seconds']:>9.1f} {item['median_records_per_second']:>10,} "
             f"{item['median_write_records_per_second']:>11,} {item['peak_rss_mb']:>11.0f}"
         )
+    for kind, run in sorted(results.get("validation", {}).items()):
+        rows.append(
+            f"validation only, {kind}: {run['lines']:,} lines at {run['lines_per_second']:,} lines/s, "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB"
+        )
     flat = results.get("memory_flat")
     if flat is not None:
         rows.append(
@@ -138,16 +176,50 @@ def _table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _validate_only(args: argparse.Namespace) -> None:
+    results: dict[str, Any] = orjson.loads(RESULTS.read_bytes()) if RESULTS.exists() else {}
+    validation = results.setdefault("validation", {})
+    try:
+        for kind in [cast(Kind, kind.strip()) for kind in args.kinds.split(",") if kind.strip()]:
+            ensure_bundle(kind)
+            print(f"validating the {kind} bundle ...", flush=True)
+            run = _child(kind, "validate")
+            run["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            validation[kind] = run
+            print(
+                f"  {run['lines']:,} lines in {run['seconds']:.1f} s: {run['lines_per_second']:,} lines/s, "
+                f"{run['rejected']} rejected, peak RSS {run['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+    finally:
+        if not args.keep_running:
+            stop_bench_database()
+    OUT.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print(_table(results))
+    print(f"results: {RESULTS}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kinds", default="county,province", help="county, province or both (comma-separated)")
+    parser.add_argument("--kinds", default="county", help="county, province or both (comma-separated)")
     parser.add_argument("--repeat", type=int, default=3, help="imports of the county (the province runs once)")
     parser.add_argument("--province-repeat", type=int, default=1)
     parser.add_argument("--keep-running", action="store_true", help="leave the bench database running")
+    parser.add_argument(
+        "--stage",
+        choices=("import", "validate"),
+        default="import",
+        help="validate: measure only the validation pass an import starts with (its speed and memory)",
+    )
     parser.add_argument("--child", choices=sorted(SPECS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(orjson.dumps(asyncio.run(_import_once(args.child))).decode())
+        work = _validate_once if args.stage == "validate" else _import_once
+        print(orjson.dumps(asyncio.run(work(args.child))).decode())
+        return
+    if args.stage == "validate":
+        _validate_only(args)
         return
 
     kinds = [cast(Kind, kind.strip()) for kind in args.kinds.split(",") if kind.strip()]
