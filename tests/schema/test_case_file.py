@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 
-from graph.discovery import Thresholds, risk_profile
 from graph.driver import Graph
 from tests import factories
 from tests.conftest import GraphQLClient
@@ -74,10 +73,13 @@ async def county(clean_graph: Graph) -> Graph:
     return clean_graph
 
 
-async def _profile(g: Graph) -> tuple[str, set[str]]:
-    found = await risk_profile(g, "C1", scope_prefix="", as_of=today(), thresholds=Thresholds())
-    assert found is not None
-    return found.level.value, {finding.rule for finding in found.findings}
+PROFILE = 'query { riskProfile(childId: "C1") { level findings { rule } } }'
+
+
+async def _profile(gql: GraphQLClient) -> tuple[str, set[str]]:
+    """C1's colour and rules on the next `riskProfile`: discovery reads the graph as it is now."""
+    found = data(await gql.execute(PROFILE, {}, **WORKER))["riskProfile"]
+    return found["level"].lower(), {finding["rule"] for finding in found["findings"]}
 
 
 async def test_a_village_director_records_visits_and_contacts_and_the_childs_colour_changes(
@@ -87,23 +89,23 @@ async def test_a_village_director_records_visits_and_contacts_and_the_childs_col
     await factories.person(county, "VOL", dt.date(1990, 5, 5), household="H1")
     await factories.pairing(county, "VOL", "C1", dt.date(2024, 3, 1))
     await factories.enrollment(county, "C1", "SCH", dt.date(2024, 9, 1))
-    assert await _profile(county) == ("yellow", {"CONTACT_LAPSE", "VISIT_OVERDUE", "NO_WRITTEN_AGREEMENT"})
+    assert await _profile(gql) == ("yellow", {"CONTACT_LAPSE", "VISIT_OVERDUE", "NO_WRITTEN_AGREEMENT"})
 
     visit = data(
         await gql.execute(VISIT, {"input": {"childId": "C1", "type": "home_visit", "notes": "一切安好"}}, **DIRECTOR)
     )["recordVisit"]
     assert visit["visitorId"] == "D1" and visit["on"] == today().isoformat() and visit["recordedBy"] == "D1"
-    assert await _profile(county) == ("yellow", {"CONTACT_LAPSE", "NO_WRITTEN_AGREEMENT"})
+    assert await _profile(gql) == ("yellow", {"CONTACT_LAPSE", "NO_WRITTEN_AGREEMENT"})
 
     contact = data(
         await gql.execute(CONTACT, {"input": {"childId": "C1", "fromId": "F1", "channel": "video"}}, **DIRECTOR)
     )["recordContact"]
     assert contact["fromId"] == "F1" and contact["channel"] == "video"
-    assert await _profile(county) == ("blue", {"NO_WRITTEN_AGREEMENT"})
+    assert await _profile(gql) == ("blue", {"NO_WRITTEN_AGREEMENT"})
 
     signed = data(await gql.execute(SIGN, {"since": CARE_SINCE.isoformat()}, **WORKER))["signCareAgreement"]
     assert signed["agreementSignedOn"] == today().isoformat()
-    assert await _profile(county) == ("green", set())
+    assert await _profile(gql) == ("green", set())
 
     # The same visit recorded twice is one visit; an older one is kept beside it.
     again = await gql.execute(VISIT, {"input": {"childId": "C1", "type": "home_visit"}}, **DIRECTOR)
@@ -137,9 +139,9 @@ async def test_an_answered_referral_leaves_the_overdue_findings_at_once(county: 
     await factories.referral(
         county, "R1", "K", "WS1", "family_guidance", today() - dt.timedelta(days=10), today() - dt.timedelta(days=3)
     )
-    assert "REFERRAL_OVERDUE" in (await _profile(county))[1]
+    assert "REFERRAL_OVERDUE" in (await _profile(gql))[1]
     data(await gql.execute(RESPOND, {"id": "R1", "decision": "decline", "note": "不在服务范围"}, **staff_of("WS1")))
-    assert "REFERRAL_OVERDUE" not in (await _profile(county))[1]
+    assert "REFERRAL_OVERDUE" not in (await _profile(gql))[1]
 
 
 async def test_roles_and_scopes_that_may_not_write_are_refused_and_nothing_is_written(
