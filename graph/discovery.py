@@ -314,8 +314,7 @@ async def discover_page(
     items = tuple(_child(record) for record in records)
     total = None
     if with_total:
-        counted = await graph.read(cypher.DISCOVER_COUNT, params | {"minRank": min_level.rank})
-        total = int(counted[0]["total"])
+        total = await _count(graph, params, min_level)
     page = items[:first]
     return DiscoveryPage(
         items=page,
@@ -327,6 +326,28 @@ async def discover_page(
         min_level=min_level,
         end_cursor=page[-1].cursor if page else None,
     )
+
+
+async def discover_count(
+    graph: Graph,
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+    min_level: Level = Level.BLUE,
+) -> int:
+    """How many children `discover_page` would list over all its pages (one full evaluation)."""
+    params = parameters(
+        region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    )
+    return await _count(graph, params, min_level)
+
+
+async def _count(graph: Graph, params: dict[str, Any], min_level: Level) -> int:
+    records = await graph.read(cypher.DISCOVER_COUNT, params | {"minRank": min_level.rank})
+    return int(records[0]["total"])
 
 
 async def risk_profile(

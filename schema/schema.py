@@ -13,6 +13,7 @@ from api.settings import Limits
 from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.care import CareMutations
 from schema.cases import CaseMutations, CaseQueries
+from schema.discovery import DiscoveryQueries
 from schema.errors import ErrorCodes, log
 from schema.guardianship import GuardianshipQueries
 from schema.households import HouseholdQueries
@@ -34,6 +35,7 @@ QUERIES: tuple[type, ...] = (
     CaseQueries,
     ReferralQueries,
     TimelineQueries,
+    DiscoveryQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ReportMutations,

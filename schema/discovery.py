@@ -1,0 +1,277 @@
+"""Proactive discovery (`discover`, `riskProfile`): children at risk, their level and evidence.
+
+The rules run in `graph.discovery`; this module checks the role, turns the region code into
+its prefix, passes the caller's scope, and converts the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final, Self
+
+import strawberry
+
+from api.auth import Role
+from api.context import Info
+from graph import discovery, regions
+from graph.errors import NotFound
+from schema.access import read_scope, require
+from schema.pagination import PageInfo, page_info, page_size
+from schema.persons import Person
+
+#: access.md: supervisors, case workers and coordinators run discovery (admins everything).
+DISCOVERERS: Final = frozenset({Role.CHILDREN_SUPERVISOR, Role.CASE_WORKER, Role.COORDINATOR, Role.ADMIN})
+
+
+@strawberry.enum(description="Four-colour management (四色管理): red > yellow > blue > green.")
+class RiskLevel(Enum):
+    RED = "red"
+    YELLOW = "yellow"
+    BLUE = "blue"
+    GREEN = "green"
+
+    @classmethod
+    def of(cls, level: discovery.Level) -> RiskLevel:
+        return cls(level.value)
+
+
+@strawberry.type(
+    description="A record that made a finding true. `kind` says which fields are set: parent (id), birth/death "
+    "(personId, on), away (key, personId, since), condition (key, type, personId, since), registration (key, "
+    "category, since), caregiver (id, on = birth date, count), care (caregiverId, since), contact/visit "
+    "(personId, on, days since), report (id, at, on, urgency), referral (id, dueOn, status, caseId), enrollment "
+    "(id = institution, since, until), household (id, values = low-income statuses)."
+)
+class Evidence:
+    kind: str
+    id: strawberry.ID | None
+    key: str | None
+    person_id: strawberry.ID | None
+    caregiver_id: strawberry.ID | None
+    case_id: strawberry.ID | None
+    type: str | None
+    category: str | None
+    urgency: str | None
+    status: str | None
+    on: dt.date | None
+    at: dt.datetime | None
+    since: dt.date | None
+    until: dt.date | None
+    due_on: dt.date | None
+    days: int | None
+    count: int | None
+    values: list[str]
+
+    @classmethod
+    def from_record(cls, e: discovery.Evidence) -> Self:
+        return cls(
+            kind=e.kind,
+            id=None if e.id is None else strawberry.ID(e.id),
+            key=e.key,
+            person_id=None if e.person_id is None else strawberry.ID(e.person_id),
+            caregiver_id=None if e.caregiver_id is None else strawberry.ID(e.caregiver_id),
+            case_id=None if e.case_id is None else strawberry.ID(e.case_id),
+            type=e.type,
+            category=e.category,
+            urgency=e.urgency,
+            status=e.status,
+            on=e.on,
+            at=e.at,
+            since=e.since,
+            until=e.until,
+            due_on=e.due_on,
+            days=e.days,
+            count=e.count,
+            values=list(e.values),
+        )
+
+
+@strawberry.type(description="One rule that fires for a child, at its level, with the records that made it true.")
+class Finding:
+    rule: str
+    level: RiskLevel
+    evidence: list[Evidence]
+
+    @classmethod
+    def from_record(cls, finding: discovery.Finding) -> Self:
+        return cls(
+            rule=finding.rule,
+            level=RiskLevel.of(finding.level),
+            evidence=[Evidence.from_record(e) for e in finding.evidence],
+        )
+
+
+@strawberry.type(description="The thresholds a discovery used (discovery-rules.md; a deployment may configure them).")
+class DiscoveryThresholds:
+    contact_blue_days: int
+    contact_yellow_days: int
+    visit_blue_days: int
+    visit_yellow_days: int
+    caregiver_age: int
+    overload_children: int
+    report_immediate_days: int
+    report_high_days: int
+    report_normal_days: int
+    timezone: str = strawberry.field(description="The zone in which a report's time is read as a date.")
+
+    @classmethod
+    def from_record(cls, t: discovery.Thresholds) -> Self:
+        return cls(
+            contact_blue_days=t.contact_blue_days,
+            contact_yellow_days=t.contact_yellow_days,
+            visit_blue_days=t.visit_blue_days,
+            visit_yellow_days=t.visit_yellow_days,
+            caregiver_age=t.caregiver_age,
+            overload_children=t.overload_children,
+            report_immediate_days=t.report_immediate_days,
+            report_high_days=t.report_high_days,
+            report_normal_days=t.report_normal_days,
+            timezone=t.timezone,
+        )
+
+
+@strawberry.type(description="A child's level as of a date and every finding behind it.")
+class RiskProfile:
+    level: RiskLevel
+    findings: list[Finding]
+    as_of: dt.date
+    thresholds: DiscoveryThresholds
+    record: strawberry.Private[discovery.ChildRisk]
+
+    @classmethod
+    def from_record(cls, record: discovery.ChildRisk, as_of: dt.date, thresholds: discovery.Thresholds) -> Self:
+        return cls(
+            level=RiskLevel.of(record.level),
+            findings=[Finding.from_record(f) for f in record.findings],
+            as_of=as_of,
+            thresholds=DiscoveryThresholds.from_record(thresholds),
+            record=record,
+        )
+
+    @strawberry.field(description="The child.")
+    async def child(self, info: Info) -> Person:
+        person = await info.context.loaders.person.load(self.record.child_id)
+        if person is None:  # discovered in the caller's scope a moment ago
+            raise NotFound("the child is no longer in scope")
+        return Person.from_record(person)
+
+
+@strawberry.type
+class DiscoveryEdge:
+    cursor: str
+    node: RiskProfile
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRequest:
+    """What one `discover` asked for, so `totalCount` counts exactly the same children."""
+
+    region_prefix: str
+    scope_prefix: str
+    as_of: dt.date
+    thresholds: discovery.Thresholds
+    rules: tuple[str, ...] | None
+    min_level: discovery.Level
+
+    async def page(self, info: Info, first: int, after: str | None) -> discovery.DiscoveryPage:
+        return await discovery.discover_page(
+            info.context.graph,
+            region_prefix=self.region_prefix,
+            scope_prefix=self.scope_prefix,
+            as_of=self.as_of,
+            thresholds=self.thresholds,
+            rules=self.rules,
+            min_level=self.min_level,
+            first=first,
+            after=after,
+            with_total=False,
+        )
+
+    async def count(self, info: Info) -> int:
+        return await discovery.discover_count(
+            info.context.graph,
+            region_prefix=self.region_prefix,
+            scope_prefix=self.scope_prefix,
+            as_of=self.as_of,
+            thresholds=self.thresholds,
+            rules=self.rules,
+            min_level=self.min_level,
+        )
+
+
+@strawberry.type
+class DiscoveryConnection:
+    edges: list[DiscoveryEdge]
+    page_info: PageInfo
+    as_of: dt.date
+    thresholds: DiscoveryThresholds
+    request: strawberry.Private[DiscoveryRequest]
+
+    @strawberry.field(description="Children at `minLevel` or above in the region and scope, on every page.")
+    async def total_count(self, info: Info) -> int:
+        return await self.request.count(info)
+
+
+def _thresholds(info: Info) -> discovery.Thresholds:
+    """The spec's thresholds, with reports read as dates in the deployment's zone."""
+    return discovery.Thresholds(timezone=info.context.settings.timezone.key)
+
+
+@strawberry.type
+class DiscoveryQueries:
+    @strawberry.field(
+        description="Children in the region's subtree (and the caller's scope) at `minLevel` or above (default "
+        "BLUE; GREEN lists every child) as of `asOf` (default today), most severe first, then by child id."
+    )
+    async def discover(
+        self,
+        info: Info,
+        region: str,
+        as_of: dt.date | None = None,
+        rules: list[str] | None = None,
+        min_level: RiskLevel = RiskLevel.BLUE,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> DiscoveryConnection:
+        require(info.context.caller, DISCOVERERS, "discover")
+        request = DiscoveryRequest(
+            region_prefix=regions.scope_prefix(region),
+            scope_prefix=read_scope(info.context.caller),
+            as_of=info.context.as_of(as_of),
+            thresholds=_thresholds(info),
+            rules=None if rules is None else discovery.validate_rules(rules),
+            min_level=discovery.Level(min_level.value),
+        )
+        page = await request.page(info, page_size(first, info.context.settings.limits), after)
+        edges = [
+            DiscoveryEdge(cursor=c.cursor, node=RiskProfile.from_record(c, request.as_of, request.thresholds))
+            for c in page.items
+        ]
+        return DiscoveryConnection(
+            edges=edges,
+            page_info=page_info([e.cursor for e in edges], page.has_next_page),
+            as_of=request.as_of,
+            thresholds=DiscoveryThresholds.from_record(request.thresholds),
+            request=request,
+        )
+
+    @strawberry.field(
+        description="One child's level and findings as of `asOf` (default today); null when absent, not a child "
+        "then, or out of scope."
+    )
+    async def risk_profile(
+        self, info: Info, child_id: strawberry.ID, as_of: dt.date | None = None
+    ) -> RiskProfile | None:
+        require(info.context.caller, DISCOVERERS, "riskProfile")
+        day = info.context.as_of(as_of)
+        thresholds = _thresholds(info)
+        record = await discovery.risk_profile(
+            info.context.graph,
+            str(child_id),
+            scope_prefix=read_scope(info.context.caller),
+            as_of=day,
+            thresholds=thresholds,
+        )
+        return None if record is None else RiskProfile.from_record(record, day, thresholds)
