@@ -20,7 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -31,6 +32,7 @@ from bench.common import (
     AS_OF,
     OUT,
     SPECS,
+    BundleInfo,
     Kind,
     bench_database,
     bench_graph,
@@ -39,6 +41,7 @@ from bench.common import (
     stop_bench_database,
 )
 from graph.bundle.validation import validate_bundle
+from graph.driver import Graph
 
 RESULTS = OUT / "import_bench.json"
 # The importer's process is "flat" when the province's peak is within this factor of the county's.
@@ -56,18 +59,26 @@ def _lines(path: Path) -> Iterator[str]:
             yield line.rstrip("\n")
 
 
-async def _validate_once(kind: Kind) -> dict[str, Any]:
-    """Run in the child process: only validate the bundle (what an import does first)."""
+@asynccontextmanager
+async def _measured(kind: Kind) -> AsyncIterator[tuple[BundleInfo, Path, Graph, float]]:
+    """The bundle, an empty work folder, the bench graph and the RSS before the measured part."""
     bundle = ensure_bundle(kind, echo=lambda _: None)
     work = OUT / f"work-{kind}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    async with bench_graph() as graph:
-        baseline = _rss_mb()
+    try:
+        async with bench_graph() as graph:
+            yield bundle, work, graph, _rss_mb()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def _validate_once(kind: Kind) -> dict[str, Any]:
+    """Run in the child process: only validate the bundle (what an import does first)."""
+    async with _measured(kind) as (bundle, work, graph, baseline):
         started = time.perf_counter()
         report = await validate_bundle(_lines(bundle.path), graph, today=AS_OF, workdir=work)
         seconds = time.perf_counter() - started
-    shutil.rmtree(work, ignore_errors=True)
     return {
         "kind": kind,
         "stage": "validate",
@@ -84,22 +95,16 @@ async def _import_once(kind: Kind) -> dict[str, Any]:
     """Run in the child process: import the bundle into the (empty) bench database."""
     from graph.bundle.importer import import_bundle
 
-    bundle = ensure_bundle(kind, echo=lambda _: None)
-    work = OUT / f"work-{kind}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    async with bench_graph() as graph:
-        baseline = _rss_mb()
-        first_write: list[float] = []
+    first_write: list[float] = []
 
-        def progress(records: int) -> None:
-            if not first_write:
-                first_write.append(time.perf_counter())
+    def progress(records: int) -> None:
+        if not first_write:
+            first_write.append(time.perf_counter())
 
+    async with _measured(kind) as (bundle, work, graph, baseline):
         started = time.perf_counter()
         result = await import_bundle(graph, bundle.path, today=AS_OF, workdir=work, progress=progress)
         finished = time.perf_counter()
-    shutil.rmtree(work, ignore_errors=True)
     writing_from = first_write[0] if first_write else finished
     return {
         "kind": kind,
