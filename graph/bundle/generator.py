@@ -52,8 +52,8 @@ MALE_SYLLABLES = "伟强军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯�
 FEMALE_SYLLABLES = "芳娟敏静丽艳娜霞秀玲燕红梅兰英琴云莉萍雪琳婷倩颖慧佳欣怡悦妍涵雨梓诗"
 PLACE_SYLLABLES = "青石桥河山塘坪岭溪湾源田冲口坝岗铺水竹松枫桃李杨柳花龙凤金银新和平安乐富兴隆福寿长丰"
 
-# (text, destinationRegion code or None, the regions that code needs: (code, name, level, parent))
-Destination = tuple[str, str | None]
+# Regions outside the generated province that away destinations point at: (code, name, level,
+# parent). The bundle carries them, so `destinationRegion` names a region that exists.
 OUTSIDE_REGIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("440000000000", "广东省", "province", None),
     ("441900000000", "东莞市", "city", "440000000000"),
