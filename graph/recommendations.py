@@ -21,7 +21,7 @@ from typing import Final, LiteralString
 from graph import writes
 from graph.bundle.records import SERVICES
 from graph.driver import Graph
-from graph.errors import Forbidden, InvalidInput
+from graph.errors import InvalidInput
 from graph.writes import Actor
 
 MAX_FIRST: Final = 500
@@ -128,8 +128,7 @@ async def recommend_volunteers(
     graph: Graph, actor: Actor, child_id: str, *, today: date, first: int = 10
 ) -> list[VolunteerRecommendationRecord]:
     """People to pair `child_id` with; empty when the child is not in scope."""
-    if actor.role not in writes.CASE_WORKERS:
-        raise Forbidden(f"a {actor.role} may not ask for pairing recommendations")
+    writes.require_role(actor, writes.CASE_WORKERS, "ask for pairing recommendations")
     params = {"child": child_id, "scope": actor.scope, "today": today, "first": _first(first)}
     return [
         VolunteerRecommendationRecord(row["id"], row["name"], tuple(sorted(row["roles"])), row["pairings"])

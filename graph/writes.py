@@ -36,7 +36,7 @@ from graph import audit, idempotency
 from graph.audit import AuditEntry
 from graph.bundle.validation import Rejection, parse_line
 from graph.driver import Graph
-from graph.errors import Conflict, DatabaseUnavailable, Forbidden, GraphError, InvalidInput
+from graph.errors import DatabaseUnavailable, Forbidden, GraphError, InvalidInput
 
 T = TypeVar("T")
 
@@ -211,8 +211,3 @@ async def rows(
 ) -> list[dict[str, Any]]:
     result = await tx.run(query, dict(parameters))
     return [dict(record) async for record in result]
-
-
-def conflict_unless(condition: bool, message: str) -> None:
-    if not condition:
-        raise Conflict(message)
