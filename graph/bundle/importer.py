@@ -1,11 +1,12 @@
 """Bundle import: validate every line, then write the valid ones with batched `UNWIND` queries.
 
 The source is read again for each step instead of being held in memory: once for its
-sha256, once by the validator, then once per write phase. Phase 1 upserts the entity nodes
-with their own properties; phase 2 links them (household and institution to region, person
-to household, report, case and referral edges) and writes relationships, intervals and
-events, so a reference may point forward or backward in the file. Every write is a `MERGE`
-on the keys of `graph/MODEL.md`, so importing twice leaves the graph as importing once.
+sha256, once by the validator, then once per write phase. Phase 1 writes the entities with
+their properties and the edges to the entities they name (region parent, household and
+institution region, person household, report, case and referral edges); phase 2 writes
+relationships, intervals and events between them. So a reference may point forward or
+backward in the file. Every write is a `MERGE` on the keys of `graph/MODEL.md`, so importing
+twice leaves the graph as importing once.
 
 Atomicity: a bundle of up to `SINGLE_TRANSACTION_LINES` lines is written in one transaction,
 with its `ImportRun` record; a larger one commits batches of `BATCH_RECORDS` records, each
@@ -43,24 +44,44 @@ BATCH_RECORDS: Final = 5_000
 ENTITIES: Final = 1
 LINKS: Final = 2
 
-# --- phase 1: entity nodes and their own properties -------------------------------------------
-# `updatedAt` moves only when a field actually changed, so a repeated import is a no-op.
+# --- phase 1: entities, with their own properties and the edges to what they name ------------
+# A named entity that has no node yet gets one holding only its key: validation has made sure
+# its own line is in the bundle (earlier or later in this phase) or its node in the database.
+# A changed reference replaces the old edge. `updatedAt` moves only when a field changed, so
+# a repeated import is a no-op.
 
 REGION_NODES: LiteralString = """
 UNWIND $rows AS row
 MERGE (r:Region {code: row.code})
 SET r.name = row.name, r.level = row.level
+WITH r, row
+CALL (r, row) {
+    MATCH (r)-[old:PART_OF]->(p) WHERE row.parent IS NULL OR p.code <> row.parent
+    DELETE old
+}
+FOREACH (code IN CASE WHEN row.parent IS NULL THEN [] ELSE [row.parent] END |
+    MERGE (p:Region {code: code})
+    MERGE (r)-[:PART_OF]->(p)
+)
 """
 
+# A household that is new or has moved passes its village on to its members.
 HOUSEHOLD_NODES: LiteralString = """
 UNWIND $rows AS row
 MERGE (h:Household {id: row.id})
-WITH h, row, h.regionCode <> row.region AS moved,
+WITH h, row, coalesce(h.regionCode <> row.region, true) AS moved,
      h.updatedAt IS NULL OR h.regionCode <> row.region OR h.lowIncome <> row.lowIncome
      OR NOT coalesce(h.address = row.address, h.address IS NULL AND row.address IS NULL) AS changed
 SET h.address = row.address, h.lowIncome = row.lowIncome, h.regionCode = row.region,
     h.updatedAt = CASE WHEN changed THEN $at ELSE h.updatedAt END
-WITH h WHERE moved
+WITH h, row, moved
+CALL (h, row) {
+    MATCH (h)-[old:LOCATED_IN]->(r) WHERE r.code <> row.region
+    DELETE old
+}
+MERGE (r:Region {code: row.region})
+MERGE (h)-[:LOCATED_IN]->(r)
+WITH h, moved WHERE moved
 MATCH (p:Person)-[:MEMBER_OF]->(h)
 SET p.regionCode = h.regionCode
 """
@@ -74,8 +95,17 @@ WITH i, row,
      OR NOT coalesce(i.capacity = row.capacity, i.capacity IS NULL AND row.capacity IS NULL) AS changed
 SET i.name = row.name, i.type = row.type, i.services = row.services, i.capacity = row.capacity,
     i.regionCode = row.region, i.updatedAt = CASE WHEN changed THEN $at ELSE i.updatedAt END
+WITH i, row
+CALL (i, row) {
+    MATCH (i)-[old:LOCATED_IN]->(r) WHERE r.code <> row.region
+    DELETE old
+}
+MERGE (r:Region {code: row.region})
+MERGE (i)-[:LOCATED_IN]->(r)
 """
 
+# A person's regionCode is their household's village (set here when the household's line came
+# first, by the household's line otherwise); no household, no region.
 PERSON_NODES: LiteralString = """
 UNWIND $rows AS row
 MERGE (p:Person {id: row.id})
@@ -84,10 +114,23 @@ WITH p, row,
      OR NOT coalesce(p.idNumber = row.idNumber, p.idNumber IS NULL AND row.idNumber IS NULL)
      OR NOT coalesce(p.phone = row.phone, p.phone IS NULL AND row.phone IS NULL)
      OR NOT coalesce(p.deceasedOn = row.deceasedOn, p.deceasedOn IS NULL AND row.deceasedOn IS NULL)
-     AS changed
+     OR NOT CASE WHEN row.household IS NULL THEN NOT EXISTS { (p)-[:MEMBER_OF]->() }
+                 ELSE EXISTS { (p)-[:MEMBER_OF]->(:Household {id: row.household}) } END AS changed
 SET p.name = row.name, p.gender = row.gender, p.birthDate = row.birthDate, p.idNumber = row.idNumber,
     p.phone = row.phone, p.deceasedOn = row.deceasedOn,
     p.updatedAt = CASE WHEN changed THEN $at ELSE p.updatedAt END
+WITH p, row
+CALL (p, row) {
+    MATCH (p)-[old:MEMBER_OF]->(h) WHERE row.household IS NULL OR h.id <> row.household
+    DELETE old
+}
+FOREACH (id IN CASE WHEN row.household IS NULL THEN [] ELSE [row.household] END |
+    MERGE (h:Household {id: id})
+    MERGE (p)-[:MEMBER_OF]->(h)
+)
+WITH p, row
+OPTIONAL MATCH (h:Household {id: row.household})
+SET p.regionCode = h.regionCode
 """
 
 REPORT_NODES: LiteralString = """
@@ -95,6 +138,21 @@ UNWIND $rows AS row
 MERGE (r:Report {id: row.id})
 SET r.at = row.at, r.reporterRole = row.reporterRole, r.category = row.category,
     r.urgency = row.urgency, r.description = row.description
+WITH r, row
+CALL (r, row) {
+    MATCH (r)-[old:ABOUT]->(c) WHERE c.id <> row.child
+    DELETE old
+}
+CALL (r, row) {
+    MATCH (p)-[old:REPORTED]->(r) WHERE row.reporter IS NULL OR p.id <> row.reporter
+    DELETE old
+}
+MERGE (c:Person {id: row.child})
+MERGE (r)-[:ABOUT]->(c)
+FOREACH (id IN CASE WHEN row.reporter IS NULL THEN [] ELSE [row.reporter] END |
+    MERGE (p:Person {id: id})
+    MERGE (p)-[:REPORTED]->(r)
+)
 """
 
 # A case's history starts with the stage it was imported at; a later import that changes the
@@ -106,97 +164,7 @@ WITH c, row, c.stage AS previous,
      c.updatedAt IS NULL OR c.openedOn <> row.openedOn OR c.stage <> row.stage AS changed
 SET c.openedOn = row.openedOn, c.stage = row.stage,
     c.updatedAt = CASE WHEN changed THEN $at ELSE c.updatedAt END
-WITH c, row WHERE previous IS NULL OR previous <> row.stage
-CREATE (c)-[:HAD_STAGE]->(:StageChange {stage: row.stage, at: $at, by: 'import'})
-"""
-
-REFERRAL_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (f:Referral {id: row.id})
-WITH f, row, f.status AS previous,
-     f.updatedAt IS NULL OR f.service <> row.service OR f.on <> row.on OR f.dueOn <> row.dueOn
-     OR f.status <> row.status
-     OR NOT coalesce(f.reason = row.reason, f.reason IS NULL AND row.reason IS NULL) AS changed
-SET f.service = row.service, f.on = row.on, f.dueOn = row.dueOn, f.status = row.status,
-    f.reason = row.reason, f.updatedAt = CASE WHEN changed THEN $at ELSE f.updatedAt END
-WITH f, row WHERE previous IS NULL OR previous <> row.status
-CREATE (f)-[:HAD_STATUS]->(:StatusChange {status: row.status, at: $at, by: 'import'})
-"""
-
-# --- phase 2: links of entities (a changed reference replaces the old edge) -------------------
-
-REGION_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (r:Region {code: row.code})
-CALL (r, row) {
-    MATCH (r)-[old:PART_OF]->(p) WHERE row.parent IS NULL OR p.code <> row.parent
-    DELETE old
-}
-CALL (r, row) {
-    MATCH (p:Region {code: row.parent})
-    MERGE (r)-[:PART_OF]->(p)
-}
-"""
-
-HOUSEHOLD_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (h:Household {id: row.id})
-CALL (h, row) {
-    MATCH (h)-[old:LOCATED_IN]->(r) WHERE r.code <> row.region
-    DELETE old
-}
-MATCH (r:Region {code: row.region})
-MERGE (h)-[:LOCATED_IN]->(r)
-"""
-
-INSTITUTION_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (i:Institution {id: row.id})
-CALL (i, row) {
-    MATCH (i)-[old:LOCATED_IN]->(r) WHERE r.code <> row.region
-    DELETE old
-}
-MATCH (r:Region {code: row.region})
-MERGE (i)-[:LOCATED_IN]->(r)
-"""
-
-# A person's regionCode is their household's village; no household, no region.
-PERSON_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (p:Person {id: row.id})
-CALL (p, row) {
-    MATCH (p)-[old:MEMBER_OF]->(h) WHERE row.household IS NULL OR h.id <> row.household
-    DELETE old
-}
-OPTIONAL MATCH (h:Household {id: row.household})
-FOREACH (_ IN CASE WHEN h IS NULL THEN [] ELSE [1] END | MERGE (p)-[:MEMBER_OF]->(h))
-SET p.regionCode = h.regionCode
-"""
-
-REPORT_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (r:Report {id: row.id})
-CALL (r, row) {
-    MATCH (r)-[old:ABOUT]->(c) WHERE c.id <> row.child
-    DELETE old
-}
-CALL (r, row) {
-    MATCH (p)-[old:REPORTED]->(r) WHERE row.reporter IS NULL OR p.id <> row.reporter
-    DELETE old
-}
-CALL (r, row) {
-    MATCH (c:Person {id: row.child})
-    MERGE (r)-[:ABOUT]->(c)
-}
-CALL (r, row) {
-    MATCH (p:Person {id: row.reporter})
-    MERGE (p)-[:REPORTED]->(r)
-}
-"""
-
-CASE_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (c:Case {id: row.id})
+WITH c, row, previous
 CALL (c, row) {
     MATCH (c)-[old:CONCERNS]->(p) WHERE p.id <> row.child
     DELETE old
@@ -209,23 +177,31 @@ CALL (c, row) {
     MATCH (c)-[old:FROM_REPORT]->(r) WHERE row.report IS NULL OR r.id <> row.report
     DELETE old
 }
-CALL (c, row) {
-    MATCH (p:Person {id: row.child})
-    MERGE (c)-[:CONCERNS]->(p)
-}
-CALL (c, row) {
-    MATCH (p:Person {id: row.worker})
-    MERGE (c)-[:ASSIGNED_TO]->(p)
-}
-CALL (c, row) {
-    MATCH (r:Report {id: row.report})
-    MERGE (c)-[:FROM_REPORT]->(r)
-}
+MERGE (child:Person {id: row.child})
+MERGE (c)-[:CONCERNS]->(child)
+FOREACH (id IN CASE WHEN row.worker IS NULL THEN [] ELSE [row.worker] END |
+    MERGE (worker:Person {id: id})
+    MERGE (c)-[:ASSIGNED_TO]->(worker)
+)
+FOREACH (id IN CASE WHEN row.report IS NULL THEN [] ELSE [row.report] END |
+    MERGE (report:Report {id: id})
+    MERGE (c)-[:FROM_REPORT]->(report)
+)
+FOREACH (_ IN CASE WHEN previous IS NULL OR previous <> row.stage THEN [1] ELSE [] END |
+    CREATE (c)-[:HAD_STAGE]->(:StageChange {stage: row.stage, at: $at, by: 'import'})
+)
 """
 
-REFERRAL_LINKS: LiteralString = """
+REFERRAL_NODES: LiteralString = """
 UNWIND $rows AS row
-MATCH (f:Referral {id: row.id})
+MERGE (f:Referral {id: row.id})
+WITH f, row, f.status AS previous,
+     f.updatedAt IS NULL OR f.service <> row.service OR f.on <> row.on OR f.dueOn <> row.dueOn
+     OR f.status <> row.status
+     OR NOT coalesce(f.reason = row.reason, f.reason IS NULL AND row.reason IS NULL) AS changed
+SET f.service = row.service, f.on = row.on, f.dueOn = row.dueOn, f.status = row.status,
+    f.reason = row.reason, f.updatedAt = CASE WHEN changed THEN $at ELSE f.updatedAt END
+WITH f, row, previous
 CALL (f, row) {
     MATCH (c)-[old:REFERRED]->(f) WHERE c.id <> row.case
     DELETE old
@@ -234,14 +210,13 @@ CALL (f, row) {
     MATCH (f)-[old:TO]->(i) WHERE i.id <> row.institution
     DELETE old
 }
-CALL (f, row) {
-    MATCH (c:Case {id: row.case})
-    MERGE (c)-[:REFERRED]->(f)
-}
-CALL (f, row) {
-    MATCH (i:Institution {id: row.institution})
-    MERGE (f)-[:TO]->(i)
-}
+MERGE (c:Case {id: row.case})
+MERGE (c)-[:REFERRED]->(f)
+MERGE (i:Institution {id: row.institution})
+MERGE (f)-[:TO]->(i)
+FOREACH (_ IN CASE WHEN previous IS NULL OR previous <> row.status THEN [1] ELSE [] END |
+    CREATE (f)-[:HAD_STATUS]->(:StatusChange {status: row.status, at: $at, by: 'import'})
+)
 """
 
 # --- phase 2: relationships, intervals (keyed by endpoints plus since) and events ------------
@@ -353,13 +328,6 @@ QUERIES: Final[dict[int, dict[str, LiteralString]]] = {
         "referral": REFERRAL_NODES,
     },
     LINKS: {
-        "region": REGION_LINKS,
-        "household": HOUSEHOLD_LINKS,
-        "institution": INSTITUTION_LINKS,
-        "person": PERSON_LINKS,
-        "report": REPORT_LINKS,
-        "case": CASE_LINKS,
-        "referral": REFERRAL_LINKS,
         "parent": PARENT_LINKS,
         "guardian": GUARDIAN_LINKS,
         "care": CARE_LINKS,
@@ -375,7 +343,7 @@ QUERIES: Final[dict[int, dict[str, LiteralString]]] = {
     },
 }
 ENTITY_KINDS: Final = frozenset(QUERIES[ENTITIES])
-assert set(QUERIES[LINKS]) == set(KINDS), "every bundle kind needs a write query"
+assert ENTITY_KINDS | set(QUERIES[LINKS]) == set(KINDS), "every bundle kind needs a write query"
 
 #: Node-keyed intervals: the fields their `key` is made of (MODEL.md).
 NODE_KEYS: Final = {
@@ -405,9 +373,7 @@ class ImportResult:
 @dataclass(slots=True)
 class _Batch:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    #: Records this batch completes (entities count in phase 1, everything else in phase 2).
     records: int = 0
-    size: int = 0
     last_line: int = 0
 
 
@@ -448,18 +414,15 @@ class _Bundle:
                 continue
             data = orjson.loads(text)
             kind = data.pop("kind")
-            entity = kind in ENTITY_KINDS
-            if phase == ENTITIES and not entity:
+            if (kind in ENTITY_KINDS) != (phase == ENTITIES):
                 continue
             batch.rows.setdefault(kind, []).append(_row(kind, data))
-            batch.size += 1
-            if phase == ENTITIES or not entity:
-                batch.records += 1
+            batch.records += 1
             batch.last_line = number
-            if batch.size >= BATCH_RECORDS:
+            if batch.records >= BATCH_RECORDS:
                 yield batch
                 batch = _Batch()
-        if batch.size:
+        if batch.records:
             yield batch
 
 
