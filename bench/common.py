@@ -26,7 +26,7 @@ import orjson
 
 from api.settings import STATE_DIR, LocalDatabase
 from graph import localdb, migrations
-from graph.bundle import runs
+from graph.bundle import generator, runs
 from graph.bundle.generator import generate_county, generate_province
 from graph.driver import Connection, Graph, connect
 
@@ -128,6 +128,12 @@ def _meta_path(path: Path) -> Path:
     return path.with_suffix(".meta.json")
 
 
+def _spec(kind: Kind) -> dict[str, object]:
+    """What makes a bundle: the spec, seed and date, and the generator's own source."""
+    source = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:16]
+    return asdict(SPECS[kind]) | {"seed": SEED, "asOf": AS_OF.isoformat(), "generator": source}
+
+
 def bundle_info(kind: Kind) -> BundleInfo | None:
     """The complete bundle of that kind made by the current spec, if there is one."""
     path = bundle_path(kind)
@@ -135,7 +141,7 @@ def bundle_info(kind: Kind) -> BundleInfo | None:
         meta = orjson.loads(_meta_path(path).read_bytes())
     except (FileNotFoundError, orjson.JSONDecodeError):
         return None
-    spec = asdict(SPECS[kind]) | {"seed": SEED, "asOf": AS_OF.isoformat()}
+    spec = _spec(kind)
     if meta.get("spec") != spec or not path.exists() or path.stat().st_size != meta.get("bytes"):
         return None
     return BundleInfo(path, kind, meta["lines"], meta["sha256"], meta["seconds"], spec)
@@ -171,16 +177,11 @@ def ensure_bundle(kind: Kind, *, echo: Callable[[str], None] = print) -> BundleI
             lines += len(chunk)
     seconds = time.perf_counter() - started
     partial.replace(path)
-    meta = {
-        "spec": asdict(spec) | {"seed": SEED, "asOf": AS_OF.isoformat()},
-        "lines": lines,
-        "bytes": path.stat().st_size,
-        "sha256": digest.hexdigest(),
-        "seconds": round(seconds, 2),
-    }
+    made, sha256 = _spec(kind), digest.hexdigest()
+    meta = {"spec": made, "lines": lines, "bytes": path.stat().st_size, "sha256": sha256, "seconds": round(seconds, 2)}
     _meta_path(path).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
     echo(f"  {lines:,} lines in {seconds:.1f} s ({lines / seconds:,.0f} lines/s)")
-    return BundleInfo(path, kind, lines, meta["sha256"], seconds, meta["spec"])  # type: ignore[arg-type]
+    return BundleInfo(path, kind, lines, sha256, seconds, made)
 
 
 async def is_loaded(graph: Graph, bundle: BundleInfo) -> bool:

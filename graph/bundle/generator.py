@@ -605,7 +605,8 @@ def _son_household(
     first_child = father_born + rng.randint(21 * 365, 35 * 365)
     if first_child > today - 1:
         first_child = today - 1 - rng.randrange(365)
-    mother_born = first_child - rng.randint(20 * 365, 34 * 365)
+    # Wives are mostly a little younger than their husbands, and at least 20 at the first birth.
+    mother_born = min(father_born + rng.randint(-2 * 365, 5 * 365), first_child - 20 * 365)
     births = [first_child]
     count_roll = rng.random()
     wanted = 1 if count_roll < 0.35 else (2 if count_roll < 0.82 else 3)
