@@ -6,6 +6,9 @@ Status (api.md): `pending` → `accepted` | `declined` | `withdrawn`; `accepted`
 Institution staff accept, decline and complete their own institution's referrals; the case
 worker withdraws. Answers are serialised on the referral's write lock (see `graph.cases`).
 
+An institution's `capacity` is the most open (pending or accepted) referrals it takes
+(bundle-format.md): a referral to an institution at capacity is a conflict.
+
 Due date: when not given, `on` plus 1 day for urgency `immediate`, 3 for `high`, 7 for
 `normal`. The urgency is the one given, else that of the report the case came from, else
 `normal`.
@@ -76,6 +79,14 @@ WITH f ORDER BY f.on, f.id
     + RETURN_REFERRAL
 )
 
+# The institution's write lock first, so two referrals racing for its last place get one.
+TARGET_INSTITUTION: LiteralString = """
+MATCH (i:Institution {id: $institution})
+SET i._lock = true REMOVE i._lock
+RETURN i.services AS services, i.capacity AS capacity,
+       COUNT { MATCH (f:Referral)-[:TO]->(i) WHERE f.status IN ['pending', 'accepted'] } AS open
+"""
+
 # Institution staff see what is addressed to their institution; anyone else reading an inbox
 # sees the referrals of children in their own scope.
 INBOX: LiteralString = (
@@ -93,7 +104,14 @@ OVERDUE: LiteralString = (
 MATCH (k:Case)-[:CONCERNS]->(c:Person)
 WHERE c.regionCode STARTS WITH $region AND c.regionCode STARTS WITH $scope
 MATCH (k)-[:REFERRED]->(f:Referral)
-WHERE f.status IN ['pending', 'accepted'] AND f.dueOn < $asOf AND f.on <= $asOf
+WHERE f.dueOn < $asOf AND f.on <= $asOf
+OPTIONAL CALL (f) {
+  MATCH (f)-[:HAD_STATUS]->(s:StatusChange)
+  WHERE date(datetime({datetime: s.at, timezone: $zone})) <= $asOf
+  RETURN s.status AS statusThen ORDER BY s.at DESC LIMIT 1
+}
+WITH f, coalesce(statusThen, f.status) AS statusThen
+WHERE statusThen IN ['pending', 'accepted']
 WITH f ORDER BY f.dueOn, f.id
 """
     + RETURN_REFERRAL
@@ -238,12 +256,14 @@ async def inbox(
     return [referral_record(row.data()) for row in await graph.read(INBOX, params)]
 
 
-async def overdue(graph: Graph, actor: Actor, region: str, *, as_of: date) -> list[ReferralRecord]:
-    """Referrals still pending or accepted whose due date is before `as_of`, for the children
-    of `region`'s subtree in the caller's scope, most overdue first."""
+async def overdue(graph: Graph, actor: Actor, region: str, *, as_of: date, zone: str) -> list[ReferralRecord]:
+    """Referrals pending or accepted at `as_of` whose due date is before it, for the children
+    of `region`'s subtree in the caller's scope, most overdue first. The status at `as_of` is
+    read as discovery's `REFERRAL_OVERDUE` reads it: the latest status change dated on or
+    before it (in `zone`), else the status as recorded; the records show today's status."""
     if actor.role not in writes.CASE_WORKERS | {"integrator"}:
         raise Forbidden(f"a {actor.role} may not list overdue referrals")
-    params = {"region": scope_prefix(region), "scope": actor.scope, "asOf": as_of}
+    params = {"region": scope_prefix(region), "scope": actor.scope, "asOf": as_of, "zone": zone}
     return [referral_record(row.data()) for row in await graph.read(OVERDUE, params)]
 
 
@@ -293,10 +313,15 @@ async def refer_case(
         )
         if data["dueOn"] < data["on"]:
             raise InvalidInput("dueOn", f"{data['dueOn'].isoformat()} is before on {data['on'].isoformat()}")
-        target = await writes.institution(tx, institution)
+        targets = await writes.rows(tx, TARGET_INSTITUTION, {"institution": institution})
+        if not targets:
+            raise InvalidInput("institution", f"no institution {institution}")
+        target = targets[0]
         if service not in (target["services"] or []):
             offered = ", ".join(target["services"] or []) or "nothing"
             raise InvalidInput("service", f"institution {institution} does not offer {service} (it offers {offered})")
+        if target["capacity"] is not None and target["open"] >= target["capacity"]:
+            raise Conflict(f"institution {institution} is at capacity ({target['open']} open referrals)")
         if current["stage"] == "closed":
             raise Conflict(f"case {case} is closed")
         if current["duplicate"]:

@@ -241,7 +241,13 @@ class ReferralQueries:
 
     @strawberry.field(description="Referrals pending or accepted past their due date in a region, most overdue first.")
     async def overdue_referrals(self, info: Info, region: str, as_of: dt.date | None = None) -> list[Referral]:
-        found = await referrals.overdue(info.context.graph, actor(info), region, as_of=info.context.as_of(as_of))
+        found = await referrals.overdue(
+            info.context.graph,
+            actor(info),
+            region,
+            as_of=info.context.as_of(as_of),
+            zone=info.context.settings.timezone.key,
+        )
         return [Referral.from_record(record) for record in found]
 
     @strawberry.field(

@@ -63,6 +63,8 @@ query($status: String) {
   referralInbox(status: $status) { id status reason childName childAge childId caseId child { id } case { id } }
 }"""
 OVERDUE = "query($region: String!) { overdueReferrals(region: $region) { id dueOn status } }"
+OVERDUE_AS_OF = """
+query($region: String!, $asOf: Date) { overdueReferrals(region: $region, asOf: $asOf) { id status } }"""
 CASELOAD = "{ myCaseload { id stage childId } }"
 CARE_SINCE = dt.date(2024, 2, 20)
 
@@ -368,6 +370,29 @@ async def test_institution_inbox_overdue_referrals_and_caseload(county: Graph, g
     overdue = data(await gql.execute(OVERDUE, {"region": "360732100000"}, **WORKER))["overdueReferrals"]
     assert [item["id"] for item in overdue] == ["R3", "R1"]
     assert data(await gql.execute(OVERDUE, {"region": "360732000000"}, **OTHER_WORKER))["overdueReferrals"] == []
+    # As of an earlier day, a referral counts with the status it had then.
+    await factories.referral(
+        county,
+        "R4",
+        "K",
+        "MPC",
+        "emergency_shelter",
+        t - dt.timedelta(days=9),
+        t - dt.timedelta(days=5),
+        status="completed",
+    )
+    zone = dt.timezone(dt.timedelta(hours=8))
+    await factories.status_change(
+        county, "R4", "pending", dt.datetime.combine(t - dt.timedelta(days=9), dt.time(9), zone)
+    )
+    await factories.status_change(county, "R4", "completed", dt.datetime.now(zone))
+    then = await gql.execute(
+        OVERDUE_AS_OF, {"region": "360732100000", "asOf": (t - dt.timedelta(days=1)).isoformat()}, **WORKER
+    )
+    assert [(item["id"], item["status"]) for item in data(then)["overdueReferrals"]] == [
+        ("R4", "completed"),  # pending then, completed now
+        ("R3", "pending"),
+    ]  # R1 falls due that very day: not yet overdue
     assert error(await gql.execute(OVERDUE, {"region": "360732100000"}, **DIRECTOR))["code"] == "FORBIDDEN"
 
     assert data(await gql.execute(CASELOAD, {}, **WORKER))["myCaseload"] == [

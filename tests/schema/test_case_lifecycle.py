@@ -250,6 +250,18 @@ async def test_a_referral_goes_only_to_an_institution_offering_the_service(count
     assert dt.date.fromisoformat(made["referCase"]["dueOn"]) == today() + dt.timedelta(days=7)
 
 
+async def test_an_institution_at_capacity_takes_no_more_referrals(county: Graph, gql: GraphQLClient) -> None:
+    await factories.institution(county, "TINY", "ngo", "360732100000", services=["family_guidance"], capacity=1)
+    await factories.case(county, "K1", "C1", today(), worker="W1")
+    await factories.case(county, "K3", "C3", today(), worker="W1")
+    refer = {"institutionId": "TINY", "service": "family_guidance"}
+    first = data(await gql.execute(REFER, {"input": {**refer, "caseId": "K1"}}, **COORDINATOR))["referCase"]
+    assert error(await gql.execute(REFER, {"input": {**refer, "caseId": "K3"}}, **COORDINATOR))["code"] == "CONFLICT"
+    # Declined, the place is free again.
+    data(await gql.execute(RESPOND, {"id": first["id"], "decision": "decline"}, **staff_of("TINY")))
+    assert data(await gql.execute(REFER, {"input": {**refer, "caseId": "K3"}}, **COORDINATOR))
+
+
 RACE_ROUNDS = 8
 
 
