@@ -1,5 +1,6 @@
 """A child's file (一人一档) as one timeline: reports, case stage changes, referrals and their
-status changes, visits, contacts, care and guardianship changes, in time order.
+status changes, visits, contacts, care and guardianship changes, and alert changes
+(`graph.alerts`), in time order.
 
 Events with a time (`at`: reports, stage and status changes) sort at that instant; events
 with only a day (`on`: visits, contacts, the start or end of an interval) sort at the start of
@@ -53,6 +54,11 @@ CALL (c) {
   RETURN null AS at, x[1] AS on, x[0] AS kind, g.id AS subject, null AS value, null AS detail,
          x[2] AS actor, x[3] AS note
   UNION ALL
+  MATCH (a:Alert)-[:ABOUT]->(c)
+  MATCH (a)-[:HAD_CHANGE]->(s:AlertChange)
+  RETURN s.at AS at, null AS on, 'alert' AS kind, a.id AS subject, s.status AS value,
+         a.rule + ' ' + coalesce(s.level, a.level) AS detail, s.by AS actor, s.note AS note
+  UNION ALL
   MATCH (g:Person|Institution)-[e:GUARDIAN_OF]->(c)
   UNWIND [['guardian_set', e.since, e.recordedBy, null], ['guardian_ended', e.until, e.endedBy, e.endNote]] AS x
   WITH g, e, x WHERE x[1] IS NOT NULL
@@ -72,15 +78,15 @@ READERS = frozenset({"children_director", "children_supervisor", "case_worker", 
 @dataclass(frozen=True, slots=True)
 class TimelineEvent:
     #: `report`, `case_stage`, `referral_status`, `visit`, `contact`, `care_started`,
-    #: `care_ended`, `care_agreement_signed`, `guardian_set`, `guardian_ended`
+    #: `care_ended`, `care_agreement_signed`, `guardian_set`, `guardian_ended`, `alert`
     kind: str
     on: date
     at: datetime | None
-    #: the report, case or referral id; the visitor, contact, caregiver or guardian id
+    #: the report, case, referral or alert id; the visitor, contact, caregiver or guardian id
     subject: str
-    #: category, stage, status, visit type, channel or guardianship basis
+    #: category, stage, status (also an alert's), visit type, channel or guardianship basis
     value: str | None
-    #: a report's urgency; a referral's `service @ institution`
+    #: a report's urgency; a referral's `service @ institution`; an alert's `rule level`
     detail: str | None
     #: who did or recorded it
     actor: str | None

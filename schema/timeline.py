@@ -17,15 +17,17 @@ from schema.writing import actor
 class TimelineEvent:
     kind: str = strawberry.field(
         description="report, case_stage, referral_status, visit, contact, care_started, care_ended, "
-        "care_agreement_signed, guardian_set, guardian_ended"
+        "care_agreement_signed, guardian_set, guardian_ended, alert"
     )
     on: dt.date = strawberry.field(description="Its day (in the configured zone).")
     at: dt.datetime | None = strawberry.field(description="Its instant, for events that have one.")
     subject_id: strawberry.ID = strawberry.field(
-        description="The report, case or referral; the visitor, parent, caregiver or guardian."
+        description="The report, case, referral or alert; the visitor, parent, caregiver or guardian."
     )
     value: str | None = strawberry.field(description="Category, stage, status, visit type, channel or basis.")
-    detail: str | None = strawberry.field(description="A report's urgency; a referral's `service @ institution`.")
+    detail: str | None = strawberry.field(
+        description="A report's urgency; a referral's `service @ institution`; an alert's `rule level`."
+    )
     actor: str | None = strawberry.field(description="Who did or recorded it.")
     note: str | None
 
@@ -47,7 +49,7 @@ class TimelineEvent:
 class TimelineQueries:
     @strawberry.field(
         description="A child's reports, case stages, referrals, visits, contacts, care and guardianship "
-        "changes in time order; empty when the child is absent or out of scope. Audited."
+        "changes and alerts in time order; empty when the child is absent or out of scope. Audited."
     )
     async def timeline(self, info: Info, child_id: strawberry.ID) -> list[TimelineEvent]:
         zone = info.context.settings.timezone.key

@@ -312,6 +312,17 @@ async def test_the_timeline_holds_the_case_story_in_order(county: Graph, gql: Gr
     referral_id = referral["referCase"]["id"]
     data(await gql.execute(RESPOND, {"id": referral_id, "decision": "accept"}, **staff_of("WS1")))
     data(await gql.execute(VISIT, {"input": {"childId": "C1", "type": "home_visit"}}, **DIRECTOR))
+    # An alert raised by a sweep (graph.alerts stores it so), then acknowledged.
+    await county.write(
+        """
+        MATCH (c:Person {id: 'C1'})
+        CREATE (a:Alert {id: 'AL1', childId: 'C1', rule: 'VISIT_OVERDUE', level: 'yellow', status: 'acknowledged'})
+               -[:ABOUT]->(c)
+        CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'open', level: 'yellow', at: datetime(), by: 'sweeper'})
+        CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'acknowledged', level: 'yellow',
+                                                 at: datetime() + duration('PT1S'), by: 'W1', note: '已知晓'})
+        """
+    )
     events = data(await gql.execute(TIMELINE, {"child": "C1"}, **WORKER))["timeline"]
     story = [(e["kind"], e["subjectId"], e["value"]) for e in events if e["at"] is not None]
     assert story == [
@@ -320,7 +331,16 @@ async def test_the_timeline_holds_the_case_story_in_order(county: Graph, gql: Gr
         ("case_stage", case_id, "assessment"),
         ("referral_status", referral_id, "pending"),
         ("referral_status", referral_id, "accepted"),
+        ("alert", "AL1", "open"),
+        ("alert", "AL1", "acknowledged"),
     ]
+    acknowledged = events[-1] if events[-1]["kind"] == "alert" else None
+    assert acknowledged is not None
+    assert (acknowledged["detail"], acknowledged["actor"], acknowledged["note"]) == (
+        "VISIT_OVERDUE yellow",
+        "W1",
+        "已知晓",
+    )
     assert ("visit", "D1", "home_visit") in [(e["kind"], e["subjectId"], e["value"]) for e in events]
     # Out of scope reads as nothing; a role that reads no files is refused.
     assert data(await gql.execute(TIMELINE, {"child": "C1"}, **OTHER_WORKER))["timeline"] == []
