@@ -24,6 +24,7 @@ record, a parent's imprisonment) are guardian records and need a case worker.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,6 +40,7 @@ from graph.driver import Graph
 from graph.errors import DatabaseUnavailable, Forbidden, GraphError, InvalidInput
 
 T = TypeVar("T")
+log = logging.getLogger("shouhu.writes")
 
 VILLAGE_WORKERS: Final = frozenset({"children_director", "children_supervisor", "case_worker", "coordinator", "admin"})
 CASE_WORKERS: Final = frozenset({"case_worker", "coordinator", "admin"})
@@ -118,7 +120,10 @@ async def perform(
         raise
     except GraphError as error:
         entry = AuditEntry(actor.sub, actor.role, operation, [i for i in ids if i], error.code, actor.scope)
-        await audit.append(graph, entry)
+        try:
+            await audit.append(graph, entry)
+        except DatabaseUnavailable:
+            log.warning("could not audit a refused %s", operation)
         raise
 
 
