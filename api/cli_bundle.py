@@ -6,6 +6,7 @@ it works against an empty database.
 
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
 import time
@@ -82,6 +83,9 @@ def import_command(file: Path | None, mode: str | None, skip_invalid: bool, reje
     if chosen == "SKIP_INVALID" and rejects is None:
         rejects = Path.cwd() / f"{file.name}.rejects.ndjson"
 
+    # Concurrent batches sometimes deadlock and are retried; the driver's warning for each
+    # retry would drown the progress bar.
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
     started = time.monotonic()
     click.echo(f"validating {file} ...", err=True)
     bar = tqdm(total=None, unit=" records", unit_scale=True, dynamic_ncols=True, file=sys.stderr, disable=None)
@@ -116,7 +120,9 @@ def _summary(result: ImportResult, seconds: float, mode: ImportMode, rejects: Pa
     hidden = len(result.rejected) - SHOWN_REJECTIONS
     if hidden > 0:
         print(f"... and {hidden} more rejected lines", file=out)
-    rate = result.written / seconds if seconds > 0 else 0.0
+    if result.resumed:
+        print(f"resumed an interrupted import after its first {result.resumed} records", file=out)
+    rate = (result.written - result.resumed) / seconds if seconds > 0 else 0.0
     print(
         f"lines: {result.lines}  written: {result.written}  rejected: {len(result.rejected)}  "
         f"seconds: {seconds:.1f}  records/s: {rate:,.0f}",

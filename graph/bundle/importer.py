@@ -10,8 +10,8 @@ twice leaves the graph as importing once.
 
 Atomicity: a bundle of up to `SINGLE_TRANSACTION_LINES` lines is written in one transaction,
 with its `ImportRun` record; a larger one commits batches of `BATCH_RECORDS` records, each
-with the run's progress, and running the same import again resumes after the last
-committed batch (see `graph.bundle.runs`).
+with the run's progress, and running the same import again writes only the batches that had
+not committed (see `graph.bundle.runs`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from graph.bundle.idnumber import normalize as normalize_id_number
 from graph.bundle.records import KINDS
 from graph.bundle.validation import Rejection, numbered, validate_bundle
 from graph.driver import AsyncManagedTransaction, Graph
+from graph.errors import DatabaseUnavailable
 
 ImportMode = Literal["ALL_OR_NOTHING", "SKIP_INVALID"]
 Progress = Callable[[int], None]
@@ -40,6 +41,11 @@ Progress = Callable[[int], None]
 SINGLE_TRANSACTION_LINES: Final = 20_000
 #: Records per `UNWIND` round (and per transaction for larger bundles).
 BATCH_RECORDS: Final = 5_000
+#: Transactions a larger bundle keeps in flight at once.
+PARALLEL_BATCHES: Final = 2
+#: Concurrent batches can deadlock on shared nodes (the server picks a victim); a victim is
+#: retried this many times, after the driver's own retries, before the import gives up.
+BATCH_ATTEMPTS: Final = 5
 
 ENTITIES: Final = 1
 LINKS: Final = 2
@@ -368,13 +374,14 @@ class ImportResult:
     complete: bool
     #: Record lines in the bundle (blank and comment lines not counted).
     lines: int = 0
+    #: Records an earlier, interrupted run of the same import had committed (resumed after).
+    resumed: int = 0
 
 
 @dataclass(slots=True)
 class _Batch:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     records: int = 0
-    last_line: int = 0
 
 
 class _Bundle:
@@ -406,11 +413,12 @@ class _Bundle:
                 digest.update(b"\n")
         return digest.hexdigest()
 
-    def batches(self, phase: int, *, skip: frozenset[int], after: int = 0) -> Iterator[_Batch]:
-        """The valid records of one phase, in batches of `BATCH_RECORDS`, after line `after`."""
+    def batches(self, phase: int, *, skip: frozenset[int]) -> Iterator[_Batch]:
+        """The valid records of one phase, in batches of `BATCH_RECORDS` (numbered by their
+        order: the same source, skip set and size give the same batches)."""
         batch = _Batch()
         for number, text in numbered(self.lines()):
-            if number <= after or number in skip:
+            if number in skip:
                 continue
             data = orjson.loads(text)
             kind = data.pop("kind")
@@ -418,7 +426,6 @@ class _Bundle:
                 continue
             batch.rows.setdefault(kind, []).append(_row(kind, data))
             batch.records += 1
-            batch.last_line = number
             if batch.records >= BATCH_RECORDS:
                 yield batch
                 batch = _Batch()
@@ -495,11 +502,14 @@ async def import_bundle(
     skip = report.rejected_lines()
     at = datetime.now(UTC)
     run = {"source": bundle.name, "mode": mode, "lines": report.lines, "rejected": len(rejected)}
+    resumed = 0
     if report.lines <= SINGLE_TRANSACTION_LINES:
         written = await graph.write_transaction(_write_whole, bundle, skip, at, progress, run_id, run)
     else:
-        written = await _write_batched(graph, bundle, skip, at, progress, run_id, run)
-    return ImportResult(ok=True, written=written, rejected=rejected, run_id=run_id, complete=True, lines=report.lines)
+        written, resumed = await _write_batched(graph, bundle, skip, at, progress, run_id, run)
+    return ImportResult(
+        ok=True, written=written, rejected=rejected, run_id=run_id, complete=True, lines=report.lines, resumed=resumed
+    )
 
 
 async def _write_whole(
@@ -531,38 +541,74 @@ async def _write_batched(
     progress: Progress | None,
     run_id: str,
     run: dict[str, Any],
-) -> int:
+) -> tuple[int, int]:
+    """Write in committed batches, `PARALLEL_BATCHES` at a time (the database then uses more
+    than one core), skipping those an interrupted run committed; return the records written
+    in all and by the interrupted runs."""
     previous = await runs.get_run(graph, run_id)
-    resume = previous is not None and not previous.complete and previous.mode == run["mode"]
-    start_phase, start_line, written = (
-        (previous.phase, previous.committed_line, previous.written) if resume and previous else (ENTITIES, 0, 0)
+    resume = (
+        previous is not None
+        and not previous.complete
+        and previous.mode == run["mode"]
+        and previous.batch_records == BATCH_RECORDS
     )
-    await runs.start_run(graph, run_id, at=at, resume=resume, **run)
-    if progress is not None and written:
-        progress(written)
+    done = previous.committed_batches if resume and previous else frozenset()
+    written = resumed = previous.written if resume and previous else 0
+    await runs.start_run(graph, run_id, at=at, resume=resume, batch_records=BATCH_RECORDS, **run)
+    if progress is not None and resumed:
+        progress(resumed)
 
-    async def commit(tx: AsyncManagedTransaction, phase: int, batch: _Batch, total: int) -> None:
+    async def commit(tx: AsyncManagedTransaction, phase: int, name: str, batch: _Batch) -> None:
         await _write_batch(tx, phase, batch, at)
-        await runs.record_progress(tx, run_id, phase=phase, line=batch.last_line, written=total)
+        # Last, so that concurrent batches wait for each other on the run node only to commit.
+        await runs.record_progress(tx, run_id, batch=name, records=batch.records)
+
+    async def attempt(phase: int, name: str, batch: _Batch) -> None:
+        for number in range(1, BATCH_ATTEMPTS + 1):
+            try:
+                await graph.write_transaction(commit, phase, name, batch)
+                return
+            except DatabaseUnavailable:
+                if number == BATCH_ATTEMPTS:
+                    raise
+                await asyncio.sleep(number * 0.5)
+
+    in_flight: dict[asyncio.Future[None], _Batch] = {}
+
+    async def settle(until: int) -> None:
+        nonlocal written
+        while len(in_flight) > until:
+            finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                batch = in_flight.pop(task)
+                task.result()
+                written += batch.records
+                if progress is not None:
+                    progress(batch.records)
 
     try:
         for phase in (ENTITIES, LINKS):
-            if phase < start_phase:
-                continue
-            after = start_line if phase == start_phase else 0
-            async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip, after=after))) as batches:
+            # Relationships need every entity: phase 2 starts when phase 1 has committed.
+            async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip))) as batches:
+                index = 0
                 async for batch in batches:
-                    await graph.write_transaction(commit, phase, batch, written + batch.records)
-                    written += batch.records
-                    if progress is not None:
-                        progress(batch.records)
+                    name = f"{phase}:{index}"
+                    index += 1
+                    if name in done:
+                        continue
+                    await settle(PARALLEL_BATCHES - 1)
+                    in_flight[asyncio.ensure_future(attempt(phase, name, batch))] = batch
+                await settle(0)
     except BaseException:
+        for task in in_flight:
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
         # Best effort: the database may be what failed. A killed process leaves `running`.
         with contextlib.suppress(Exception):
             await runs.finish_run(graph, run_id, status=runs.FAILED, at=datetime.now(UTC))
         raise
     await runs.finish_run(graph, run_id, status=runs.COMPLETE, at=datetime.now(UTC))
-    return written
+    return written, resumed
 
 
 def write_rejects(path: Path, rejected: Sequence[Rejection]) -> None:

@@ -2,8 +2,9 @@
 
 A run is keyed by the sha256 of its source. A bundle small enough for one transaction records
 its run inside that transaction, already complete. A larger one records `running` first and
-then, in the same transaction as every committed batch, how far it got (`phase`,
-`committedLine`, `written`); running the same import again after a kill continues from there.
+then, in the same transaction as every committed batch, that batch (`committedBatches`, as
+`phase:index`; batches commit two at a time, not always in order) and the records it wrote;
+running the same import again after a kill writes only the batches not yet committed.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ MERGE (r:ImportRun {id: $id})
 SET r.sha256 = $id, r.source = $source, r.mode = $mode, r.status = 'running',
     r.lines = $lines, r.rejected = $rejected, r.finishedAt = null
 FOREACH (_ IN CASE WHEN $resume THEN [] ELSE [1] END |
-    SET r.startedAt = $at, r.phase = 1, r.committedLine = 0, r.written = 0)
+    SET r.startedAt = $at, r.batchRecords = $batchRecords, r.committedBatches = [], r.written = 0)
 """
 
 RECORD_PROGRESS: LiteralString = """
 MATCH (r:ImportRun {id: $id})
-SET r.phase = $phase, r.committedLine = $line, r.written = $written
+SET r.committedBatches = r.committedBatches + $batch, r.written = r.written + $records
 """
 
 FINISH_RUN: LiteralString = """
@@ -53,7 +54,7 @@ RECORD_COMPLETE_RUN: LiteralString = """
 MERGE (r:ImportRun {id: $id})
 SET r.sha256 = $id, r.source = $source, r.mode = $mode, r.status = 'complete',
     r.lines = $lines, r.rejected = $rejected, r.written = $written, r.startedAt = $at,
-    r.finishedAt = datetime(), r.phase = 2, r.committedLine = $lines
+    r.finishedAt = datetime(), r.batchRecords = null, r.committedBatches = []
 """
 
 
@@ -69,10 +70,10 @@ class ImportRunRecord:
     lines: int
     written: int
     rejected: int
-    #: Progress of a batched run: 1 while entities are written, 2 for the rest.
-    phase: int
-    #: The last source line whose phase-`phase` batch has committed.
-    committed_line: int
+    #: Records per batch of a batched run (batches are numbered for this size only).
+    batch_records: int | None
+    #: The batches of a batched run that have committed, as `phase:index`.
+    committed_batches: frozenset[str]
 
     @property
     def complete(self) -> bool:
@@ -95,8 +96,8 @@ def _record(run: dict[str, Any]) -> ImportRunRecord:
         lines=run.get("lines") or 0,
         written=run.get("written") or 0,
         rejected=run.get("rejected") or 0,
-        phase=run.get("phase") or 1,
-        committed_line=run.get("committedLine") or 0,
+        batch_records=run.get("batchRecords"),
+        committed_batches=frozenset(run.get("committedBatches") or ()),
     )
 
 
@@ -111,19 +112,28 @@ async def get_run(graph: Graph, run_id: str) -> ImportRunRecord | None:
 
 
 async def start_run(
-    graph: Graph, run_id: str, *, source: str, mode: str, lines: int, rejected: int, at: datetime, resume: bool
+    graph: Graph,
+    run_id: str,
+    *,
+    source: str,
+    mode: str,
+    lines: int,
+    rejected: int,
+    at: datetime,
+    resume: bool,
+    batch_records: int,
 ) -> None:
     await graph.write(
         START_RUN,
         {
             "id": run_id, "source": source, "mode": mode, "lines": lines, "rejected": rejected,
-            "at": at, "resume": resume,
+            "at": at, "resume": resume, "batchRecords": batch_records,
         },
     )  # fmt: skip
 
 
-async def record_progress(tx: AsyncManagedTransaction, run_id: str, *, phase: int, line: int, written: int) -> None:
-    await (await tx.run(RECORD_PROGRESS, id=run_id, phase=phase, line=line, written=written)).consume()
+async def record_progress(tx: AsyncManagedTransaction, run_id: str, *, batch: str, records: int) -> None:
+    await (await tx.run(RECORD_PROGRESS, id=run_id, batch=batch, records=records)).consume()
 
 
 async def finish_run(graph: Graph, run_id: str, *, status: str, at: datetime) -> None:

@@ -284,8 +284,10 @@ async def test_a_batched_import_killed_midway_completes_when_run_again(
 
     [run] = await import_runs(clean_graph)
     assert not run.complete and run.status == "failed"
-    assert run.phase == 2 and 0 < run.committed_line < len(sample_lines())
-    assert run.written == sum(committed)
+    # Two batches are in flight at once: the one beside the "kill" may have committed too.
+    assert "1:0" in run.committed_batches and "1:1" in run.committed_batches
+    assert any(name.startswith("2:") for name in run.committed_batches)
+    assert sum(committed) <= run.written < total
     nodes, relationships = await census(clean_graph)
     assert nodes["Person"] == Counter(r["kind"] for r in sample_records())["person"]
     partial = sum(relationships.values())
@@ -294,7 +296,7 @@ async def test_a_batched_import_killed_midway_completes_when_run_again(
     result = await run_import(clean_graph, SAMPLE_BUNDLE, tmp_path, progress=resumed.append)
 
     assert result.ok and result.complete and result.written == total
-    assert resumed[0] == sum(committed)  # the committed batches were not written again
+    assert resumed[0] == run.written == result.resumed  # the committed batches were not written again
     assert sum(resumed) == total
     [run] = await import_runs(clean_graph)
     assert run.complete and run.written == total and run.id == result.run_id
