@@ -160,9 +160,10 @@ from api.cli_generate import generate_command  # noqa: E402 - command modules ha
 
 main.add_command(generate_command)
 
-from api.cli_discover import discover_command  # noqa: E402
+from api.cli_discover import discover_command, sweep_command  # noqa: E402
 
 main.add_command(discover_command)
+main.add_command(sweep_command)
 
 from api.cli_bundle import export_command, import_command  # noqa: E402
 

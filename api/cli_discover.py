@@ -10,17 +10,47 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import click
 
 from api.settings import Settings, SettingsError
-from graph import regions
+from graph import alerts, regions
 from graph.discovery import DiscoveryResult, Level, Thresholds, discover
-from graph.driver import Connection, connect
+from graph.driver import Connection, Graph, connect
 from graph.errors import GraphError
 
 _THRESHOLD_FIELDS = {f.name: f.type for f in dataclasses.fields(Thresholds)}
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_environment()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _run(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
+    """Open a driver from the settings, run `work`, close it; project errors become clean exits."""
+
+    async def runner() -> T:
+        connection = Connection(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            settings.neo4j_database,
+            connection_timeout=settings.connection_timeout,
+            retry_budget=settings.retry_budget,
+        )
+        async with connect(connection) as graph:
+            return await work(graph)
+
+    try:
+        return asyncio.run(runner())
+    except GraphError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def _thresholds(pairs: tuple[str, ...]) -> Thresholds:
@@ -93,37 +123,49 @@ def discover_command(
     region: str, as_of: dt.datetime | None, output: str, rules: tuple[str, ...], threshold_pairs: tuple[str, ...]
 ) -> None:
     """Children at risk in a region as of a date, most severe first (discovery-rules.md)."""
-    try:
-        settings = Settings.from_environment()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
+    settings = _settings()
     thresholds = _thresholds(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
 
-    async def run() -> DiscoveryResult:
-        connection = Connection(
-            settings.neo4j_uri,
-            settings.neo4j_user,
-            settings.neo4j_password,
-            settings.neo4j_database,
-            connection_timeout=settings.connection_timeout,
-            retry_budget=settings.retry_budget,
+    async def run(graph: Graph) -> DiscoveryResult:
+        return await discover(
+            graph,
+            region_prefix=regions.scope_prefix(region),
+            scope_prefix="",
+            as_of=day,
+            thresholds=thresholds,
+            rules=rules or None,
         )
-        async with connect(connection) as graph:
-            return await discover(
-                graph,
-                region_prefix=regions.scope_prefix(region),
-                scope_prefix="",
-                as_of=day,
-                thresholds=thresholds,
-                rules=rules or None,
-            )
 
-    try:
-        result = asyncio.run(run())
-    except GraphError as error:
-        raise click.ClickException(str(error)) from error
+    result = _run(settings, run)
     if output == "json":
         click.echo(json.dumps(as_json(result), ensure_ascii=False, indent=1, sort_keys=False))
     else:
         click.echo(as_table(result))
+
+
+@click.command("sweep")
+@click.option("--region", "region", required=True, help="12-digit region code; its whole subtree is swept.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date D (default: today).")
+@click.option("--threshold", "threshold_pairs", multiple=True, metavar="NAME=VALUE", help="Override a threshold.")
+def sweep_command(region: str, as_of: dt.datetime | None, threshold_pairs: tuple[str, ...]) -> None:
+    """Persist a region's findings as alerts: raise new ones, escalate, resolve those that stopped holding."""
+    settings = _settings()
+    thresholds = _thresholds(threshold_pairs)
+    day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
+
+    async def run(graph: Graph) -> alerts.SweepResult:
+        return await alerts.sweep(
+            graph,
+            region_prefix=regions.scope_prefix(region),
+            scope_prefix="",
+            as_of=day,
+            thresholds=thresholds,
+            by="cli",
+        )
+
+    result = _run(settings, run)
+    click.echo(
+        f"sweep {result.id} as of {result.as_of.isoformat()}: {len(result.raised)} raised, "
+        f"{len(result.escalated)} escalated, {len(result.lowered)} lowered, {len(result.resolved)} resolved"
+    )

@@ -77,7 +77,7 @@ CALL (c) {
   }
   WITH par, dead, conditions, episodes,
        size(episodes) > 0 AS away, dead OR size(conditions) > 0 AS incapable
-  RETURN count(par) AS parents,
+  RETURN count(par) AS parents, collect(par) AS parentNodes,
          count(CASE WHEN away THEN 1 END) AS awayParents,
          count(CASE WHEN incapable THEN 1 END) AS incapableParents,
          count(CASE WHEN dead THEN 1 END) AS deadParents,
@@ -118,6 +118,7 @@ WITH c, {
               AND awayParents >= 1,
   deFactoUnsupported: parents >= 2 AND incapableParents = parents AND deadParents < 2,
   parentEvidence: parentEvidence,
+  parentNodes: parentNodes,
   registrations: registrations,
   registered: [g IN registrations | g.category],
   carers: carers
@@ -220,12 +221,14 @@ WITH c, f, findings + CASE
 CONTACT_LAPSE: LiteralString = """
 OPTIONAL CALL (c, f) {
   WITH c, f WHERE 'CONTACT_LAPSE' IN $rules AND f.leftBehind
-  OPTIONAL CALL (c) {
+  WITH c, f, f.parentNodes + COLLECT {
+    MATCH (g:Person)-[r:GUARDIAN_OF]->(c)
+    WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
+    RETURN g
+  } AS family
+  OPTIONAL CALL (c, family) {
     MATCH (p:Person)-[x:CONTACTED]->(c)
-    WHERE x.on <= $asOf
-      AND (EXISTS { (p)-[:PARENT_OF]->(c) }
-           OR EXISTS { MATCH (p)-[g:GUARDIAN_OF]->(c)
-                       WHERE g.since <= $asOf AND (g.until IS NULL OR g.until >= $asOf) })
+    WHERE x.on <= $asOf AND p IN family
     RETURN p.id AS fromId, x.on AS lastOn ORDER BY x.on DESC, p.id LIMIT 1
   }
   WITH f, fromId, lastOn,

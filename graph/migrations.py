@@ -43,6 +43,9 @@ STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
     ("region_level", "CREATE INDEX region_level IF NOT EXISTS FOR (r:Region) ON (r.level)"),
     ("audit_event_at", "CREATE INDEX audit_event_at IF NOT EXISTS FOR (e:AuditEvent) ON (e.at)"),
     ("alert_status", "CREATE INDEX alert_status IF NOT EXISTS FOR (a:Alert) ON (a.status)"),
+    ("alert_child_rule", "CREATE INDEX alert_child_rule IF NOT EXISTS FOR (a:Alert) ON (a.childId, a.rule)"),
+    ("alert_region", "CREATE INDEX alert_region IF NOT EXISTS FOR (a:Alert) ON (a.regionCode)"),
+    ("sweep_region", "CREATE INDEX sweep_region IF NOT EXISTS FOR (s:Sweep) ON (s.regionPrefix)"),
 )
 
 NAMES = frozenset(name for name, _ in STATEMENTS)

@@ -22,7 +22,7 @@ async def _county(graph: Graph) -> None:
     await f.person(graph, "C-ok", D.replace(year=D.year - 3), household="H1")
 
 
-def test_discover_prints_the_expected_file_shape_and_a_table(
+def test_discover_prints_the_expected_file_shape_and_a_table_and_sweep_persists_it(
     clean_graph: Graph, settings: Settings, test_environment: dict[str, str]
 ) -> None:
     # The command runs its own event loop, so this test is synchronous and builds the data
@@ -49,6 +49,12 @@ def test_discover_prints_the_expected_file_shape_and_a_table(
     lines = table.output.splitlines()
     assert lines[1].split()[:3] == ["C-out", "人C-out", "yellow"] and "OUT_OF_SCHOOL:yellow" in lines[1]
     assert "2 children as of 2026-06-15: 0 red, 1 yellow, 0 blue, 1 green" in table.output
+
+    swept = runner.invoke(main, ["sweep", "--region", "360732000000", "--as-of", D.isoformat()])
+    assert swept.exit_code == 0, swept.output
+    assert "1 raised, 0 escalated, 0 lowered, 0 resolved" in swept.output
+    again = runner.invoke(main, ["sweep", "--region", "360732000000", "--as-of", D.isoformat()])
+    assert "0 raised, 0 escalated, 0 lowered, 0 resolved" in again.output
 
     bad = runner.invoke(main, ["discover", "--region", "3607"])
     assert bad.exit_code != 0 and "region" in bad.output

@@ -1,0 +1,316 @@
+"""Alerts: discovery findings that persist between sweeps, with a status and a history.
+
+A sweep runs discovery for a region as of a date and reconciles, in one write transaction:
+
+- a finding with no live alert (open or acknowledged) for its child and rule raises a new
+  `open` alert;
+- a finding whose level is above its live alert's escalates it (an acknowledged alert is
+  reopened: the worker must look again); a lower level is recorded without a status change;
+- a live alert in the region whose finding no longer holds is resolved automatically, with
+  the sweep's date.
+
+Every change appends an `AlertChange {status, level, at, on, by, note}` to the alert, and the
+sweep itself is a `Sweep` node listing what it changed, so "what changed since the last
+sweep" is one read.
+
+    (:Alert {id, childId, rule, level, status, raisedOn, resolvedOn, regionCode, updatedAt})
+      -[:ABOUT]->(:Person)
+    (:Alert)-[:HAD_CHANGE]->(:AlertChange {status, level, at, on, by, note, sweepId})
+    (:Sweep {id, regionPrefix, asOf, at, by, thresholds, raised, escalated, resolved})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from graph.discovery import Level, Thresholds, discover
+from graph.driver import Graph
+from graph.errors import Conflict, InvalidInput, NotFound
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+
+#: Raise or escalate from this sweep's findings; rows are {id, childId, rule, level, rank, regionCode}.
+RAISE: LiteralString = """
+UNWIND $findings AS f
+MATCH (c:Person {id: f.childId})
+OPTIONAL MATCH (live:Alert {childId: f.childId, rule: f.rule})
+WHERE live.status IN ['open', 'acknowledged']
+WITH c, f, live
+CALL (c, f, live) {
+  WITH c, f, live WHERE live IS NULL
+  CREATE (a:Alert {id: f.id, childId: f.childId, rule: f.rule, level: f.level, rank: f.rank,
+                   status: 'open', raisedOn: $asOf, regionCode: c.regionCode, updatedAt: $at})
+  CREATE (a)-[:ABOUT]->(c)
+  CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'open', level: f.level, at: $at, on: $asOf,
+                                           by: $by, sweepId: $sweepId, change: 'raised'})
+  RETURN 'raised' AS change, a.id AS alertId
+  UNION
+  WITH f, live WHERE live IS NOT NULL AND f.rank > live.rank
+  SET live.level = f.level, live.rank = f.rank, live.status = 'open', live.updatedAt = $at
+  CREATE (live)-[:HAD_CHANGE]->(:AlertChange {status: 'open', level: f.level, at: $at, on: $asOf,
+                                              by: $by, sweepId: $sweepId, change: 'escalated'})
+  RETURN 'escalated' AS change, live.id AS alertId
+  UNION
+  WITH f, live WHERE live IS NOT NULL AND f.rank < live.rank
+  SET live.level = f.level, live.rank = f.rank, live.updatedAt = $at
+  CREATE (live)-[:HAD_CHANGE]->(:AlertChange {status: live.status, level: f.level, at: $at,
+                                              on: $asOf, by: $by, sweepId: $sweepId,
+                                              change: 'lowered'})
+  RETURN 'lowered' AS change, live.id AS alertId
+}
+RETURN change, collect(alertId) AS alertIds
+"""
+
+#: Resolve live alerts of the region and scope whose (child, rule) is not among `$keys`.
+RESOLVE: LiteralString = """
+MATCH (a:Alert)
+WHERE a.status IN ['open', 'acknowledged'] AND a.regionCode STARTS WITH $region
+  AND a.regionCode STARTS WITH $scope AND NOT (a.childId + '|' + a.rule) IN $keys
+SET a.status = 'resolved', a.resolvedOn = $asOf, a.updatedAt = $at
+CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'resolved', level: a.level, at: $at, on: $asOf,
+                                         by: $by, sweepId: $sweepId, change: 'resolved'})
+RETURN collect(a.id) AS alertIds
+"""
+
+RECORD_SWEEP: LiteralString = """
+CREATE (:Sweep {id: $sweepId, regionPrefix: $region, scopePrefix: $scope, asOf: $asOf, at: $at,
+                by: $by, thresholds: $thresholds, raised: $raised, escalated: $escalated,
+                lowered: $lowered, resolved: $resolved})
+"""
+
+ACKNOWLEDGE: LiteralString = """
+MATCH (a:Alert {id: $id})
+WHERE a.regionCode STARTS WITH $scope
+WITH a, a.status AS before
+FOREACH (_ IN CASE WHEN before = 'open' THEN [1] ELSE [] END |
+  SET a.status = 'acknowledged', a.updatedAt = $at
+  CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'acknowledged', level: a.level, at: $at,
+                                           on: date($at), by: $by, note: $note,
+                                           change: 'acknowledged'}))
+RETURN before
+"""
+
+ALERT_FIELDS: LiteralString = """
+RETURN a {.id, .childId, .rule, .level, .status, .raisedOn, .resolvedOn, .regionCode} AS alert,
+       COLLECT { MATCH (a)-[:HAD_CHANGE]->(x:AlertChange)
+                 RETURN x {.status, .level, .at, .on, .by, .note, .change} AS change
+                 ORDER BY x.at, x.change } AS history
+"""
+
+GET_ALERT: LiteralString = (
+    """
+MATCH (a:Alert {id: $id})
+WHERE a.regionCode STARTS WITH $scope
+"""
+    + ALERT_FIELDS
+)
+
+LIST_ALERTS: LiteralString = (
+    """
+MATCH (a:Alert)
+WHERE a.regionCode STARTS WITH $region AND a.regionCode STARTS WITH $scope
+  AND ($status IS NULL OR a.status = $status)
+WITH a ORDER BY a.rank DESC, a.childId, a.rule
+"""
+    + ALERT_FIELDS
+)
+
+#: The latest sweep of exactly this region prefix, and the alerts it changed (visible in scope).
+LAST_SWEEP: LiteralString = """
+MATCH (s:Sweep {regionPrefix: $region})
+WITH s ORDER BY s.at DESC LIMIT 1
+OPTIONAL MATCH (a:Alert)-[:HAD_CHANGE]->(x:AlertChange {sweepId: s.id})
+WHERE a.regionCode STARTS WITH $scope
+WITH s, x, a ORDER BY a.childId, a.rule
+RETURN s {.id, .asOf, .at, .by} AS sweep,
+       collect(CASE WHEN x IS NULL THEN null ELSE {change: x.change, alertId: a.id, childId: a.childId,
+                    rule: a.rule, level: x.level} END) AS changes
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    change: str
+    status: str
+    level: Level
+    at: dt.datetime
+    on: dt.date
+    by: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: str
+    child_id: str
+    rule: str
+    level: Level
+    status: str
+    raised_on: dt.date
+    resolved_on: dt.date | None
+    region_code: str | None
+    history: tuple[AlertChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepChange:
+    change: str  #: raised, escalated, lowered or resolved
+    alert_id: str
+    child_id: str
+    rule: str
+    level: Level
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    id: str
+    as_of: dt.date
+    at: dt.datetime
+    raised: tuple[str, ...]
+    escalated: tuple[str, ...]
+    lowered: tuple[str, ...]
+    resolved: tuple[str, ...]
+    thresholds: Thresholds
+
+
+async def sweep(
+    graph: Graph,
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    by: str,
+    at: dt.datetime | None = None,
+    rules: Sequence[str] | None = None,
+) -> SweepResult:
+    """Run discovery for the region and reconcile its alerts in one write transaction."""
+    result = await discover(
+        graph, region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    )
+    at = at or dt.datetime.now(dt.UTC)
+    sweep_id = str(uuid.uuid4())
+    findings = [
+        {
+            "id": str(uuid.uuid4()),
+            "childId": child.child_id,
+            "rule": finding.rule,
+            "level": finding.level.value,
+            "rank": finding.level.rank,
+        }
+        for child in result.children
+        for finding in child.findings
+    ]
+    params: dict[str, Any] = {
+        "findings": findings,
+        "keys": [f"{f['childId']}|{f['rule']}" for f in findings],
+        "asOf": as_of,
+        "at": at,
+        "by": by,
+        "sweepId": sweep_id,
+        "region": region_prefix,
+        "scope": scope_prefix,
+        "thresholds": json.dumps(thresholds.as_dict()),
+    }
+    changes = await graph.write_transaction(_reconcile, params)
+    return SweepResult(
+        id=sweep_id,
+        as_of=as_of,
+        at=at,
+        raised=tuple(changes.get("raised", ())),
+        escalated=tuple(changes.get("escalated", ())),
+        lowered=tuple(changes.get("lowered", ())),
+        resolved=tuple(changes.get("resolved", ())),
+        thresholds=thresholds,
+    )
+
+
+async def _reconcile(tx: AsyncManagedTransaction, params: dict[str, Any]) -> dict[str, list[str]]:
+    changes: dict[str, list[str]] = {}
+    raised = await tx.run(RAISE, params)
+    async for record in raised:
+        changes[record["change"]] = list(record["alertIds"])
+    resolved = await (await tx.run(RESOLVE, params)).single()
+    changes["resolved"] = list(resolved["alertIds"]) if resolved else []
+    counts = {name: changes.get(name, []) for name in ("raised", "escalated", "lowered", "resolved")}
+    await tx.run(RECORD_SWEEP, params | counts)
+    return changes
+
+
+async def acknowledge(
+    graph: Graph, alert_id: str, *, note: str, by: str, scope_prefix: str, at: dt.datetime | None = None
+) -> Alert:
+    """Acknowledge an open alert with a note; only open alerts can be acknowledged."""
+    if not note.strip():
+        raise InvalidInput("note", "acknowledging an alert takes a note")
+    params = {"id": alert_id, "scope": scope_prefix, "by": by, "note": note, "at": at or dt.datetime.now(dt.UTC)}
+    records = await graph.write(ACKNOWLEDGE, params)
+    if not records:
+        raise NotFound(f"no alert {alert_id}")
+    if records[0]["before"] != OPEN:
+        raise Conflict(f"the alert is {records[0]['before']}; only an open alert can be acknowledged")
+    alert = await get_alert(graph, alert_id, scope_prefix=scope_prefix)
+    assert alert is not None
+    return alert
+
+
+async def get_alert(graph: Graph, alert_id: str, *, scope_prefix: str) -> Alert | None:
+    records = await graph.read(GET_ALERT, {"id": alert_id, "scope": scope_prefix})
+    return _alert(records[0]) if records else None
+
+
+async def list_alerts(graph: Graph, *, region_prefix: str, scope_prefix: str, status: str | None = None) -> list[Alert]:
+    if status not in (None, OPEN, ACKNOWLEDGED, RESOLVED):
+        raise InvalidInput("status", "must be open, acknowledged or resolved")
+    records = await graph.read(LIST_ALERTS, {"region": region_prefix, "scope": scope_prefix, "status": status})
+    return [_alert(record) for record in records]
+
+
+async def changes_since_last_sweep(
+    graph: Graph, *, region_prefix: str, scope_prefix: str
+) -> tuple[str | None, list[SweepChange]]:
+    """The id of the region's latest sweep and what it changed: raised, escalated, lowered, resolved."""
+    records = await graph.read(LAST_SWEEP, {"region": region_prefix, "scope": scope_prefix})
+    if not records:
+        return None, []
+    changes = [
+        SweepChange(c["change"], c["alertId"], c["childId"], c["rule"], Level(c["level"]))
+        for c in records[0]["changes"]
+        if c is not None
+    ]
+    return records[0]["sweep"]["id"], changes
+
+
+def _alert(record: Any) -> Alert:
+    a = record["alert"]
+    return Alert(
+        id=a["id"],
+        child_id=a["childId"],
+        rule=a["rule"],
+        level=Level(a["level"]),
+        status=a["status"],
+        raised_on=a["raisedOn"].to_native(),
+        resolved_on=a["resolvedOn"].to_native() if a["resolvedOn"] is not None else None,
+        region_code=a["regionCode"],
+        history=tuple(
+            AlertChange(
+                change=h["change"],
+                status=h["status"],
+                level=Level(h["level"]),
+                at=h["at"].to_native(),
+                on=h["on"].to_native(),
+                by=h["by"],
+                note=h["note"],
+            )
+            for h in record["history"]
+        ),
+    )
