@@ -96,7 +96,8 @@ class BundleMutations:
                 f"ndjson: the bundle has {size} bytes, over the limit of {limit} for importBundle; "
                 "use `shouhu import FILE` for larger bundles"
             )
-        lines = ndjson.splitlines()
+        # Not splitlines(): it also breaks at characters a JSON string may hold, shifting line numbers.
+        lines = ndjson.split("\n")
         outside = first_out_of_scope(lines, context.caller.scope)
         if outside is not None:
             line, field, code = outside

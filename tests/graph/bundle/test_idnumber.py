@@ -1,0 +1,55 @@
+"""Resident ID numbers (GB 11643): checksum, birth date, gender, canonical form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from graph.bundle import idnumber
+
+# GB 11643's worked example and two numbers of the shared sample.
+EXAMPLES = [("11010519491231002X", date(1949, 12, 31), "F"), ("360732198311260035", date(1983, 11, 26), "M")]
+
+
+@pytest.mark.parametrize(("number", "born", "gender"), EXAMPLES)
+def test_valid_numbers_give_their_birth_date_and_gender(number: str, born: date, gender: str) -> None:
+    assert idnumber.problem(number) is None
+    assert idnumber.check_character(number[:17]) == number[17]
+    assert (idnumber.birth_date(number), idnumber.gender(number)) == (born, gender)
+    assert idnumber.disagreement(number, born, gender) is None
+
+
+def test_the_check_characters_are_the_eleven_of_the_standard() -> None:
+    seen = {idnumber.check_character(f"36073219831126{n:03d}") for n in range(1000)}
+    assert seen == set("0123456789X")
+
+
+def test_lower_case_x_is_normalised_and_nothing_else_is() -> None:
+    assert idnumber.normalize(" 11010519491231002x ") == "11010519491231002X"
+    assert idnumber.is_valid("11010519491231002x")
+    assert idnumber.normalize("110105194912310021") == "110105194912310021"
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("11010519491231002", "has 17 characters"),
+        ("1101051949123100Z2", "17 digits and a final digit or X"),
+        ("110105194913310029", "no valid birth date"),
+        ("110105194912310021", "fails its checksum (the check character should be X)"),
+    ],
+)
+def test_malformed_numbers_say_why(number: str, reason: str) -> None:
+    problem = idnumber.problem(number)
+    assert problem is not None
+    assert reason in problem
+
+
+def test_disagreement_names_the_birth_date_or_the_gender() -> None:
+    assert "gives birth date 1949-12-31, not 1949-12-30" in (
+        idnumber.disagreement("11010519491231002X", date(1949, 12, 30), "F") or ""
+    )
+    assert "a woman's number but gender is M" in (
+        idnumber.disagreement("11010519491231002X", date(1949, 12, 31), "M") or ""
+    )
