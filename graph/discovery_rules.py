@@ -50,34 +50,71 @@ WHERE c.regionCode STARTS WITH $region AND"""
     + _CHILD_AT_D
 )
 
-#: Per-child facts shared by the rules, gathered once into the map `f`:
+#: Per-child facts shared by the rules, gathered once into the map `f`. C's relationships are
+#: read in one pass (one walk of C's relationship chain instead of one per rule), each parent's
+#: conditions and away episodes in one more, each caregiver's conditions in one more:
 #: `leftBehind` (under 16, >= 1 recorded parent, every parent away or lacking capacity, >= 1
 #: away), `deFactoUnsupported` (>= 2 recorded parents, every one dead or holding an
 #: incapacity condition, and not two of them dead: both parents holding a condition, or one
 #: dead and the other holding one; two dead parents make an orphan, 民发〔2019〕62号),
-#: `parentEvidence`, `registrations` holding at D and `carers`, the `care` records
-#: holding at D with what the caregiver rules need. A parent is away when alive and an `away`
-#: episode holds; lacks capacity when dead at D or an incapacity condition holds.
+#: `parentEvidence`, `family` (recorded parents and guardians holding at D), `registrations`
+#: holding at D, `carers` (the `care` records holding at D, with what the caregiver rules
+#: need), `placed`, `paired`, `schooling` (school enrollments begun by D), `poorHouseholds`,
+#: `reports` and `cases` about C and `contacts` and home `visits` to C, dated on or before D.
+#: A parent is away when alive and an `away` episode holds; lacks capacity when dead at D or
+#: an incapacity condition holds.
 FACTS: LiteralString = """
 CALL (c) {
-  MATCH (par:Person)-[:PARENT_OF]->(c)
+  MATCH (c)-[r:PARENT_OF|GUARDIAN_OF|CARES_FOR|REGISTERED|PLACED_IN|PAIRED_WITH|ENROLLED_IN
+             |MEMBER_OF|ABOUT|CONCERNS|CONTACTED|VISITED]-(x)
+  WITH r, x, type(r) AS t, endNode(r) = c AS incoming
+  WITH r, x, t, incoming, CASE
+    WHEN t = 'REGISTERED' THEN x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
+    WHEN t IN ['GUARDIAN_OF', 'CARES_FOR', 'PLACED_IN', 'PAIRED_WITH', 'ENROLLED_IN']
+      THEN r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
+    ELSE false END AS holds
+  RETURN
+    collect(CASE WHEN t = 'PARENT_OF' AND incoming THEN x END) AS parentNodes,
+    collect(CASE WHEN t = 'GUARDIAN_OF' AND incoming AND holds THEN x END) AS guardianNodes,
+    collect(CASE WHEN t = 'CARES_FOR' AND incoming AND holds
+                 THEN {node: x, since: r.since, signed: r.agreementSignedOn} END) AS cares,
+    collect(CASE WHEN t = 'REGISTERED' AND holds
+                 THEN {kind: 'registration', key: x.key, category: x.category,
+                       since: x.since} END) AS registrations,
+    count(CASE WHEN t = 'PLACED_IN' AND NOT incoming AND holds THEN 1 END) > 0 AS placed,
+    count(CASE WHEN t = 'PAIRED_WITH' AND incoming AND holds THEN 1 END) > 0 AS paired,
+    collect(CASE WHEN t = 'ENROLLED_IN' AND NOT incoming AND r.since <= $asOf
+                      AND x.type = 'school'
+                 THEN {kind: 'enrollment', id: x.id, since: r.since, until: r.until,
+                       holds: holds} END) AS schooling,
+    collect(CASE WHEN t = 'MEMBER_OF' AND NOT incoming AND size(coalesce(x.lowIncome, [])) > 0
+                 THEN {kind: 'household', id: x.id, values: x.lowIncome} END) AS poorHouseholds,
+    collect(CASE WHEN t = 'ABOUT' AND incoming AND x:Report THEN x END) AS reports,
+    collect(CASE WHEN t = 'CONCERNS' AND incoming AND x:Case AND x.openedOn <= $asOf
+                 THEN x END) AS cases,
+    collect(CASE WHEN t = 'CONTACTED' AND incoming AND r.on <= $asOf
+                 THEN {from: x, on: r.on} END) AS contacts,
+    collect(CASE WHEN t = 'VISITED' AND incoming AND r.on <= $asOf AND r.type = 'home_visit'
+                 THEN {by: x.id, on: r.on} END) AS visits
+}
+CALL (parentNodes) {
+  UNWIND parentNodes AS par
   WITH par, par.deceasedOn IS NOT NULL AND par.deceasedOn <= $asOf AS dead
-  CALL (par) {
-    MATCH (par)-[:HAS_CONDITION]->(x:Condition)
-    WHERE x.type IN ['missing', 'imprisoned', 'compulsory_rehab', 'detained',
-                     'severe_disability', 'serious_illness']
-      AND x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
-    RETURN collect({kind: 'condition', key: x.key, type: x.type, personId: par.id,
-                    since: x.since}) AS conditions
-  }
   CALL (par, dead) {
-    MATCH (par)-[:AWAY]->(a:AwayEpisode)
-    WHERE NOT dead AND a.since <= $asOf AND (a.until IS NULL OR a.until >= $asOf)
-    RETURN collect({kind: 'away', key: a.key, personId: par.id, since: a.since}) AS episodes
+    MATCH (par)-[r:HAS_CONDITION|AWAY]->(x)
+    WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
+    RETURN
+      collect(CASE WHEN type(r) = 'HAS_CONDITION'
+                        AND x.type IN ['missing', 'imprisoned', 'compulsory_rehab', 'detained',
+                                       'severe_disability', 'serious_illness']
+                   THEN {kind: 'condition', key: x.key, type: x.type, personId: par.id,
+                         since: x.since} END) AS conditions,
+      collect(CASE WHEN type(r) = 'AWAY' AND NOT dead
+                   THEN {kind: 'away', key: x.key, personId: par.id, since: x.since} END) AS episodes
   }
   WITH par, dead, conditions, episodes,
        size(episodes) > 0 AS away, dead OR size(conditions) > 0 AS incapable
-  RETURN count(par) AS parents, collect(par) AS parentNodes,
+  RETURN count(par) AS parents,
          count(CASE WHEN away THEN 1 END) AS awayParents,
          count(CASE WHEN incapable THEN 1 END) AS incapableParents,
          count(CASE WHEN dead THEN 1 END) AS deadParents,
@@ -88,16 +125,10 @@ CALL (c) {
                     ELSE [] END
              + episodes + conditions) | acc + e) AS parentEvidence
 }
-CALL (c) {
-  MATCH (c)-[:REGISTERED]->(g:Registration)
-  WHERE g.since <= $asOf AND (g.until IS NULL OR g.until >= $asOf)
-  RETURN collect({kind: 'registration', key: g.key, category: g.category,
-                  since: g.since}) AS registrations
-}
-CALL (c) {
-  MATCH (cg:Person)-[k:CARES_FOR]->(c)
-  WHERE k.since <= $asOf AND (k.until IS NULL OR k.until >= $asOf)
-  WITH cg, k, cg.deceasedOn IS NOT NULL AND cg.deceasedOn <= $asOf AS dead
+CALL (cares) {
+  UNWIND cares AS k
+  WITH k, k.node AS cg
+  WITH k, cg, cg.deceasedOn IS NOT NULL AND cg.deceasedOn <= $asOf AS dead
   CALL (cg) {
     MATCH (cg)-[:HAS_CONDITION]->(x:Condition)
     WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
@@ -106,7 +137,7 @@ CALL (c) {
   }
   RETURN collect({
     node: cg, id: cg.id, birthDate: cg.birthDate, dead: dead, deceasedOn: cg.deceasedOn,
-    since: k.since, signed: k.agreementSignedOn,
+    since: k.since, signed: k.signed,
     incapacity: [x IN conditions WHERE x.type IN ['missing', 'imprisoned', 'compulsory_rehab',
                  'detained', 'severe_disability', 'serious_illness']],
     disqualifying: [x IN conditions WHERE x.type IN ['abuse_record', 'substance_abuse',
@@ -118,10 +149,18 @@ WITH c, {
               AND awayParents >= 1,
   deFactoUnsupported: parents >= 2 AND incapableParents = parents AND deadParents < 2,
   parentEvidence: parentEvidence,
-  parentNodes: parentNodes,
+  family: parentNodes + guardianNodes,
   registrations: registrations,
   registered: [g IN registrations | g.category],
-  carers: carers
+  carers: carers,
+  placed: placed,
+  paired: paired,
+  schooling: schooling,
+  poorHouseholds: poorHouseholds,
+  reports: reports,
+  cases: cases,
+  contacts: contacts,
+  visits: visits
 } AS f, [] AS findings
 """
 
@@ -131,11 +170,7 @@ WITH c, {
 NO_CAREGIVER: LiteralString = """
 WITH c, f, findings + CASE
   WHEN 'NO_CAREGIVER' IN $rules AND f.leftBehind
-       AND none(k IN f.carers WHERE NOT k.dead)
-       AND NOT EXISTS {
-         MATCH (c)-[p:PLACED_IN]->(:Institution)
-         WHERE p.since <= $asOf AND (p.until IS NULL OR p.until >= $asOf)
-       }
+       AND none(k IN f.carers WHERE NOT k.dead) AND NOT f.placed
   THEN [{rule: 'NO_CAREGIVER', level: 'red', rank: 3,
          evidence: f.parentEvidence
            + [k IN f.carers | {kind: 'care', caregiverId: k.id, since: k.since}]
@@ -173,17 +208,15 @@ WITH c, f, findings + CASE
 #: date (and on or before D), and D is more than 1/3/7 days after it. Evidence: every such
 #: report; the level is the highest among them.
 REPORT_UNHANDLED: LiteralString = """
-CALL (c) {
-  WITH c WHERE 'REPORT_UNHANDLED' IN $rules
-  MATCH (r:Report)-[:ABOUT]->(c)
-  WITH c, r, date(datetime({datetime: r.at, timezone: $zone})) AS madeOn
+CALL (f) {
+  WITH f WHERE 'REPORT_UNHANDLED' IN $rules
+  UNWIND f.reports AS r
+  WITH f, r, date(datetime({datetime: r.at, timezone: $zone})) AS madeOn
   WHERE madeOn <= $asOf
     AND duration.inDays(madeOn, $asOf).days > CASE r.urgency
           WHEN 'immediate' THEN $reportImmediate WHEN 'high' THEN $reportHigh
           ELSE $reportNormal END
-    AND NOT EXISTS {
-      MATCH (k:Case)-[:CONCERNS]->(c) WHERE k.openedOn >= madeOn AND k.openedOn <= $asOf
-    }
+    AND none(k IN f.cases WHERE k.openedOn >= madeOn)
   WITH r, madeOn ORDER BY r.at, r.id
   WITH collect({kind: 'report', id: r.id, at: r.at, on: madeOn, urgency: r.urgency}) AS reports
   RETURN CASE WHEN size(reports) = 0 THEN [] ELSE [{
@@ -219,29 +252,21 @@ WITH c, f, findings + CASE
 #: parent or any guardian holding at D. Evidence: that contact (with the gap in days), or the
 #: parents when there was none.
 CONTACT_LAPSE: LiteralString = """
-OPTIONAL CALL (c, f) {
-  WITH c, f WHERE 'CONTACT_LAPSE' IN $rules AND f.leftBehind
-  WITH c, f, f.parentNodes + COLLECT {
-    MATCH (g:Person)-[r:GUARDIAN_OF]->(c)
-    WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
-    RETURN g
-  } AS family
-  OPTIONAL CALL (c, family) {
-    MATCH (p:Person)-[x:CONTACTED]->(c)
-    WHERE x.on <= $asOf AND p IN family
-    RETURN p.id AS fromId, x.on AS lastOn ORDER BY x.on DESC, p.id LIMIT 1
-  }
-  WITH f, fromId, lastOn,
-       CASE WHEN lastOn IS NULL THEN null ELSE duration.inDays(lastOn, $asOf).days END AS gap
-  WHERE gap IS NULL OR gap > $contactBlue
-  RETURN {rule: 'CONTACT_LAPSE',
-          level: CASE WHEN gap IS NULL OR gap > $contactYellow THEN 'yellow' ELSE 'blue' END,
-          rank: CASE WHEN gap IS NULL OR gap > $contactYellow THEN 2 ELSE 1 END,
-          evidence: CASE WHEN lastOn IS NULL THEN f.parentEvidence
-                    ELSE [{kind: 'contact', personId: fromId, on: lastOn, days: gap}] END
-         } AS found
-}
-WITH c, f, findings + CASE WHEN found IS NULL THEN [] ELSE [found] END AS findings
+WITH c, f, findings, 'CONTACT_LAPSE' IN $rules AND f.leftBehind AS applies,
+     reduce(last = null, x IN f.contacts |
+       CASE WHEN x.from IN f.family
+                 AND (last IS NULL OR x.on > last.on OR (x.on = last.on AND x.from.id < last.from.id))
+            THEN x ELSE last END)
+     AS last
+WITH c, f, findings, applies, last,
+     CASE WHEN last IS NULL THEN null ELSE duration.inDays(last.on, $asOf).days END AS gap
+WITH c, f, findings + CASE WHEN applies AND (gap IS NULL OR gap > $contactBlue) THEN [{
+    rule: 'CONTACT_LAPSE',
+    level: CASE WHEN gap IS NULL OR gap > $contactYellow THEN 'yellow' ELSE 'blue' END,
+    rank: CASE WHEN gap IS NULL OR gap > $contactYellow THEN 2 ELSE 1 END,
+    evidence: CASE WHEN last IS NULL THEN f.parentEvidence
+              ELSE [{kind: 'contact', personId: last.from.id, on: last.on, days: gap}] END
+  }] ELSE [] END AS findings
 """
 
 #: VISIT_OVERDUE (blue over 31 days, yellow over 92 days or no visit ever): C is left-behind
@@ -249,28 +274,23 @@ WITH c, f, findings + CASE WHEN found IS NULL THEN [] ELSE [found] END AS findin
 #: gap is D minus the date of the latest `home_visit` to C on or before D. Evidence: that
 #: visit (with the gap), or the registrations and parents that put C under watch.
 VISIT_OVERDUE: LiteralString = """
-OPTIONAL CALL (c, f) {
-  WITH c, f,
-       [g IN f.registrations
-        WHERE g.category IN ['de_facto_unsupported', 'orphan', 'in_difficulty']] AS watched
-  WHERE 'VISIT_OVERDUE' IN $rules AND (f.leftBehind OR size(watched) > 0)
-  OPTIONAL CALL (c) {
-    MATCH (v:Person)-[x:VISITED]->(c)
-    WHERE x.type = 'home_visit' AND x.on <= $asOf
-    RETURN v.id AS visitorId, x.on AS lastOn ORDER BY x.on DESC, v.id LIMIT 1
-  }
-  WITH f, watched, visitorId, lastOn,
-       CASE WHEN lastOn IS NULL THEN null ELSE duration.inDays(lastOn, $asOf).days END AS gap
-  WHERE gap IS NULL OR gap > $visitBlue
-  RETURN {rule: 'VISIT_OVERDUE',
-          level: CASE WHEN gap IS NULL OR gap > $visitYellow THEN 'yellow' ELSE 'blue' END,
-          rank: CASE WHEN gap IS NULL OR gap > $visitYellow THEN 2 ELSE 1 END,
-          evidence: CASE WHEN lastOn IS NULL THEN []
-                    ELSE [{kind: 'visit', personId: visitorId, on: lastOn, days: gap}] END
-                    + watched + CASE WHEN f.leftBehind THEN f.parentEvidence ELSE [] END
-         } AS found
-}
-WITH c, f, findings + CASE WHEN found IS NULL THEN [] ELSE [found] END AS findings
+WITH c, f, findings,
+     [g IN f.registrations
+      WHERE g.category IN ['de_facto_unsupported', 'orphan', 'in_difficulty']] AS watched,
+     reduce(last = null, x IN f.visits | CASE WHEN last IS NULL OR x.on > last.on
+                                              OR (x.on = last.on AND x.by < last.by)
+                                              THEN x ELSE last END) AS last
+WITH c, f, findings, watched, last,
+     'VISIT_OVERDUE' IN $rules AND (f.leftBehind OR size(watched) > 0) AS applies,
+     CASE WHEN last IS NULL THEN null ELSE duration.inDays(last.on, $asOf).days END AS gap
+WITH c, f, findings + CASE WHEN applies AND (gap IS NULL OR gap > $visitBlue) THEN [{
+    rule: 'VISIT_OVERDUE',
+    level: CASE WHEN gap IS NULL OR gap > $visitYellow THEN 'yellow' ELSE 'blue' END,
+    rank: CASE WHEN gap IS NULL OR gap > $visitYellow THEN 2 ELSE 1 END,
+    evidence: CASE WHEN last IS NULL THEN []
+              ELSE [{kind: 'visit', personId: last.by, on: last.on, days: gap}] END
+              + watched + CASE WHEN f.leftBehind THEN f.parentEvidence ELSE [] END
+  }] ELSE [] END AS findings
 """
 
 #: OUT_OF_SCHOOL (yellow): C is 6 to 15 at D (inclusive) and no `enrollment` of C in an
@@ -279,17 +299,10 @@ WITH c, f, findings + CASE WHEN found IS NULL THEN [] ELSE [found] END AS findin
 OUT_OF_SCHOOL: LiteralString = """
 WITH c, f, findings + CASE
   WHEN 'OUT_OF_SCHOOL' IN $rules AND c.birthDate <= $born6 AND c.birthDate > $born16
-       AND NOT EXISTS {
-         MATCH (c)-[e:ENROLLED_IN]->(:Institution {type: 'school'})
-         WHERE e.since <= $asOf AND (e.until IS NULL OR e.until >= $asOf)
-       }
+       AND none(e IN f.schooling WHERE e.holds)
   THEN [{rule: 'OUT_OF_SCHOOL', level: 'yellow', rank: 2,
-         evidence: [{kind: 'birth', personId: c.id, on: c.birthDate}] + COLLECT {
-           MATCH (c)-[e:ENROLLED_IN]->(i:Institution {type: 'school'})
-           WHERE e.since <= $asOf
-           RETURN {kind: 'enrollment', id: i.id, since: e.since, until: e.until} AS item
-           ORDER BY e.since DESC LIMIT 1
-         }}]
+         evidence: [{kind: 'birth', personId: c.id, on: c.birthDate}]
+           + [e IN f.schooling WHERE none(o IN f.schooling WHERE o.since > e.since)][..1]}]
   ELSE [] END AS findings
 """
 
@@ -310,10 +323,9 @@ WITH c, f, findings + CASE
 #: with no change on or before D has the status as recorded (imported referrals carry no
 #: history). Evidence: every such referral.
 REFERRAL_OVERDUE: LiteralString = """
-CALL (c) {
-  WITH c WHERE 'REFERRAL_OVERDUE' IN $rules
-  MATCH (k:Case)-[:CONCERNS]->(c)
-  WHERE k.openedOn <= $asOf
+CALL (f) {
+  WITH f WHERE 'REFERRAL_OVERDUE' IN $rules
+  UNWIND f.cases AS k
   MATCH (k)-[:REFERRED]->(x:Referral)
   WHERE x.on <= $asOf AND x.dueOn < $asOf
   OPTIONAL CALL (x) {
@@ -376,11 +388,7 @@ UNPAIRED: LiteralString = """
 WITH c, f, findings,
      [g IN f.registrations WHERE g.category IN ['de_facto_unsupported', 'orphan']] AS needy
 WITH c, f, findings + CASE
-  WHEN 'UNPAIRED' IN $rules AND (f.leftBehind OR size(needy) > 0)
-       AND NOT EXISTS {
-         MATCH (:Person)-[p:PAIRED_WITH]->(c)
-         WHERE p.since <= $asOf AND (p.until IS NULL OR p.until >= $asOf)
-       }
+  WHEN 'UNPAIRED' IN $rules AND (f.leftBehind OR size(needy) > 0) AND NOT f.paired
   THEN [{rule: 'UNPAIRED', level: 'blue', rank: 1,
          evidence: needy + CASE WHEN f.leftBehind THEN f.parentEvidence ELSE [] END}]
   ELSE [] END AS findings
@@ -390,14 +398,9 @@ WITH c, f, findings + CASE
 #: `lowIncome` status. Households keep no history of their statuses, so the current ones
 #: are used at every D. Evidence: the household and its statuses.
 LOW_INCOME_HOUSEHOLD: LiteralString = """
-WITH c, f, findings,
-     CASE WHEN 'LOW_INCOME_HOUSEHOLD' IN $rules AND f.leftBehind THEN COLLECT {
-       MATCH (c)-[:MEMBER_OF]->(h:Household)
-       WHERE size(coalesce(h.lowIncome, [])) > 0
-       RETURN {kind: 'household', id: h.id, values: h.lowIncome} AS item
-     } ELSE [] END AS poor
-WITH c, f, findings + CASE WHEN size(poor) > 0
-  THEN [{rule: 'LOW_INCOME_HOUSEHOLD', level: 'blue', rank: 1, evidence: poor}]
+WITH c, f, findings + CASE
+  WHEN 'LOW_INCOME_HOUSEHOLD' IN $rules AND f.leftBehind AND size(f.poorHouseholds) > 0
+  THEN [{rule: 'LOW_INCOME_HOUSEHOLD', level: 'blue', rank: 1, evidence: f.poorHouseholds}]
   ELSE [] END AS findings
 """
 
@@ -461,11 +464,11 @@ DISCOVER_PAGE: LiteralString = (
     + """
 WHERE rank >= $minRank
   AND ($afterRank IS NULL OR rank < $afterRank OR (rank = $afterRank AND c.id > $afterId))
+WITH c, findings, rank ORDER BY rank DESC, c.id LIMIT $limit
 """
     + _ROW
     + """
 ORDER BY rank DESC, id
-LIMIT $limit
 """
 )
 
