@@ -11,12 +11,13 @@ never imported twice (`ensure_loaded`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,7 @@ BENCH_PASSWORD = "shouhu-bench-password"  # noqa: S105 - a loopback-only benchma
 # A fixed date keeps the bundles valid (nothing in the future) and the same on every day.
 AS_OF = date(2026, 6, 15)
 SEED = 20260615
+_LOCK_HELD = "SHOUHU_BENCH_LOCK_HELD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +111,37 @@ def reset_bench_database() -> LocalDatabase:
     return local
 
 
+@contextmanager
+def bench_lock() -> Iterator[None]:
+    """One benchmark at a time on the bench database: a second one waits for the first.
+
+    The import benchmark empties the database between runs; without the lock a discovery or
+    API benchmark running at the same time would lose its data mid-measurement (and both
+    would measure each other's load). Child processes inherit the holder's right to it.
+    """
+    if os.environ.get(_LOCK_HELD):
+        yield
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (OUT / ".bench.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        os.environ[_LOCK_HELD] = "1"
+        try:
+            yield
+        finally:
+            del os.environ[_LOCK_HELD]
+
+
 @asynccontextmanager
 async def bench_graph() -> AsyncIterator[Graph]:
     """A `Graph` on the (started) bench database, with constraints and indexes in place."""
-    local = start_bench_database()
-    connection = Connection(f"bolt://127.0.0.1:{local.bolt_port}", "neo4j", BENCH_PASSWORD, retry_budget=30.0)
-    async with connect(connection) as graph:
-        await graph.driver.verify_connectivity()
-        await migrations.apply(graph)
-        yield graph
+    with bench_lock():
+        local = start_bench_database()
+        connection = Connection(f"bolt://127.0.0.1:{local.bolt_port}", "neo4j", BENCH_PASSWORD, retry_budget=30.0)
+        async with connect(connection) as graph:
+            await graph.driver.verify_connectivity()
+            await migrations.apply(graph)
+            yield graph
 
 
 def bundle_path(kind: Kind) -> Path:
@@ -214,6 +238,7 @@ __all__ = [
     "BundleInfo",
     "bench_database",
     "bench_graph",
+    "bench_lock",
     "bundle_info",
     "ensure_bundle",
     "ensure_loaded",

@@ -36,6 +36,7 @@ from bench.common import (
     Kind,
     bench_database,
     bench_graph,
+    bench_lock,
     ensure_bundle,
     reset_bench_database,
     stop_bench_database,
@@ -224,13 +225,19 @@ def main(argv: list[str] | None = None) -> None:
         print(orjson.dumps(asyncio.run(work(args.child))).decode())
         return
     if args.stage == "validate":
-        _validate_only(args)
+        with bench_lock():
+            _validate_only(args)
         return
 
     kinds = [cast(Kind, kind.strip()) for kind in args.kinds.split(",") if kind.strip()]
     for kind in kinds:
         if kind not in SPECS:
             parser.error(f"unknown bundle kind {kind!r}")
+    with bench_lock():
+        _run(args, kinds)
+
+
+def _run(args: argparse.Namespace, kinds: list[Kind]) -> None:
     results: dict[str, Any] = orjson.loads(RESULTS.read_bytes()) if RESULTS.exists() else {}
     try:
         for kind in kinds:
