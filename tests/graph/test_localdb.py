@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,12 +18,17 @@ from api.settings import LocalDatabase
 from graph import localdb
 
 PASSWORD = "lifecycle-password"
-PORT = int(os.environ.get("SHOUHU_TEST_LIFECYCLE_PORT", "7689"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[LocalDatabase]:
-    database = LocalDatabase(home=tmp_path / "neo4j", bolt_port=PORT, pagecache="64m", heap="512m")
+    database = LocalDatabase(home=tmp_path / "neo4j", bolt_port=free_port(), pagecache="64m", heap="512m")
     yield database
     localdb.stop(database)
 
@@ -57,7 +63,7 @@ def test_start_twice_stop_twice_and_recover_after_kill_9(local: LocalDatabase) -
             "--home",
             str(local.home),
             "--port",
-            str(local.bolt_port + 100),
+            str(free_port()),
             "--pagecache",
             "32m",
         ],
