@@ -1,6 +1,6 @@
 """A child's file (一人一档) as one timeline: reports, case stage changes, referrals and their
 status changes, visits, contacts, care and guardianship changes, and alert changes
-(`graph.alerts`), in time order.
+(`graph.alerts`, `-[:RAISED_FOR]->` the child), in time order.
 
 Events with a time (`at`: reports, stage and status changes) sort at that instant; events
 with only a day (`on`: visits, contacts, the start or end of an interval) sort at the start of
@@ -54,7 +54,7 @@ CALL (c) {
   RETURN null AS at, x[1] AS on, x[0] AS kind, g.id AS subject, null AS value, null AS detail,
          x[2] AS actor, x[3] AS note
   UNION ALL
-  MATCH (a:Alert)-[:ABOUT]->(c)
+  MATCH (a:Alert)-[:RAISED_FOR]->(c)
   MATCH (a)-[:HAD_CHANGE]->(s:AlertChange)
   RETURN s.at AS at, null AS on, 'alert' AS kind, a.id AS subject, s.status AS value,
          a.rule + ' ' + coalesce(s.level, a.level) AS detail, s.by AS actor, s.note AS note

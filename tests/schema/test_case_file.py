@@ -317,7 +317,7 @@ async def test_the_timeline_holds_the_case_story_in_order(county: Graph, gql: Gr
         """
         MATCH (c:Person {id: 'C1'})
         CREATE (a:Alert {id: 'AL1', childId: 'C1', rule: 'VISIT_OVERDUE', level: 'yellow', status: 'acknowledged'})
-               -[:ABOUT]->(c)
+               -[:RAISED_FOR]->(c)
         CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'open', level: 'yellow', at: datetime(), by: 'sweeper'})
         CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'acknowledged', level: 'yellow',
                                                  at: datetime() + duration('PT1S'), by: 'W1', note: '已知晓'})
