@@ -311,7 +311,7 @@ async def test_a_batched_import_killed_midway_completes_when_run_again(
 def test_cli_imports_reports_and_lists_runs(
     clean_graph: Graph, tmp_path: Path, test_environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.cli_bundle import import_command
+    from api.cli_bundle import export_command, import_command
 
     for name, value in test_environment.items():
         monkeypatch.setenv(name, value)
@@ -343,3 +343,10 @@ def test_cli_imports_reports_and_lists_runs(
     assert status.exit_code == 0, status.output
     assert "complete" in status.output and str(SAMPLE_BUNDLE) in status.output
     assert "INCOMPLETE" not in status.output
+
+    exported = tmp_path / "county.ndjson"
+    wrote = runner.invoke(export_command, ["--region", "360732000000", "--output", str(exported)])
+    assert wrote.exit_code == 0, wrote.output
+    assert len(exported.read_text(encoding="utf-8").splitlines()) == total
+    unknown = runner.invoke(export_command, ["--region", "990000000000"])
+    assert unknown.exit_code == 1 and "990000000000 does not exist" in unknown.output
