@@ -29,31 +29,50 @@ from graph.driver import Graph
 from graph.regions import scope_prefix
 
 KIND_ORDER: Final = (*ENTITY_ORDER, *(kind for kind in KINDS if kind not in ENTITY_ORDER))
+REFERENCES: Final = {kind: tuple(spec for spec in KINDS[kind].fields if spec.refs) for kind in KINDS}
 
-SUBTREE_REGIONS: LiteralString = "MATCH (r:Region) WHERE r.code STARTS WITH $prefix RETURN r.code AS code"
-SUBTREE_HOUSEHOLDS: LiteralString = "MATCH (h:Household) WHERE h.regionCode STARTS WITH $prefix RETURN h.id AS id"
-SUBTREE_PERSONS: LiteralString = "MATCH (p:Person) WHERE p.regionCode STARTS WITH $prefix RETURN p.id AS id"
-SUBTREE_INSTITUTIONS: LiteralString = "MATCH (i:Institution) WHERE i.regionCode STARTS WITH $prefix RETURN i.id AS id"
+# Every query answers with one record holding a list: the async driver reads one large
+# message far faster than thousands of small ones. By-key queries run in chunks of `CHUNK`.
+CHUNK: Final = 5_000
+
+SUBTREE_REGIONS: LiteralString = "MATCH (r:Region) WHERE r.code STARTS WITH $prefix RETURN collect(r.code) AS keys"
+SUBTREE_HOUSEHOLDS: LiteralString = (
+    "MATCH (h:Household) WHERE h.regionCode STARTS WITH $prefix RETURN collect(h.id) AS keys"
+)
+SUBTREE_PERSONS: LiteralString = "MATCH (p:Person) WHERE p.regionCode STARTS WITH $prefix RETURN collect(p.id) AS keys"
+SUBTREE_INSTITUTIONS: LiteralString = (
+    "MATCH (i:Institution) WHERE i.regionCode STARTS WITH $prefix RETURN collect(i.id) AS keys"
+)
 
 # Relationship records touching a subtree person or institution, or (staff) a subtree region.
-TOUCHING_LINKS: LiteralString = """
-CALL () {
-    MATCH (x:Person) WHERE x.regionCode STARTS WITH $prefix RETURN x
-    UNION
-    MATCH (x:Institution) WHERE x.regionCode STARTS WITH $prefix RETURN x
-    UNION
-    MATCH (x:Region) WHERE x.code STARTS WITH $prefix RETURN x
-}
-MATCH (x)-[r:PARENT_OF|GUARDIAN_OF|CARES_FOR|ENROLLED_IN|PLACED_IN|PAIRED_WITH|SERVES|CONTACTED|VISITED]-()
+LINKS_OF_PERSONS: LiteralString = """
+UNWIND $keys AS id
+MATCH (:Person {id: id})-[r:PARENT_OF|GUARDIAN_OF|CARES_FOR|ENROLLED_IN|PLACED_IN|PAIRED_WITH|SERVES|
+                           CONTACTED|VISITED]-()
 WITH DISTINCT r
-RETURN type(r) AS type, startNode(r).id AS start, startNode(r):Institution AS startIsInstitution,
-       endNode(r).id AS end, properties(r) AS props
+RETURN collect({type: type(r), start: startNode(r).id, startIsInstitution: startNode(r):Institution,
+                end: endNode(r).id, props: properties(r)}) AS rows
+"""
+
+LINKS_OF_INSTITUTIONS: LiteralString = """
+UNWIND $keys AS id
+MATCH (:Institution {id: id})-[r:GUARDIAN_OF|ENROLLED_IN|PLACED_IN|SERVES]-()
+WITH DISTINCT r
+RETURN collect({type: type(r), start: startNode(r).id, startIsInstitution: startNode(r):Institution,
+                end: endNode(r).id, props: properties(r)}) AS rows
+"""
+
+STAFF_OF_REGIONS: LiteralString = """
+MATCH (x:Region) WHERE x.code STARTS WITH $prefix
+MATCH ()-[r:SERVES]->(x)
+RETURN collect({type: type(r), start: startNode(r).id, startIsInstitution: false,
+                end: x.code, props: properties(r)}) AS rows
 """
 
 NODE_INTERVALS: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (p:Person {id: id})-[rel:AWAY|HAS_CONDITION|REGISTERED]->(n)
-RETURN p.id AS person, type(rel) AS type, properties(n) AS props
+RETURN collect({person: p.id, type: type(rel), props: properties(n)}) AS rows
 """
 
 TOUCHING_REPORTS: LiteralString = """
@@ -63,7 +82,7 @@ CALL (x) {
     UNION
     MATCH (x)-[:REPORTED]->(r:Report) RETURN r
 }
-RETURN DISTINCT r.id AS id
+RETURN collect(DISTINCT r.id) AS keys
 """
 
 TOUCHING_CASES: LiteralString = """
@@ -73,7 +92,7 @@ CALL (x) {
     UNION
     MATCH (c:Case)-[:ASSIGNED_TO]->(x) RETURN c
 }
-RETURN DISTINCT c.id AS id
+RETURN collect(DISTINCT c.id) AS keys
 """
 
 TOUCHING_REFERRALS: LiteralString = """
@@ -84,66 +103,67 @@ CALL () {
     MATCH (i:Institution) WHERE i.regionCode STARTS WITH $prefix
     MATCH (f:Referral)-[:TO]->(i) RETURN f
 }
-RETURN DISTINCT f.id AS id
+RETURN collect(DISTINCT f.id) AS keys
 """
 
 REGIONS: LiteralString = """
-UNWIND $codes AS code
+UNWIND $keys AS code
 MATCH (:Region {code: code})-[:PART_OF*0..]->(r:Region)
 WITH DISTINCT r
 OPTIONAL MATCH (r)-[:PART_OF]->(parent:Region)
-RETURN r.code AS code, r.name AS name, r.level AS level, parent.code AS parent
+RETURN collect({code: r.code, name: r.name, level: r.level, parent: parent.code}) AS rows
 """
 
 HOUSEHOLDS: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (h:Household {id: id})
 OPTIONAL MATCH (h)-[:LOCATED_IN]->(r:Region)
-RETURN h.id AS id, coalesce(r.code, h.regionCode) AS region, h.address AS address, h.lowIncome AS lowIncome
+RETURN collect({id: h.id, region: coalesce(r.code, h.regionCode), address: h.address,
+                lowIncome: h.lowIncome}) AS rows
 """
 
 PERSONS: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (p:Person {id: id})
 OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household)
-RETURN p.id AS id, p.name AS name, p.gender AS gender, p.birthDate AS birthDate,
-       p.idNumber AS idNumber, h.id AS household, p.phone AS phone, p.deceasedOn AS deceasedOn
+RETURN collect({id: p.id, name: p.name, gender: p.gender, birthDate: p.birthDate, idNumber: p.idNumber,
+                household: h.id, phone: p.phone, deceasedOn: p.deceasedOn}) AS rows
 """
 
 INSTITUTIONS: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (i:Institution {id: id})
 OPTIONAL MATCH (i)-[:LOCATED_IN]->(r:Region)
-RETURN i.id AS id, i.name AS name, i.type AS type, coalesce(r.code, i.regionCode) AS region,
-       i.services AS services, i.capacity AS capacity
+RETURN collect({id: i.id, name: i.name, type: i.type, region: coalesce(r.code, i.regionCode),
+                services: i.services, capacity: i.capacity}) AS rows
 """
 
 REPORTS: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (r:Report {id: id})
 OPTIONAL MATCH (r)-[:ABOUT]->(child:Person)
 OPTIONAL MATCH (reporter:Person)-[:REPORTED]->(r)
-RETURN r.id AS id, child.id AS child, reporter.id AS reporter, r.reporterRole AS reporterRole,
-       r.at AS at, r.category AS category, r.urgency AS urgency, r.description AS description
+RETURN collect({id: r.id, child: child.id, reporter: reporter.id, reporterRole: r.reporterRole, at: r.at,
+                category: r.category, urgency: r.urgency, description: r.description}) AS rows
 """
 
 CASES: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (c:Case {id: id})
 OPTIONAL MATCH (c)-[:CONCERNS]->(child:Person)
 OPTIONAL MATCH (c)-[:ASSIGNED_TO]->(worker:Person)
 OPTIONAL MATCH (c)-[:FROM_REPORT]->(report:Report)
-RETURN c.id AS id, child.id AS child, c.openedOn AS openedOn, c.stage AS stage,
-       worker.id AS worker, report.id AS report
+RETURN collect({id: c.id, child: child.id, openedOn: c.openedOn, stage: c.stage, worker: worker.id,
+                report: report.id}) AS rows
 """
 
 REFERRALS: LiteralString = """
-UNWIND $ids AS id
+UNWIND $keys AS id
 MATCH (f:Referral {id: id})
 OPTIONAL MATCH (c:Case)-[:REFERRED]->(f)
 OPTIONAL MATCH (f)-[:TO]->(i:Institution)
-RETURN f.id AS id, c.id AS case, i.id AS institution, f.service AS service, f.on AS on,
-       f.dueOn AS dueOn, f.status AS status, f.reason AS reason
+RETURN collect({id: f.id, `case`: c.id, institution: i.id, service: f.service, `on`: f.on, dueOn: f.dueOn,
+                status: f.status, reason: f.reason}) AS rows
 """
 
 # Relationship type -> (kind, field of the start node, field of the end node).
@@ -191,39 +211,54 @@ class _Export:
         self.institutions: set[str] = set()
         self.households: set[str] = set()
         self.regions: set[str] = set()
+        self.keys = {
+            "person": self.persons,
+            "institution": self.institutions,
+            "household": self.households,
+            "region": self.regions,
+        }
 
     def add(self, kind: str, values: dict[str, Any]) -> None:
         self.lines[kind].add(encode(kind, values))
-        for spec in KINDS[kind].fields:
+        for spec in REFERENCES[kind]:
             value = values.get(spec.name)
-            if value is None or not spec.refs:
+            if value is None:
                 continue
+            # A guardian is a person or an institution: the query says which.
             target = spec.refs[0] if len(spec.refs) == 1 else values.get("_target", spec.refs[0])
-            {"person": self.persons, "institution": self.institutions, "household": self.households,
-             "region": self.regions}.get(target, set()).add(value)  # fmt: skip
+            keys = self.keys.get(target)
+            if keys is not None:
+                keys.add(value)
 
 
-async def _ids(graph: Graph, query: LiteralString, **parameters: Any) -> set[str]:
-    return {row[0] for row in await graph.read(query, parameters)}
+async def _keys(graph: Graph, query: LiteralString, **parameters: Any) -> set[str]:
+    return set((await graph.read(query, parameters))[0]["keys"])
 
 
-async def _rows(graph: Graph, query: LiteralString, key: str, values: Iterable[str]) -> list[dict[str, Any]]:
-    return [row.data() for row in await graph.read(query, {key: sorted(values)})]
+async def _rows(graph: Graph, query: LiteralString, keys: Iterable[str]) -> list[dict[str, Any]]:
+    ordered = sorted(keys)
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ordered), CHUNK):
+        rows.extend((await graph.read(query, {"keys": ordered[start : start + CHUNK]}))[0]["rows"])
+    return rows
 
 
 async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
     """The NDJSON lines (without newlines) of the region subtree of `code`; none when the region
     does not exist."""
-    if not await graph.read(REGIONS, {"codes": [code]}):
+    if not await _rows(graph, REGIONS, [code]):
         return
     prefix = scope_prefix(code)
     out = _Export()
-    out.regions |= await _ids(graph, SUBTREE_REGIONS, prefix=prefix)
-    out.households |= await _ids(graph, SUBTREE_HOUSEHOLDS, prefix=prefix)
-    out.persons |= await _ids(graph, SUBTREE_PERSONS, prefix=prefix)
-    out.institutions |= await _ids(graph, SUBTREE_INSTITUTIONS, prefix=prefix)
+    out.regions |= await _keys(graph, SUBTREE_REGIONS, prefix=prefix)
+    out.households |= await _keys(graph, SUBTREE_HOUSEHOLDS, prefix=prefix)
+    out.persons |= await _keys(graph, SUBTREE_PERSONS, prefix=prefix)
+    out.institutions |= await _keys(graph, SUBTREE_INSTITUTIONS, prefix=prefix)
 
-    for link in await graph.read(TOUCHING_LINKS, {"prefix": prefix}):
+    links = await _rows(graph, LINKS_OF_PERSONS, out.persons)
+    links += await _rows(graph, LINKS_OF_INSTITUTIONS, out.institutions)
+    links += (await graph.read(STAFF_OF_REGIONS, {"prefix": prefix}))[0]["rows"]
+    for link in links:
         kind, start_field, end_field = LINK_KINDS[link["type"]]
         values = dict(link["props"])
         values[start_field] = link["start"]
@@ -235,33 +270,29 @@ async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
             values["_target"] = "institution"
         out.add(kind, values)
 
-    cases = await _ids(graph, TOUCHING_CASES, prefix=prefix)
+    cases = await _keys(graph, TOUCHING_CASES, prefix=prefix)
     referrals = await _rows(
-        graph, REFERRALS, "ids", await _ids(graph, TOUCHING_REFERRALS, prefix=prefix, cases=sorted(cases))
+        graph, REFERRALS, await _keys(graph, TOUCHING_REFERRALS, prefix=prefix, cases=sorted(cases))
     )
     cases |= {row["case"] for row in referrals if row["case"] is not None}
-    case_rows = await _rows(graph, CASES, "ids", cases)
-    reports = await _ids(graph, TOUCHING_REPORTS, prefix=prefix)
+    case_rows = await _rows(graph, CASES, cases)
+    reports = await _keys(graph, TOUCHING_REPORTS, prefix=prefix)
     reports |= {row["report"] for row in case_rows if row["report"] is not None}
-    for kind, rows in (
-        ("referral", referrals),
-        ("case", case_rows),
-        ("report", await _rows(graph, REPORTS, "ids", reports)),
-    ):
+    for kind, rows in (("referral", referrals), ("case", case_rows), ("report", await _rows(graph, REPORTS, reports))):
         for values in rows:
             out.add(kind, values)
 
     # Persons are complete now: nothing below refers to a person.
-    for interval in await _rows(graph, NODE_INTERVALS, "ids", out.persons):
+    for interval in await _rows(graph, NODE_INTERVALS, out.persons):
         kind, person_field = NODE_INTERVAL_KINDS[interval["type"]]
         out.add(kind, {**interval["props"], person_field: interval["person"]})
-    for values in await _rows(graph, PERSONS, "ids", out.persons):
+    for values in await _rows(graph, PERSONS, out.persons):
         out.add("person", values)
-    for values in await _rows(graph, HOUSEHOLDS, "ids", out.households):
+    for values in await _rows(graph, HOUSEHOLDS, out.households):
         out.add("household", values)
-    for values in await _rows(graph, INSTITUTIONS, "ids", out.institutions):
+    for values in await _rows(graph, INSTITUTIONS, out.institutions):
         out.add("institution", values)
-    for values in await _rows(graph, REGIONS, "codes", out.regions):
+    for values in await _rows(graph, REGIONS, out.regions):
         out.add("region", values)
 
     for kind in KIND_ORDER:
