@@ -452,9 +452,12 @@ def _row(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _write_batch(tx: AsyncManagedTransaction, phase: int, batch: _Batch, at: datetime) -> None:
-    queries = QUERIES[phase]
-    for kind, rows in batch.rows.items():
-        await (await tx.run(queries[kind], rows=rows, at=at)).consume()
+    # Kinds in one fixed order, so that concurrent batches take their locks in the same order
+    # (a deadlock between two of them costs a retry).
+    for kind, query in QUERIES[phase].items():
+        rows = batch.rows.get(kind)
+        if rows:
+            await (await tx.run(query, rows=rows, at=at)).consume()
 
 
 async def _prefetched(batches: Iterator[_Batch]) -> AsyncGenerator[_Batch, None]:
