@@ -19,9 +19,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import AuthenticationError, Caller, TokenVerifier
+from api.auth import AuthenticationError, Caller, Role, TokenVerifier
 from api.context import Context
 from api.settings import Settings
 from graph import migrations
@@ -32,6 +34,9 @@ from schema.schema import build_schema
 
 log = logging.getLogger("shouhu.app")
 CALLER = "shouhu.caller"
+#: The caller of a socket before its connection_init: an institution without an institution,
+#: whose scope no region code starts with.
+NOBODY = Caller(sub="", role=Role.INSTITUTION_STAFF)
 
 
 class State(TypedDict):
@@ -64,11 +69,20 @@ class ShouhuGraphQL(GraphQL[Context, None]):
                     return
         await super().__call__(scope, receive, send)
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        await _on_ws_connect(context)
+        unset: UnsetType = UNSET
+        return unset
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.scope["state"]
         caller: Caller | None = request.scope.get(CALLER)
-        if caller is None:
-            # graphql-transport-ws: the token arrives in connection_init's payload.
+        if caller is None and isinstance(request, WebSocket):
+            # graphql-transport-ws: the context is made when the socket opens; the token comes
+            # later, in connection_init's payload, and `on_ws_connect` sets the caller. Until then
+            # the caller reaches nothing (strawberry runs no operation before the ack).
+            caller = NOBODY
+        elif caller is None:
             params = getattr(request, "connection_params", None) or {}
             verifier: TokenVerifier = state["verifier"]
             caller = verifier.verify(params.get("Authorization") or params.get("authorization"))
@@ -79,6 +93,17 @@ class ShouhuGraphQL(GraphQL[Context, None]):
             settings=state["settings"],
             caller=caller,
         )
+
+
+async def _on_ws_connect(context: Context) -> None:
+    """Verify the token of connection_init's payload; a bad one closes the socket (4403)."""
+    params = context.connection_params or {}
+    verifier: TokenVerifier = context.request.scope["state"]["verifier"]
+    token = params.get("Authorization") or params.get("authorization")
+    try:
+        context.caller = verifier.verify(token if isinstance(token, str) else None)
+    except AuthenticationError as error:
+        raise ConnectionRejectionError({"message": str(error)}) from error
 
 
 async def live(_: Request) -> Response:

@@ -28,6 +28,8 @@ class Context:
     caller: Caller
     #: DataLoaders live for one request only, so one caller's cache never serves another.
     _loaders: Loaders | None = field(default=None, repr=False)
+    #: graphql-transport-ws: connection_init's payload (strawberry sets it; the token is there).
+    connection_params: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def loaders(self) -> Loaders:

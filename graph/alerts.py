@@ -14,7 +14,7 @@ sweep itself is a `Sweep` node listing what it changed, so "what changed since t
 sweep" is one read.
 
     (:Alert {id, childId, rule, level, status, raisedOn, resolvedOn, regionCode, updatedAt})
-      -[:ABOUT]->(:Person)
+      -[:RAISED_FOR]->(:Person)
     (:Alert)-[:HAD_CHANGE]->(:AlertChange {status, level, at, on, by, note, sweepId})
     (:Sweep {id, regionPrefix, asOf, at, by, thresholds, raised, escalated, resolved})
 """
@@ -30,6 +30,8 @@ from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
+from graph import audit as audit_trail
+from graph.audit import AuditEntry
 from graph.discovery import Level, Thresholds, discover
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, NotFound
@@ -49,7 +51,7 @@ CALL (c, f, live) {
   WITH c, f, live WHERE live IS NULL
   CREATE (a:Alert {id: f.id, childId: f.childId, rule: f.rule, level: f.level, rank: f.rank,
                    status: 'open', raisedOn: $asOf, regionCode: c.regionCode, updatedAt: $at})
-  CREATE (a)-[:ABOUT]->(c)
+  CREATE (a)-[:RAISED_FOR]->(c)
   CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'open', level: f.level, at: $at, on: $asOf,
                                            by: $by, sweepId: $sweepId, change: 'raised'})
   RETURN 'raised' AS change, a.id AS alertId
@@ -192,8 +194,12 @@ async def sweep(
     by: str,
     at: dt.datetime | None = None,
     rules: Sequence[str] | None = None,
+    audit: AuditEntry | None = None,
 ) -> SweepResult:
-    """Run discovery for the region and reconcile its alerts in one write transaction."""
+    """Run discovery for the region and reconcile its alerts in one write transaction.
+
+    `audit`, when given, is appended in that same transaction (a mutation's audit event).
+    """
     result = await discover(
         graph, region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     )
@@ -221,7 +227,7 @@ async def sweep(
         "scope": scope_prefix,
         "thresholds": json.dumps(thresholds.as_dict()),
     }
-    changes = await graph.write_transaction(_reconcile, params)
+    changes = await graph.write_transaction(_reconcile, params, audit)
     return SweepResult(
         id=sweep_id,
         as_of=as_of,
@@ -234,7 +240,9 @@ async def sweep(
     )
 
 
-async def _reconcile(tx: AsyncManagedTransaction, params: dict[str, Any]) -> dict[str, list[str]]:
+async def _reconcile(
+    tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None
+) -> dict[str, list[str]]:
     changes: dict[str, list[str]] = {}
     raised = await tx.run(RAISE, params)
     async for record in raised:
@@ -243,24 +251,45 @@ async def _reconcile(tx: AsyncManagedTransaction, params: dict[str, Any]) -> dic
     changes["resolved"] = list(resolved["alertIds"]) if resolved else []
     counts = {name: changes.get(name, []) for name in ("raised", "escalated", "lowered", "resolved")}
     await tx.run(RECORD_SWEEP, params | counts)
+    if audit is not None:
+        await audit_trail.append_in(tx, audit)
     return changes
 
 
 async def acknowledge(
-    graph: Graph, alert_id: str, *, note: str, by: str, scope_prefix: str, at: dt.datetime | None = None
+    graph: Graph,
+    alert_id: str,
+    *,
+    note: str,
+    by: str,
+    scope_prefix: str,
+    at: dt.datetime | None = None,
+    audit: AuditEntry | None = None,
 ) -> Alert:
-    """Acknowledge an open alert with a note; only open alerts can be acknowledged."""
+    """Acknowledge an open alert with a note; only open alerts can be acknowledged.
+
+    `audit`, when given, commits with the acknowledgement.
+    """
     if not note.strip():
         raise InvalidInput("note", "acknowledging an alert takes a note")
     params = {"id": alert_id, "scope": scope_prefix, "by": by, "note": note, "at": at or dt.datetime.now(dt.UTC)}
-    records = await graph.write(ACKNOWLEDGE, params)
-    if not records:
+    before = await graph.write_transaction(_acknowledge, params, audit)
+    if before is None:
         raise NotFound(f"no alert {alert_id}")
-    if records[0]["before"] != OPEN:
-        raise Conflict(f"the alert is {records[0]['before']}; only an open alert can be acknowledged")
+    if before != OPEN:
+        raise Conflict(f"the alert is {before}; only an open alert can be acknowledged")
     alert = await get_alert(graph, alert_id, scope_prefix=scope_prefix)
     assert alert is not None
     return alert
+
+
+async def _acknowledge(tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None) -> str | None:
+    record = await (await tx.run(ACKNOWLEDGE, params)).single()
+    if record is None:
+        return None
+    if record["before"] == OPEN and audit is not None:
+        await audit_trail.append_in(tx, audit)
+    return str(record["before"])
 
 
 async def get_alert(graph: Graph, alert_id: str, *, scope_prefix: str) -> Alert | None:

@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.settings import Limits
+from schema.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.care import CareMutations
 from schema.cases import CaseMutations, CaseQueries
@@ -36,6 +37,7 @@ QUERIES: tuple[type, ...] = (
     ReferralQueries,
     TimelineQueries,
     DiscoveryQueries,
+    AlertQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     ReportMutations,
@@ -43,8 +45,9 @@ MUTATIONS: tuple[type, ...] = (
     ReferralMutations,
     VisitMutations,
     CareMutations,
+    AlertMutations,
 )
-SUBSCRIPTIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = (AlertSubscriptions,)
 
 
 class ShouhuSchema(Schema):

@@ -1,0 +1,231 @@
+"""Alerts in GraphQL: `sweep` (coordinators), `acknowledgeAlert`, `alerts`, `alertChanges`, and the
+`alertRaised(region)` subscription that pushes red alerts as sweeps raise or escalate them.
+
+Live alerts travel through an in-process hub kept in the application's state: every
+subscriber of this process hears every sweep run by this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final, Self
+
+import strawberry
+
+from api.auth import Role
+from api.context import Info
+from graph import alerts, regions
+from graph.audit import AuditEntry
+from graph.discovery import Level, Thresholds
+from schema.access import read_scope, require
+from schema.discovery import DISCOVERERS, RiskLevel
+from schema.persons import Person
+
+SWEEPERS: Final = frozenset({Role.COORDINATOR, Role.ADMIN})
+
+
+class AlertHub:
+    """Fan-out of newly red alerts to this process's subscribers."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[alerts.Alert]] = set()
+
+    @asynccontextmanager
+    async def listen(self) -> AsyncIterator[asyncio.Queue[alerts.Alert]]:
+        queue: asyncio.Queue[alerts.Alert] = asyncio.Queue(maxsize=1000)
+        self._queues.add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.discard(queue)
+
+    def publish(self, raised: list[alerts.Alert]) -> None:
+        for queue in self._queues:
+            for alert in raised:
+                if not queue.full():  # a stalled subscriber loses alerts rather than memory
+                    queue.put_nowait(alert)
+
+
+def hub(info: Info) -> AlertHub:
+    state = info.context.request.app.state
+    found: AlertHub | None = getattr(state, "alert_hub", None)
+    if found is None:
+        found = AlertHub()
+        state.alert_hub = found
+    return found
+
+
+@strawberry.type(description="One step in an alert's life.")
+class AlertChange:
+    change: str = strawberry.field(description="raised, escalated, lowered, acknowledged or resolved")
+    status: str
+    level: RiskLevel
+    at: dt.datetime
+    on: dt.date = strawberry.field(description="The as-of date of the sweep (or the day acknowledged).")
+    by: str | None
+    note: str | None
+
+    @classmethod
+    def from_record(cls, c: alerts.AlertChange) -> Self:
+        return cls(
+            change=c.change, status=c.status, level=RiskLevel.of(c.level), at=c.at, on=c.on, by=c.by, note=c.note
+        )
+
+
+@strawberry.type(description="A discovery finding that persists between sweeps: open, acknowledged or resolved.")
+class Alert:
+    id: strawberry.ID
+    child_id: strawberry.ID
+    rule: str
+    level: RiskLevel
+    status: str
+    raised_on: dt.date
+    resolved_on: dt.date | None
+    history: list[AlertChange]
+
+    @classmethod
+    def from_record(cls, a: alerts.Alert) -> Self:
+        return cls(
+            id=strawberry.ID(a.id),
+            child_id=strawberry.ID(a.child_id),
+            rule=a.rule,
+            level=RiskLevel.of(a.level),
+            status=a.status,
+            raised_on=a.raised_on,
+            resolved_on=a.resolved_on,
+            history=[AlertChange.from_record(c) for c in a.history],
+        )
+
+    @strawberry.field(description="The child; null outside the caller's reach.")
+    async def child(self, info: Info) -> Person | None:
+        record = await info.context.loaders.person.load(str(self.child_id))
+        return None if record is None else Person.from_record(record)
+
+
+@strawberry.type(description="What one sweep changed.")
+class SweepReport:
+    id: strawberry.ID
+    as_of: dt.date
+    raised: list[strawberry.ID]
+    escalated: list[strawberry.ID]
+    lowered: list[strawberry.ID]
+    resolved: list[strawberry.ID]
+
+
+@strawberry.type(description="An alert the latest sweep of a region raised, escalated, lowered or resolved.")
+class SweepChange:
+    change: str
+    alert_id: strawberry.ID
+    child_id: strawberry.ID
+    rule: str
+    level: RiskLevel
+
+
+@strawberry.type
+class AlertChanges:
+    sweep_id: strawberry.ID | None = strawberry.field(description="Null when the region was never swept.")
+    changes: list[SweepChange]
+
+
+def _ids(values: tuple[str, ...]) -> list[strawberry.ID]:
+    return [strawberry.ID(v) for v in values]
+
+
+@strawberry.type
+class AlertQueries:
+    @strawberry.field(description="Alerts of children in the region (and the caller's scope), most severe first.")
+    async def alerts(self, info: Info, region: str, status: str | None = None) -> list[Alert]:
+        require(info.context.caller, DISCOVERERS, "alerts")
+        found = await alerts.list_alerts(
+            info.context.graph,
+            region_prefix=regions.scope_prefix(region),
+            scope_prefix=read_scope(info.context.caller),
+            status=status,
+        )
+        return [Alert.from_record(a) for a in found]
+
+    @strawberry.field(description="What the region's latest sweep changed: new, escalated, lowered, resolved.")
+    async def alert_changes(self, info: Info, region: str) -> AlertChanges:
+        require(info.context.caller, DISCOVERERS, "alertChanges")
+        sweep_id, changes = await alerts.changes_since_last_sweep(
+            info.context.graph, region_prefix=regions.scope_prefix(region), scope_prefix=read_scope(info.context.caller)
+        )
+        return AlertChanges(
+            sweep_id=None if sweep_id is None else strawberry.ID(sweep_id),
+            changes=[
+                SweepChange(
+                    change=c.change,
+                    alert_id=strawberry.ID(c.alert_id),
+                    child_id=strawberry.ID(c.child_id),
+                    rule=c.rule,
+                    level=RiskLevel.of(c.level),
+                )
+                for c in changes
+            ],
+        )
+
+
+@strawberry.type
+class AlertMutations:
+    @strawberry.mutation(
+        description="Run discovery for a region as of `asOf` (default today) and persist its findings as alerts."
+    )
+    async def sweep(self, info: Info, region: str, as_of: dt.date | None = None) -> SweepReport:
+        caller = info.context.caller
+        require(caller, SWEEPERS, "sweep")
+        prefix = regions.scope_prefix(region)
+        scope = read_scope(caller)
+        result = await alerts.sweep(
+            info.context.graph,
+            region_prefix=prefix,
+            scope_prefix=scope,
+            as_of=info.context.as_of(as_of),
+            thresholds=Thresholds(timezone=info.context.settings.timezone.key),
+            by=caller.sub,
+            audit=AuditEntry(caller.sub, caller.role.value, "sweep", [region], "ok", scope),
+        )
+        fresh = set(result.raised) | set(result.escalated)
+        if fresh:
+            live = await alerts.list_alerts(info.context.graph, region_prefix=prefix, scope_prefix=scope, status="open")
+            hub(info).publish([a for a in live if a.id in fresh and a.level is Level.RED])
+        return SweepReport(
+            id=strawberry.ID(result.id),
+            as_of=result.as_of,
+            raised=_ids(result.raised),
+            escalated=_ids(result.escalated),
+            lowered=_ids(result.lowered),
+            resolved=_ids(result.resolved),
+        )
+
+    @strawberry.mutation(description="Acknowledge an open alert; the note is kept in its history.")
+    async def acknowledge_alert(self, info: Info, alert_id: strawberry.ID, note: str) -> Alert:
+        caller = info.context.caller
+        require(caller, DISCOVERERS, "acknowledgeAlert")
+        scope = read_scope(caller)
+        record = await alerts.acknowledge(
+            info.context.graph,
+            str(alert_id),
+            note=note,
+            by=caller.sub,
+            scope_prefix=scope,
+            audit=AuditEntry(caller.sub, caller.role.value, "acknowledgeAlert", [str(alert_id)], "ok", scope),
+        )
+        return Alert.from_record(record)
+
+
+@strawberry.type
+class AlertSubscriptions:
+    @strawberry.subscription(description="Red alerts raised or escalated in the region (and the caller's scope), live.")
+    async def alert_raised(self, info: Info, region: str) -> AsyncGenerator[Alert, None]:
+        require(info.context.caller, DISCOVERERS, "alertRaised")
+        prefix = regions.scope_prefix(region)
+        scope = read_scope(info.context.caller)
+        async with hub(info).listen() as queue:
+            while True:
+                alert = await queue.get()
+                code = alert.region_code or ""
+                if code.startswith(prefix) and code.startswith(scope):
+                    yield Alert.from_record(alert)

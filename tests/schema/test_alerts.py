@@ -1,0 +1,112 @@
+"""Alerts over GraphQL on the sample county: a coordinator's sweep, acknowledging, the changes
+since the last sweep, and red alerts pushed live over graphql-transport-ws."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from api.settings import Settings
+from graph.driver import Graph
+from tests.conftest import SAMPLE_EXPECTED, GraphQLClient, make_token
+from tests.schema.test_scoping import codes, data
+
+COUNTY = "360732000000"
+SWEEP = """mutation { sweep(region: "360732000000", asOf: "2026-06-15") { id raised escalated resolved } }"""
+ALERTS = (
+    """query($status: String) { alerts(region: "360732000000", status: $status) { id childId rule level status } }"""
+)
+CHANGES = """{ alertChanges(region: "360732000000") { sweepId changes { change childId rule level } } }"""
+ACK = """mutation($id: ID!, $note: String!) {
+  acknowledgeAlert(alertId: $id, note: $note) { status history { change note by } }
+}"""
+
+
+async def test_a_coordinators_sweep_raises_every_finding_once_and_workers_acknowledge(
+    sample_county: Graph, gql: GraphQLClient
+) -> None:
+    expected = json.loads(SAMPLE_EXPECTED.read_text(encoding="utf-8"))
+    findings = sorted((cid, rule) for cid, v in expected.items() for rule in v["findings"])
+
+    assert codes(await gql.execute(SWEEP, role="case_worker", region=COUNTY)) == ["FORBIDDEN"]
+    swept = data(await gql.execute(SWEEP, role="coordinator", region=COUNTY))["sweep"]
+    assert len(swept["raised"]) == len(findings) and swept["escalated"] == swept["resolved"] == []
+    listed = data(await gql.execute(ALERTS, {"status": "open"}, role="case_worker", region=COUNTY))["alerts"]
+    assert sorted((a["childId"], a["rule"]) for a in listed) == findings
+    assert all(a["level"].lower() == expected[a["childId"]]["findings"][a["rule"]] for a in listed)
+    changes = data(await gql.execute(CHANGES, role="case_worker", region=COUNTY))["alertChanges"]
+    assert changes["sweepId"] == swept["id"] and len(changes["changes"]) == len(findings)
+
+    again = data(await gql.execute(SWEEP, role="coordinator", region=COUNTY))["sweep"]
+    assert again["raised"] == again["escalated"] == again["resolved"] == []
+    assert data(await gql.execute(CHANGES, role="admin"))["alertChanges"]["changes"] == []
+
+    first = listed[0]["id"]
+    acknowledged = data(
+        await gql.execute(ACK, {"id": first, "note": "visited today"}, role="case_worker", region=COUNTY, sub="w1")
+    )["acknowledgeAlert"]
+    assert acknowledged["status"] == "acknowledged"
+    assert acknowledged["history"][-1] == {"change": "acknowledged", "note": "visited today", "by": "w1"}
+    assert codes(await gql.execute(ACK, {"id": first, "note": "again"}, role="case_worker", region=COUNTY)) == [
+        "CONFLICT"
+    ]
+    assert codes(await gql.execute(ACK, {"id": listed[1]["id"], "note": ""}, role="coordinator", region=COUNTY)) == [
+        "BAD_USER_INPUT"
+    ]
+    elsewhere = await gql.execute(ALERTS, {"status": None}, role="case_worker", region="360732101000")
+    assert {a["childId"] for a in data(elsewhere)["alerts"]} < {a["childId"] for a in listed}
+
+
+async def test_alert_raised_pushes_red_alerts_in_scope_live(
+    sample_county: Graph, app: Any, gql: GraphQLClient, settings: Settings
+) -> None:
+    await sample_county.write("MATCH (n) WHERE n:Alert OR n:AlertChange OR n:Sweep DETACH DELETE n")
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "headers": [(b"host", b"shouhu.test"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
+        "subprotocols": ["graphql-transport-ws"],
+        "scheme": "ws",
+        "server": ("shouhu.test", 80),
+        "client": ("127.0.0.1", 1),
+        "root_path": "",
+    }
+    connection = asyncio.create_task(app(scope, incoming.get, outgoing.put))
+
+    async def receive() -> dict[str, Any]:
+        while True:
+            message = await asyncio.wait_for(outgoing.get(), 30)
+            if message["type"] == "websocket.send":
+                payload: dict[str, Any] = json.loads(message["text"])
+                return payload
+
+    async def send(payload: dict[str, Any]) -> None:
+        await incoming.put({"type": "websocket.receive", "text": json.dumps(payload)})
+
+    try:
+        await incoming.put({"type": "websocket.connect"})
+        assert (await asyncio.wait_for(outgoing.get(), 30))["type"] == "websocket.accept"
+        token = make_token(settings, "case_worker", region=COUNTY)
+        await send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        assert (await receive())["type"] == "connection_ack"
+        query = 'subscription { alertRaised(region: "360732000000") { childId rule level status } }'
+        await send({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        await asyncio.sleep(0.5)  # the subscription registers with the hub
+
+        await gql.execute(SWEEP, role="coordinator", region=COUNTY)
+        pushed = await receive()
+        assert pushed["type"] == "next" and pushed["id"] == "1", pushed
+        alert = pushed["payload"]["data"]["alertRaised"]
+        assert alert["level"] == "RED" and alert["status"] == "open"
+        await send({"id": "1", "type": "complete"})
+    finally:
+        await incoming.put({"type": "websocket.disconnect", "code": 1000})
+        connection.cancel()
+        await asyncio.gather(connection, return_exceptions=True)
