@@ -140,8 +140,6 @@ ORDER BY owner, on DESC, other.id
 # --- lists of children ------------------------------------------------------------------------
 
 #: A child at `r.asOf` in `r.region` and the scope, with the optional filters of one request.
-#: Left-behind at D (domain.md): under 16 at D, at least one recorded parent, every parent
-#: away or lacking capacity at D, at least one away (alive, with an episode holding at D).
 _CHILD_IN_REGION: LiteralString = """
   MATCH (p:Person)
   WHERE p.regionCode STARTS WITH r.region AND p.regionCode STARTS WITH $scope
@@ -153,28 +151,33 @@ _CHILD_IN_REGION: LiteralString = """
       MATCH (p)-[:REGISTERED]->(g:Registration)
       WHERE g.category = r.category AND g.since <= r.asOf AND (g.until IS NULL OR g.until >= r.asOf)
     })
-    AND (r.leftBehind IS NULL OR (
-      p.birthDate <= r.leftBehind AND p.birthDate > r.leftBehindBorn16
-      AND (p.deceasedOn IS NULL OR p.deceasedOn > r.leftBehind)
-      AND EXISTS { (:Person)-[:PARENT_OF]->(p) }
-      AND all(par IN COLLECT { MATCH (par:Person)-[:PARENT_OF]->(p) RETURN par } WHERE
-        (par.deceasedOn IS NOT NULL AND par.deceasedOn <= r.leftBehind)
-        OR EXISTS {
-          MATCH (par)-[:HAS_CONDITION]->(x:Condition)
-          WHERE x.type IN $incapacity AND x.since <= r.leftBehind
-            AND (x.until IS NULL OR x.until >= r.leftBehind)
-        }
-        OR EXISTS {
-          MATCH (par)-[:AWAY]->(a:AwayEpisode)
-          WHERE a.since <= r.leftBehind AND (a.until IS NULL OR a.until >= r.leftBehind)
-        })
-      AND any(par IN COLLECT { MATCH (par:Person)-[:PARENT_OF]->(p) RETURN par } WHERE
-        (par.deceasedOn IS NULL OR par.deceasedOn > r.leftBehind)
-        AND EXISTS {
-          MATCH (par)-[:AWAY]->(a:AwayEpisode)
-          WHERE a.since <= r.leftBehind AND (a.until IS NULL OR a.until >= r.leftBehind)
-        })
-    ))
+"""
+
+#: Left-behind at D = `r.leftBehind` (domain.md): under 16 at D, at least one recorded parent,
+#: every parent away or lacking capacity at D, at least one away (alive, an episode holding at
+#: D). A separate variant, because the planner evaluates these subqueries for every child
+#: even when the filter is off.
+_LEFT_BEHIND: LiteralString = """
+    AND p.birthDate <= r.leftBehind AND p.birthDate > r.leftBehindBorn16
+    AND (p.deceasedOn IS NULL OR p.deceasedOn > r.leftBehind)
+    AND EXISTS { (:Person)-[:PARENT_OF]->(p) }
+    AND all(par IN COLLECT { MATCH (par:Person)-[:PARENT_OF]->(p) RETURN par } WHERE
+      (par.deceasedOn IS NOT NULL AND par.deceasedOn <= r.leftBehind)
+      OR EXISTS {
+        MATCH (par)-[:HAS_CONDITION]->(x:Condition)
+        WHERE x.type IN $incapacity AND x.since <= r.leftBehind
+          AND (x.until IS NULL OR x.until >= r.leftBehind)
+      }
+      OR EXISTS {
+        MATCH (par)-[:AWAY]->(a:AwayEpisode)
+        WHERE a.since <= r.leftBehind AND (a.until IS NULL OR a.until >= r.leftBehind)
+      })
+    AND any(par IN COLLECT { MATCH (par:Person)-[:PARENT_OF]->(p) RETURN par } WHERE
+      (par.deceasedOn IS NULL OR par.deceasedOn > r.leftBehind)
+      AND EXISTS {
+        MATCH (par)-[:AWAY]->(a:AwayEpisode)
+        WHERE a.since <= r.leftBehind AND (a.until IS NULL OR a.until >= r.leftBehind)
+      })
 """
 
 _PAGE_HEAD: LiteralString = """
@@ -191,42 +194,10 @@ RETURN r.key AS key, page
 """
 )
 
-CHILDREN_BY_ID: LiteralString = (
-    _PAGE_HEAD
-    + _CHILD_IN_REGION
-    + """    AND (r.afterId IS NULL OR p.id > r.afterId)
-  WITH p ORDER BY p.id
-"""
-    + _PAGE_TAIL
-)
-
-CHILDREN_BY_NAME: LiteralString = (
-    _PAGE_HEAD
-    + _CHILD_IN_REGION
-    + """    AND (r.afterId IS NULL OR p.name > r.afterValue OR (p.name = r.afterValue AND p.id > r.afterId))
-  WITH p ORDER BY p.name, p.id
-"""
-    + _PAGE_TAIL
-)
-
-CHILDREN_BY_BIRTH_DATE: LiteralString = (
-    _PAGE_HEAD
-    + _CHILD_IN_REGION
-    + """    AND (r.afterId IS NULL OR p.birthDate > r.afterValue
-         OR (p.birthDate = r.afterValue AND p.id > r.afterId))
-  WITH p ORDER BY p.birthDate, p.id
-"""
-    + _PAGE_TAIL
-)
-
-COUNT_CHILDREN: LiteralString = (
-    _PAGE_HEAD
-    + _CHILD_IN_REGION
-    + """  RETURN count(p) AS total
+_COUNT_TAIL: LiteralString = """  RETURN count(p) AS total
 }
 RETURN r.key AS key, total
 """
-)
 
 
 class ChildSort(StrEnum):
@@ -235,10 +206,33 @@ class ChildSort(StrEnum):
     BIRTH_DATE = "birth_date"
 
 
-CHILD_PAGES: Final[Mapping[ChildSort, LiteralString]] = {
-    ChildSort.ID: CHILDREN_BY_ID,
-    ChildSort.NAME: CHILDREN_BY_NAME,
-    ChildSort.BIRTH_DATE: CHILDREN_BY_BIRTH_DATE,
+#: Where a page starts (strictly after the cursor's sort value and id) and its order.
+_ORDERS: Final[Mapping[ChildSort, LiteralString]] = {
+    ChildSort.ID: """    AND (r.afterId IS NULL OR p.id > r.afterId)
+  WITH p ORDER BY p.id
+""",
+    ChildSort.NAME: """    AND (r.afterId IS NULL OR p.name > r.afterValue
+         OR (p.name = r.afterValue AND p.id > r.afterId))
+  WITH p ORDER BY p.name, p.id
+""",
+    ChildSort.BIRTH_DATE: """    AND (r.afterId IS NULL OR p.birthDate > r.afterValue
+         OR (p.birthDate = r.afterValue AND p.id > r.afterId))
+  WITH p ORDER BY p.birthDate, p.id
+""",
+}
+
+#: One fixed query per sort order, without and with the left-behind filter.
+CHILD_PAGES: Final[Mapping[tuple[ChildSort, bool], LiteralString]] = {
+    **{(sort, False): _PAGE_HEAD + _CHILD_IN_REGION + order + _PAGE_TAIL for sort, order in _ORDERS.items()},
+    **{
+        (sort, True): _PAGE_HEAD + _CHILD_IN_REGION + _LEFT_BEHIND + order + _PAGE_TAIL
+        for sort, order in _ORDERS.items()
+    },
+}
+
+COUNT_CHILDREN: Final[Mapping[bool, LiteralString]] = {
+    False: _PAGE_HEAD + _CHILD_IN_REGION + _COUNT_TAIL,
+    True: _PAGE_HEAD + _CHILD_IN_REGION + _LEFT_BEHIND + _COUNT_TAIL,
 }
 
 # --- search and duplicates --------------------------------------------------------------------
@@ -521,10 +515,14 @@ async def visits(graph: Graph, ids: Sequence[str], *, scope: str, recent: int) -
 
 
 async def child_pages(graph: Graph, requests: Sequence[ChildPageRequest], *, scope: str) -> list[Page]:
-    """One page per request; requests with the same sort share one round trip."""
+    """One page per request; requests with the same query variant share one round trip."""
     pages: dict[int, Page] = {}
-    for sort, query in CHILD_PAGES.items():
-        batch = [(i, request) for i, request in enumerate(requests) if request.sort is sort]
+    for (sort, left_behind), query in CHILD_PAGES.items():
+        batch = [
+            (i, request)
+            for i, request in enumerate(requests)
+            if request.sort is sort and (request.filter.left_behind_as_of is not None) is left_behind
+        ]
         found = await paging.pages(
             graph,
             query,
@@ -544,9 +542,14 @@ def _page_parameters(request: ChildPageRequest) -> dict[str, Any]:
 
 
 async def count_children(graph: Graph, filters: Sequence[ChildFilter], *, scope: str) -> list[int]:
-    return await paging.counts(
-        graph, COUNT_CHILDREN, [f.parameters() for f in filters], scope=scope, extra={"incapacity": list(INCAPACITY)}
-    )
+    totals: dict[int, int] = {}
+    for left_behind, query in COUNT_CHILDREN.items():
+        batch = [(i, f) for i, f in enumerate(filters) if (f.left_behind_as_of is not None) is left_behind]
+        found = await paging.counts(
+            graph, query, [f.parameters() for _, f in batch], scope=scope, extra={"incapacity": list(INCAPACITY)}
+        )
+        totals.update((i, total) for (i, _), total in zip(batch, found, strict=True))
+    return [totals[i] for i in range(len(filters))]
 
 
 async def search(
