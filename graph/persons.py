@@ -137,6 +137,16 @@ ORDER BY owner, on DESC, other.id
 """
 )
 
+#: The ids of the cases about each child, newest first (the cases repository loads them).
+CASE_IDS: LiteralString = (
+    ANCHOR
+    + """
+MATCH (k:Case)-[:CONCERNS]->(c)
+RETURN c.id AS owner, k.id AS id
+ORDER BY owner, k.openedOn DESC, id
+"""
+)
+
 # --- lists of children ------------------------------------------------------------------------
 
 #: A child at `r.asOf` in `r.region` and the scope, with the optional filters of one request.
@@ -512,6 +522,11 @@ async def contacts(graph: Graph, ids: Sequence[str], *, scope: str, recent: int)
 async def visits(graph: Graph, ids: Sequence[str], *, scope: str, recent: int) -> dict[str, list[Encounter]]:
     rows = await graph.read(VISITS, {"ids": list(ids), "scope": scope, "recent": recent})
     return grouped(rows, ids, _encounter)
+
+
+async def case_ids(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[str]]:
+    rows = await graph.read(CASE_IDS, {"ids": list(ids), "scope": scope})
+    return grouped(rows, ids, lambda row: row["id"])
 
 
 async def child_pages(graph: Graph, requests: Sequence[ChildPageRequest], *, scope: str) -> list[Page]:

@@ -45,6 +45,8 @@ class Loaders:
         self.registrations = self._by_id(persons.registrations, [])
         self.pairings = self._by_id(persons.pairings, [])
         self.contacts = self._by_id(lambda g, ids, scope: persons.contacts(g, ids, scope=scope, recent=RECENT), [])
+        self.case_ids = self._by_id(persons.case_ids, [])
+        self.case = self._by_id(cases.get_cases, None)
         self.visits = self._by_id(lambda g, ids, scope: persons.visits(g, ids, scope=scope, recent=RECENT), [])
         self.case = self._by_id(cases.get_cases, None)
         self.case_referrals = self._by_id(referrals.referrals_of_cases, [])

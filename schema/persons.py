@@ -28,9 +28,11 @@ from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info,
 from schema.regions import Region
 
 if TYPE_CHECKING:
+    from schema.cases import Case
     from schema.households import Household
 
 HouseholdType = Annotated["Household", strawberry.lazy("schema.households")]
+CaseType = Annotated["Case", strawberry.lazy("schema.cases")]
 ChildOrder = strawberry.enum(ChildSort, name="ChildSort", description="Orders a list of children may take.")
 
 
@@ -146,6 +148,15 @@ class Person:
     ) -> list[Registration]:
         found = await self._holding(info, info.context.loaders.registrations, as_of, include_history)
         return [Registration.from_record(r) for r in found]
+
+    @strawberry.field(description="Cases about this child, newest first, with their stage history. Audited.")
+    async def cases(self, info: Info) -> list[CaseType]:
+        from schema.cases import Case
+
+        self._read_full_record(info)
+        loaders = info.context.loaders
+        found = await loaders.case.load_many(await loaders.case_ids.load(self.record.id))
+        return [Case.from_record(record) for record in found if record is not None]
 
     @strawberry.field(description="The most recent contacts from parents or guardians, newest first (at most 20).")
     async def recent_contacts(self, info: Info, first: int = 10) -> list[PersonContact]:

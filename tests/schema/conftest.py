@@ -116,6 +116,8 @@ async def build_world(g: Graph) -> None:
     await factories.pairing(g, "S1", "C1", dt.date(2025, 1, 1))
     await factories.contact(g, "F1", "C1", dt.date(2026, 6, 1), channel="video")
     await factories.visit(g, "S1", "C1", dt.date(2026, 5, 20), notes="家中整洁")
+    await factories.case(g, "K1", "C1", dt.date(2026, 5, 1), stage="assessment")
+    await factories.case(g, "K2", "C1", dt.date(2026, 6, 1))
     # Look-alikes: the same name and birth date in V1, and the same in V2 (invisible from V1).
     await factories.person(g, "C1X", dt.date(2015, 3, 1), household="H4", name="张小一", phone="13912345678")
     await factories.person(g, "C2X", dt.date(2016, 6, 6), household="H2", name="张小二")

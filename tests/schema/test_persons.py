@@ -60,6 +60,14 @@ async def test_reading_a_full_record_is_audited_once_per_child(world: Graph, gql
     assert [e["ids"] for e in await _events(world, "c-2")] == [["C1"]]
 
 
+async def test_the_case_history_is_part_of_the_file_and_audited(world: Graph, gql: GraphQLClient) -> None:
+    query = '{ a: child(id: "C1") { cases { id stage } } b: child(id: "C4") { cases { id } } }'
+    found = data(await gql.execute(query, role="case_worker", region=V1, sub="cases-1"))
+    assert found == {"a": {"cases": [{"id": "K2", "stage": "reported"}, {"id": "K1", "stage": "assessment"}]},
+                     "b": {"cases": []}}  # fmt: skip
+    assert [e["ids"] for e in await _events(world, "cases-1")] == [["C1"], ["C4"]]
+
+
 async def test_audit_events_are_read_by_auditors_of_the_region(world: Graph, gql: GraphQLClient) -> None:
     data(await gql.execute('{ child(id: "C1") { idNumber } }', role="children_director", region=V1, sub="reader-9"))
     query = '{ auditEvents(operation: "read:child") { sub ids role operation outcome at } }'
