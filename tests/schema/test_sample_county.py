@@ -130,3 +130,34 @@ async def test_left_behind_filter_on_the_sample(sample_county: Graph, gql: Graph
     # A child flagged as unregistered left-behind must be in the left-behind list.
     unregistered = {c for c, e in expected.items() if "UNREGISTERED_LEFT_BEHIND" in e["findings"]}
     assert unregistered <= ids
+
+
+async def test_every_other_root_query_on_the_sample(sample_county: Graph, gql: GraphQLClient) -> None:
+    query = """{
+      person(id: "P000128") { name age(asOf: "2026-06-15") household { id } }
+      household(id: "H000161") { id members { id } village { code } }
+      institution(id: "I000005") { name type services capacity currentLoad region { level } }
+      institutions(region: "360732000000", service: "education") { totalCount }
+      households(region: "360732000000", first: 1) { totalCount }
+      caregiverNetwork(personId: "P000128") { caregiver { id } children { child { id } current entrustedBy { id } } }
+      pathBetween(a: "P000126", b: "P000124", maxHops: 2) { length steps { type } }
+      duplicateCandidates(region: "360732000000") { reasons }
+      auditEvents(first: 5) { operation }
+    }"""
+    found = data(await gql.execute(query, **COORDINATOR))
+    assert found["person"] == {"name": "人0128", "age": 64, "household": {"id": "H000121"}}
+    assert found["household"]["village"]["code"].startswith("360732") and len(found["household"]["members"]) == 4
+    assert found["institution"] == {
+        "name": "101未保工作站",
+        "type": "minor_protection_workstation",
+        "services": ["psychological_support", "family_guidance"],
+        "capacity": 3,
+        "currentLoad": found["institution"]["currentLoad"],
+        "region": {"level": "township"},
+    }
+    assert found["institutions"]["totalCount"] >= 2 and found["households"]["totalCount"] == 87
+    network = found["caregiverNetwork"]
+    assert [c["child"]["id"] for c in network["children"]] == ["P000124", "P000125", "P000126", "P000127"]
+    assert all(c["current"] and c["entrustedBy"] == {"id": "P000122"} for c in network["children"])
+    assert found["pathBetween"]["length"] == 2
+    assert isinstance(found["duplicateCandidates"], list) and isinstance(found["auditEvents"], list)
