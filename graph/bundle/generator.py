@@ -8,6 +8,12 @@ generated (and a per-county counter of resident-ID sequence numbers) is ever hel
 The rates are chosen so that every discovery rule fires at a plausible rate: about a
 quarter of the children are left behind (both parents, or the only capable parent, away for
 work), most of them with a grandparent as entrusted caregiver; a few percent are red.
+
+Sizes: a village has about 100 children and 340 persons; a county of 200 villages is about
+278,000 lines (13.8 lines per child). On one core the generator writes about 150,000 lines/s,
+so a province of a million children (14 million lines, 1.7 GB) takes a minute and a half
+of CPU. Ids carry the county's 6-digit code (`P430524000123`), so the counties of a province
+never collide.
 """
 
 from __future__ import annotations
