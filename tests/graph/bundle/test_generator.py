@@ -124,6 +124,10 @@ def test_the_command_writes_the_same_bundle_to_a_file_or_stdout(tmp_path: Path) 
     assert printed.stdout == out.read_text(encoding="utf-8")
     assert printed.stdout.splitlines() == list(generate_county(2, 4, AS_OF))
 
+    province = runner.invoke(main, [*args, "--counties", "2"])
+    assert province.exit_code == 0
+    assert province.stdout.splitlines() == list(generate_province(2, 2, 4, AS_OF))
+
     future = runner.invoke(main, ["generate", "--villages", "1", "--as-of", "2999-01-01"])
     assert future.exit_code != 0
     assert "future" in future.output
