@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-per-rule", action="store_true", help="skip the per-rule figures")
     parser.add_argument("--profile", action="store_true", help="PROFILE the two slowest rules")
-    args = parser.parse_args(argv)
+    # `python -m bench` passes every benchmark the same arguments; ignore the others' options.
+    args, _ = parser.parse_known_args(argv)
     results: dict[str, Any] = orjson.loads(RESULTS.read_bytes()) if RESULTS.exists() else {}
     for kind in args.kinds.split(","):
         if kind not in SPECS:
