@@ -36,7 +36,17 @@ from asgi_lifespan import LifespanManager
 from api.app import create_app
 from api.auth import Role, mint_development_token
 from api.settings import Settings
-from bench.common import AS_OF, BENCH_PASSWORD, OUT, SPECS, Kind, bench_database, bench_graph, ensure_loaded
+from bench.common import (
+    AS_OF,
+    BENCH_PASSWORD,
+    OUT,
+    SPECS,
+    Kind,
+    bench_database,
+    bench_graph,
+    bench_lock,
+    ensure_loaded,
+)
 from graph.discovery import birth_cutoff
 from graph.driver import Graph
 
@@ -101,6 +111,12 @@ async def _sample(graph: Graph, kind: Kind, count: int) -> list[str]:
 
 
 async def _measure(kind: Kind, children: int) -> dict[str, Any]:
+    # Hold the bench database for the whole measurement, not just the loading.
+    with bench_lock():
+        return await _measure_locked(kind, children)
+
+
+async def _measure_locked(kind: Kind, children: int) -> dict[str, Any]:
     async with bench_graph() as graph:
         await ensure_loaded(graph, kind)
         ids = await _sample(graph, kind, children)
