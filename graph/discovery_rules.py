@@ -130,7 +130,7 @@ CALL (cares) {
   WITH k, k.node AS cg
   WITH k, cg, cg.deceasedOn IS NOT NULL AND cg.deceasedOn <= $asOf AS dead
   CALL (cg) {
-    MATCH (cg)-[:HAS_CONDITION]->(x:Condition)
+    MATCH (cg)-[:HAS_CONDITION]->(x)
     WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
     RETURN collect({kind: 'condition', key: x.key, type: x.type, personId: cg.id,
                     since: x.since}) AS conditions
@@ -326,10 +326,10 @@ REFERRAL_OVERDUE: LiteralString = """
 CALL (f) {
   WITH f WHERE 'REFERRAL_OVERDUE' IN $rules
   UNWIND f.cases AS k
-  MATCH (k)-[:REFERRED]->(x:Referral)
+  MATCH (k)-[:REFERRED]->(x)
   WHERE x.on <= $asOf AND x.dueOn < $asOf
   OPTIONAL CALL (x) {
-    MATCH (x)-[:HAD_STATUS]->(s:StatusChange)
+    MATCH (x)-[:HAD_STATUS]->(s)
     WHERE date(datetime({datetime: s.at, timezone: $zone})) <= $asOf
     RETURN s.status AS statusThen ORDER BY s.at DESC LIMIT 1
   }
@@ -366,7 +366,8 @@ CALL (f) {
   UNWIND f.carers AS k
   WITH DISTINCT k.node AS cg
   CALL (cg) {
-    MATCH (cg)-[q:CARES_FOR]->(o:Person)
+    // No label on `o`: the plan must expand from the caregiver, never seek every child.
+    MATCH (cg)-[q:CARES_FOR]->(o)
     WHERE q.since <= $asOf AND (q.until IS NULL OR q.until >= $asOf)
       AND o.birthDate <= $asOf AND o.birthDate > $born18
       AND (o.deceasedOn IS NULL OR o.deceasedOn > $asOf)
