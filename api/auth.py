@@ -31,6 +31,10 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+#: A prefix no 12-digit region code starts with.
+NO_REGION = "-"
+
+
 class AuthenticationError(Exception):
     """The request carries no usable identity. The message is safe to show."""
 
@@ -44,9 +48,15 @@ class Caller:
 
     @property
     def scope(self) -> str:
-        """The region-code prefix of everything this caller may see ('' for admin)."""
-        if self.role is Role.ADMIN or self.region is None:
+        """The region-code prefix of everything this caller may see ('' for admin).
+
+        Institution staff have no region: their prefix matches no code, so a query that
+        forgets to special-case them still returns nothing rather than everything.
+        """
+        if self.role is Role.ADMIN:
             return ""
+        if self.region is None:
+            return NO_REGION
         return scope_prefix(self.region)
 
     @property

@@ -47,7 +47,7 @@ class Limits:
     max_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 2000
-    max_cost: int = 5000
+    max_cost: int = 20000
     max_page: int = 500
     max_bundle_bytes: int = 5 * 1024 * 1024
 

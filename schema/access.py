@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from api.auth import Caller, Role
+from api.auth import NO_REGION, Caller, Role
 from graph.errors import Forbidden
 
 #: A prefix no 12-digit region code starts with.
-NOTHING: Final = "-"
+NOTHING: Final = NO_REGION
 
 PERSON_READERS: Final = frozenset(
     {

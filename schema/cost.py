@@ -2,7 +2,9 @@
 
 Every field costs one per time it may be resolved; a list multiplies what is below it by
 its `first` argument when that is a literal, or by `DEFAULT_LIST_SIZE` otherwise (a variable
-or no argument). Fragments are expanded where they are spread, so they cannot hide cost.
+or no argument). A paged field (one with `first`) already counts its items, so the lists
+directly inside it (a connection's `edges`) do not multiply again. Fragments are expanded
+where they are spread, so they cannot hide cost.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from graphql import (
     get_named_type,
 )
 
-DEFAULT_LIST_SIZE = 20
+DEFAULT_LIST_SIZE = 10
 
 
 def _is_list(type_: Any) -> bool:
@@ -49,35 +51,42 @@ class _Estimator:
         self.fragments = fragments
         self.ceiling = ceiling
 
-    def selection_set(self, selections: SelectionSetNode | None, parent: Any, seen: frozenset[str]) -> int:
+    def selection_set(
+        self, selections: SelectionSetNode | None, parent: Any, seen: frozenset[str], paged: bool = False
+    ) -> int:
         if selections is None or not isinstance(parent, GraphQLObjectType):
             return 0
         total = 0
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, seen)
+                total += self.field(selection, parent, seen, paged)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selection_set(selection.selection_set, target, seen)
+                total += self.selection_set(selection.selection_set, target, seen, paged)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     continue
                 target = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.selection_set(fragment.selection_set, target, seen | {name})
+                total += self.selection_set(fragment.selection_set, target, seen | {name}, paged)
             if total > self.ceiling:
                 return total
         return total
 
-    def field(self, node: FieldNode, parent: GraphQLObjectType, seen: frozenset[str]) -> int:
+    def field(self, node: FieldNode, parent: GraphQLObjectType, seen: frozenset[str], paged: bool) -> int:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return 1
         first = _first(node)
-        multiplier = first if first is not None else (DEFAULT_LIST_SIZE if _is_list(definition.type) else 1)
-        below = self.selection_set(node.selection_set, get_named_type(definition.type), seen)
+        if first is not None:
+            multiplier = first
+        elif _is_list(definition.type) and not paged:
+            multiplier = DEFAULT_LIST_SIZE
+        else:
+            multiplier = 1
+        below = self.selection_set(node.selection_set, get_named_type(definition.type), seen, first is not None)
         return 1 + multiplier * below
 
 

@@ -51,7 +51,7 @@ def classify(error: GraphQLError) -> GraphQLError:
     if isinstance(original, ValueError | TypeError) and error.path is None:
         return _with(error, error.message, {"code": "BAD_USER_INPUT"})
     log.error("internal error at %s: %s", ".".join(map(str, error.path or [])), type(original).__name__)
-    return _with(error, "Internal error.", {"code": "INTERNAL"}, keep_original=False)
+    return _with(error, "Internal error.", {"code": "INTERNAL"}, message="Internal error.", keep_original=False)
 
 
 def _with(

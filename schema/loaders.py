@@ -80,9 +80,9 @@ class Loaders:
             self.full_record_reads.setdefault(person.id, person.region_code)
 
     async def _load_regions(self, codes: Sequence[str]) -> list[regions.RegionRecord | None]:
-        found = await regions.get_regions(self.graph, list(codes), scope=self.caller.scope)
+        found = await regions.get_regions(self.graph, list(codes), scope=self.scope)
         return [found.get(code) for code in codes]
 
     async def _load_child_regions(self, codes: Sequence[str]) -> list[list[regions.RegionRecord]]:
-        found = await regions.child_regions(self.graph, list(codes), scope=self.caller.scope)
+        found = await regions.child_regions(self.graph, list(codes), scope=self.scope)
         return [found[code] for code in codes]

@@ -102,17 +102,29 @@ async def test_depth_beyond_the_limit_is_limit_exceeded(gql: GraphQLClient) -> N
 
 
 async def test_an_operation_whose_estimated_cost_is_too_high_is_limit_exceeded(gql: GraphQLClient) -> None:
-    # Three nested lists of ~20 each: about 8,000 fields, over the default 5,000.
-    costly = '{ region(code: "360000000000") { children { children { children { code } } } } }'
+    # Five nested lists of ~10 each: about 111,111 fields, over the default 20,000.
+    costly = (
+        '{ region(code: "360000000000") { children { children { children { children { children { code } } } } } } }'
+    )
     body = await gql.execute(costly)
     assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
     assert "maximum cost" in body["errors"][0]["message"]  # type: ignore[index]
     # The same shape hidden in a fragment costs the same.
     fragment = (
         'query { region(code: "360000000000") { ...Deep } } '
-        "fragment Deep on Region { children { children { children { code } } } }"
+        "fragment Deep on Region { children { children { children { children { children { code } } } } } }"
     )
     body = await gql.execute(fragment)
     assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
-    cheap = await gql.execute('{ region(code: "360000000000") { children { children { code } } } }')
+    cheap = await gql.execute('{ region(code: "360000000000") { children { children { children { code } } } } }')
     assert "errors" not in cheap
+
+
+async def test_institution_staff_and_auditors_cannot_read_the_region_tree(
+    clean_graph: Graph, gql: GraphQLClient
+) -> None:
+    await clean_graph.write(TREE)
+    staff = await gql.execute(REGION_QUERY, {"code": "360732000000"}, role="institution_staff", institution="I1")
+    assert staff["data"] == {"region": None}
+    auditor = await gql.execute(REGION_QUERY, {"code": "360732000000"}, role="auditor", region="360732000000")
+    assert auditor["data"] == {"region": None}
