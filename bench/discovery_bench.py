@@ -30,7 +30,7 @@ import orjson
 
 from bench.common import AS_OF, OUT, SPECS, Kind, bench_graph, ensure_loaded
 from graph import discovery_rules
-from graph.discovery import RULES, Level, Thresholds, discover, discover_page, parameters
+from graph.discovery import RULES, Level, Thresholds, discover, discover_count, discover_page, parameters
 from graph.driver import Graph
 
 RESULTS = OUT / "discovery_bench.json"
@@ -53,9 +53,15 @@ async def _median(work: Callable[[], Awaitable[Any]], repeat: int) -> tuple[floa
 
 
 async def _count(graph: Graph, prefix: str, rules: list[str] | None) -> int:
-    params = parameters(region_prefix=prefix, scope_prefix="", as_of=AS_OF, thresholds=Thresholds(), rules=rules)
-    records = await graph.read(discovery_rules.DISCOVER_COUNT, params | {"minRank": Level.GREEN.rank})
-    return int(records[0]["total"])
+    return await discover_count(
+        graph,
+        region_prefix=prefix,
+        scope_prefix="",
+        as_of=AS_OF,
+        thresholds=Thresholds(),
+        rules=rules,
+        min_level=Level.GREEN,
+    )
 
 
 def _plan(node: Any, depth: int = 0) -> list[str]:
@@ -74,7 +80,8 @@ def _plan(node: Any, depth: int = 0) -> list[str]:
 async def _profile(graph: Graph, prefix: str, rules: list[str]) -> Any:
     params = parameters(region_prefix=prefix, scope_prefix="", as_of=AS_OF, thresholds=Thresholds(), rules=rules)
     query = "PROFILE " + discovery_rules.DISCOVER_COUNT
-    result = await graph.driver.execute_query(query, params | {"minRank": 0}, database_=graph.database, routing_="r")
+    whole = params | {"minRank": 0, "part": 0, "parts": 1}
+    result = await graph.driver.execute_query(query, whole, database_=graph.database, routing_="r")
     return result.summary.profile or {}
 
 

@@ -17,6 +17,7 @@ Parameters every query takes (built by `graph.discovery.parameters`):
   18 and the caregiver age threshold at D (completed years, Feb 29 handled in Python), so
   "under 18 at D" is `birthDate > $born18`.
 - `$rules`: the rule names to evaluate; a rule not listed adds nothing and reads nothing.
+- `$part`, `$parts` (region queries): which share of the region's villages to evaluate.
 - thresholds `$contactBlue`, `$contactYellow`, `$visitBlue`, `$visitYellow`, `$overload`,
   `$reportImmediate`, `$reportHigh`, `$reportNormal`; `$zone`, the time zone in which a
   report's or status change's `at` is read as a date.
@@ -33,12 +34,15 @@ _CHILD_AT_D: LiteralString = """
   AND coalesce(c.deceasedOn > $asOf, true)
 """
 
-#: Head: every child at D whose household's village lies in `$region` and `$scope`.
+#: Head: every child at D whose household's village lies in `$region` and `$scope`, in part
+#: `$part` of `$parts` (villages split by the last digit of their code), so that a large region
+#: is evaluated by several queries at once, one core each; `$parts = 1` is the whole region.
 CHILDREN_IN_REGION: LiteralString = (
     """
 MATCH (c:Person)
 USING INDEX SEEK c:Person(regionCode)
-WHERE c.regionCode STARTS WITH $region AND"""
+WHERE c.regionCode STARTS WITH $region
+  AND ($parts = 1 OR toInteger(right(c.regionCode, 1)) % $parts = $part) AND"""
     + _CHILD_AT_D
 )
 
