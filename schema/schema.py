@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql.error import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -12,8 +12,10 @@ from strawberry.types import ExecutionContext
 from api.settings import Limits
 from schema.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.audit import AuditFullRecordReads, AuditQueries
+from schema.bundles import BundleMutations, BundleQueries
 from schema.care import CareMutations
 from schema.cases import CaseMutations, CaseQueries
+from schema.cost import cost_limit_rule
 from schema.discovery import DiscoveryQueries
 from schema.errors import ErrorCodes, log
 from schema.guardianship import GuardianshipQueries
@@ -27,6 +29,7 @@ from schema.timeline import TimelineQueries
 from schema.visits import VisitMutations
 
 QUERIES: tuple[type, ...] = (
+    BundleQueries,
     RegionQueries,
     PersonQueries,
     HouseholdQueries,
@@ -40,6 +43,7 @@ QUERIES: tuple[type, ...] = (
     AlertQueries,
 )
 MUTATIONS: tuple[type, ...] = (
+    BundleMutations,
     ReportMutations,
     CaseMutations,
     ReferralMutations,
@@ -74,5 +78,6 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: AddValidationRules([cost_limit_rule(limits.max_cost)]),
         ],
     )
