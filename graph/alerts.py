@@ -32,7 +32,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit as audit_trail
 from graph.audit import AuditEntry
-from graph.discovery import Level, Thresholds, discover
+from graph.discovery import Level, Thresholds, discover_findings
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, NotFound
 
@@ -200,21 +200,14 @@ async def sweep(
 
     `audit`, when given, is appended in that same transaction (a mutation's audit event).
     """
-    result = await discover(
+    found = await discover_findings(
         graph, region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     )
     at = at or dt.datetime.now(dt.UTC)
     sweep_id = str(uuid.uuid4())
     findings = [
-        {
-            "id": str(uuid.uuid4()),
-            "childId": child.child_id,
-            "rule": finding.rule,
-            "level": finding.level.value,
-            "rank": finding.level.rank,
-        }
-        for child in result.children
-        for finding in child.findings
+        {"id": str(uuid.uuid4()), "childId": child_id, "rule": rule, "level": level.value, "rank": level.rank}
+        for child_id, rule, level in found
     ]
     params: dict[str, Any] = {
         "findings": findings,

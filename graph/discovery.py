@@ -348,6 +348,29 @@ async def discover_count(
     return await _count(graph, params, min_level)
 
 
+async def discover_findings(
+    graph: Graph,
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+) -> list[tuple[str, str, Level]]:
+    """(child id, rule, level) of every finding in the region: `discover` without green
+    children and without evidence, small enough for a province's sweep."""
+    params = parameters(
+        region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    )
+    parts = await _in_parts(graph, cypher.DISCOVER_FINDINGS, params)
+    return sorted(
+        (record["id"], rule, Level(level))
+        for records in parts
+        for record in records
+        for rule, level in record["findings"]
+    )
+
+
 async def _count(graph: Graph, params: dict[str, Any], min_level: Level) -> int:
     parts = await _in_parts(graph, cypher.DISCOVER_COUNT, params | {"minRank": min_level.rank})
     return sum(int(records[0]["total"]) for records in parts)

@@ -489,5 +489,17 @@ RETURN count(*) AS total
 """
 )
 
+#: Only the children with a finding, and only (rule, level) for each: what a sweep persists.
+DISCOVER_FINDINGS: LiteralString = (
+    CHILDREN_IN_REGION
+    + FACTS
+    + _ALL_RULES
+    + _RANKED
+    + """
+WHERE rank > 0
+RETURN c.id AS id, [x IN findings | [x.rule, x.level]] AS findings
+"""
+)
+
 #: The same rules for the one child `$childId`.
 RISK_PROFILE: LiteralString = ONE_CHILD + FACTS + _ALL_RULES + _RANKED + _ROW

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from graph.bundle.importer import import_bundle
-from graph.discovery import Level, Thresholds, discover, risk_profile
+from graph.discovery import Level, Thresholds, discover, discover_findings, risk_profile
 from graph.driver import Graph
 from tests.conftest import SAMPLE_EXPECTED, sample_path
 
@@ -35,6 +35,12 @@ async def test_sample_county_matches_the_expected_file_in_both_directions(clean_
     keys = [(-c.level.rank, c.child_id) for c in result.children]
     assert keys == sorted(keys)
     assert all(f.evidence for c in result.children for f in c.findings)
+
+    # The sweep's light variant finds exactly the same (child, rule, level) triples.
+    flat = await discover_findings(
+        clean_graph, region_prefix="360732", scope_prefix="36", as_of=AS_OF, thresholds=Thresholds()
+    )
+    assert flat == sorted((c.child_id, f.rule, f.level) for c in result.children for f in c.findings)
 
     # One child through riskProfile gives exactly what the sweep gave.
     reds = [c for c in result.children if c.level is Level.RED]
