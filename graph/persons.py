@@ -150,9 +150,8 @@ ORDER BY owner, k.openedOn DESC, id
 # --- lists of children ------------------------------------------------------------------------
 
 #: A child at `r.asOf` in `r.region` and the scope, with the optional filters of one request.
-_CHILD_IN_REGION: LiteralString = """
-  MATCH (p:Person)
-  WHERE p.regionCode STARTS WITH r.region AND p.regionCode STARTS WITH $scope
+_CHILD_FILTERS: LiteralString = """
+    AND p.regionCode STARTS WITH r.region AND p.regionCode STARTS WITH $scope
     AND p.birthDate <= r.asOf AND p.birthDate > r.born18
     AND (p.deceasedOn IS NULL OR p.deceasedOn > r.asOf)
     AND (r.bornOnOrBefore IS NULL OR p.birthDate <= r.bornOnOrBefore)
@@ -162,6 +161,30 @@ _CHILD_IN_REGION: LiteralString = """
       WHERE g.category = r.category AND g.since <= r.asOf AND (g.until IS NULL OR g.until >= r.asOf)
     })
 """
+
+#: Seek the region's persons by code prefix: right for a county or smaller, where the region
+#: holds a small part of the graph.
+_CHILD_IN_REGION: LiteralString = (
+    """
+  MATCH (p:Person)
+  WHERE p.regionCode STARTS WITH r.region"""
+    + _CHILD_FILTERS
+)
+
+#: Walk persons in id order and keep the region's: right for a province or a city, where most
+#: persons match and seeking by prefix would sort a million children to return fifty
+#: (measured on a generated province: 2.8 s by prefix, 5 ms in id order; the other way round
+#: for a county).
+_CHILD_IN_WIDE_REGION: LiteralString = (
+    """
+  MATCH (p:Person)
+  USING INDEX p:Person(id)
+  WHERE p.id > coalesce(r.afterId, '')"""
+    + _CHILD_FILTERS
+)
+
+#: Regions whose code prefix is this short or shorter (province, city) are walked in id order.
+WIDE_PREFIX: Final = 4
 
 #: Left-behind at D = `r.leftBehind` (domain.md): under 16 at D, at least one recorded parent,
 #: every parent away or lacking capacity at D, at least one away (alive, an episode holding at
@@ -231,14 +254,23 @@ _ORDERS: Final[Mapping[ChildSort, LiteralString]] = {
 """,
 }
 
-#: One fixed query per sort order, without and with the left-behind filter.
-CHILD_PAGES: Final[Mapping[tuple[ChildSort, bool], LiteralString]] = {
-    **{(sort, False): _PAGE_HEAD + _CHILD_IN_REGION + order + _PAGE_TAIL for sort, order in _ORDERS.items()},
+#: One fixed query per sort order, without and with the left-behind filter; pages in id
+#: order of a wide region walk the id index instead.
+CHILD_PAGES: Final[Mapping[tuple[ChildSort, bool, bool], LiteralString]] = {
+    **{(sort, False, False): _PAGE_HEAD + _CHILD_IN_REGION + order + _PAGE_TAIL for sort, order in _ORDERS.items()},
     **{
-        (sort, True): _PAGE_HEAD + _CHILD_IN_REGION + _LEFT_BEHIND + order + _PAGE_TAIL
+        (sort, True, False): _PAGE_HEAD + _CHILD_IN_REGION + _LEFT_BEHIND + order + _PAGE_TAIL
         for sort, order in _ORDERS.items()
     },
+    (ChildSort.ID, False, True): _PAGE_HEAD + _CHILD_IN_WIDE_REGION + _ORDERS[ChildSort.ID] + _PAGE_TAIL,
+    (ChildSort.ID, True, True): _PAGE_HEAD + _CHILD_IN_WIDE_REGION + _LEFT_BEHIND + _ORDERS[ChildSort.ID] + _PAGE_TAIL,
 }
+
+
+def _walks_id_order(request: ChildPageRequest, scope: str) -> bool:
+    narrowest = max(len(request.filter.region), len(scope))
+    return request.sort is ChildSort.ID and narrowest <= WIDE_PREFIX
+
 
 COUNT_CHILDREN: Final[Mapping[bool, LiteralString]] = {
     False: _PAGE_HEAD + _CHILD_IN_REGION + _COUNT_TAIL,
@@ -532,12 +564,16 @@ async def case_ids(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str,
 async def child_pages(graph: Graph, requests: Sequence[ChildPageRequest], *, scope: str) -> list[Page]:
     """One page per request; requests with the same query variant share one round trip."""
     pages: dict[int, Page] = {}
-    for (sort, left_behind), query in CHILD_PAGES.items():
+    for (sort, left_behind, wide), query in CHILD_PAGES.items():
         batch = [
             (i, request)
             for i, request in enumerate(requests)
-            if request.sort is sort and (request.filter.left_behind_as_of is not None) is left_behind
+            if request.sort is sort
+            and (request.filter.left_behind_as_of is not None) is left_behind
+            and _walks_id_order(request, scope) is wide
         ]
+        if not batch:
+            continue
         found = await paging.pages(
             graph,
             query,

@@ -189,3 +189,34 @@ async def test_a_cursor_of_another_sort_order_is_refused(world: Graph, gql: Grap
     page = data(await gql.execute(FILTERED, {"sort": "NAME"}, **SUPERVISOR))["children"]
     body = await gql.execute(FILTERED, {"sort": "ID", "after": page["pageInfo"]["endCursor"]}, **SUPERVISOR)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}  # type: ignore[index]
+
+
+WIDE = """query($region: String!, $after: String) {
+  children(region: $region, asOf: "2026-06-15", first: 2, after: $after) {
+    edges { node { id } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def _walk(gql: GraphQLClient, listed: str, **caller: Any) -> list[str]:
+    seen: list[str] = []
+    after = None
+    for _ in range(20):
+        page = data(await gql.execute(WIDE, {"region": listed, "after": after}, **caller))["children"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+    return seen
+
+
+async def test_a_province_or_city_list_walks_ids_and_pages_like_a_county_list(world: Graph, gql: GraphQLClient) -> None:
+    # Province and city pages take the id-order query variant; a county page seeks by prefix.
+    county = await _walk(gql, COUNTY, role="admin")
+    assert county and county == sorted(county)
+    assert await _walk(gql, "360000000000", role="admin") == county
+    assert await _walk(gql, "360700000000", role="coordinator", region="360700000000") == county
+    # A narrow scope under a wide region still keeps the list to the scope.
+    village = await _walk(gql, "360000000000", role="children_director", region=V1)
+    assert village and set(village) < set(county)
+    assert village == await _walk(gql, V1, role="children_director", region=V1)
