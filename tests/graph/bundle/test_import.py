@@ -341,7 +341,7 @@ def test_cli_imports_reports_and_lists_runs(
 
     status = runner.invoke(import_command, ["--status"])
     assert status.exit_code == 0, status.output
-    assert "complete" in status.output and str(SAMPLE_BUNDLE) in status.output
+    assert "complete" in status.output and str(SAMPLE_BUNDLE.resolve()) in status.output
     assert "INCOMPLETE" not in status.output
 
     exported = tmp_path / "county.ndjson"
