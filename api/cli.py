@@ -6,46 +6,19 @@ and are added to `main` below.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from api.auth import Role, mint_development_token
-from api.settings import PROJECT_ROOT, LocalDatabase, Settings, SettingsError
+from api.cli_common import load_settings, run_with_graph
+from api.settings import PROJECT_ROOT, LocalDatabase, Settings
 from graph import localdb, migrations
-from graph.driver import Connection, Graph, connect
 
 T = TypeVar("T")
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings.from_environment()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
-
-
-def run_with_graph(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
-    """Open a driver for one command, run `work`, close it."""
-
-    async def runner() -> T:
-        connection = Connection(
-            settings.neo4j_uri,
-            settings.neo4j_user,
-            settings.neo4j_password,
-            settings.neo4j_database,
-            connection_timeout=settings.connection_timeout,
-            retry_budget=settings.retry_budget,
-        )
-        async with connect(connection) as graph:
-            return await work(graph)
-
-    return asyncio.run(runner())
 
 
 @click.group()

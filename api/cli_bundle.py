@@ -10,7 +10,6 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -18,38 +17,16 @@ from typing import TextIO, TypeVar
 import click
 from tqdm import tqdm
 
-from api.settings import Settings
-from graph import migrations
+from api.cli_common import load_settings, run_with_graph
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import ImportMode, ImportResult, import_bundle
 from graph.bundle.runs import ImportRunRecord, import_runs
 from graph.driver import Graph
-from graph.errors import GraphError
 
 T = TypeVar("T")
 
 #: Rejections printed before the count says how many more there are.
 SHOWN_REJECTIONS = 50
-
-
-def _settings() -> Settings:
-    from api.cli import load_settings  # here, not at the top: api.cli imports this module
-
-    return load_settings()
-
-
-def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
-    """Run `work` with a driver of its own, after applying the migrations."""
-    from api.cli import run_with_graph
-
-    async def migrated(graph: Graph) -> T:
-        await migrations.apply(graph)
-        return await work(graph)
-
-    try:
-        return run_with_graph(settings, migrated)
-    except GraphError as error:
-        raise click.ClickException(str(error)) from error
 
 
 @click.command("import")
@@ -69,9 +46,9 @@ def _with_graph(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
 @click.option("--status", is_flag=True, help="List import runs instead, incomplete ones first.")
 def import_command(file: Path | None, mode: str | None, skip_invalid: bool, rejects: Path | None, status: bool) -> None:
     """Import an NDJSON bundle; run it again to complete an import that was killed."""
-    settings = _settings()
+    settings = load_settings()
     if status:
-        _show_runs(_with_graph(settings, import_runs))
+        _show_runs(run_with_graph(settings, import_runs, migrate=True))
         return
     if file is None:
         raise click.UsageError("FILE is required (or use --status)")
@@ -105,7 +82,7 @@ def import_command(file: Path | None, mode: str | None, skip_invalid: bool, reje
             )  # fmt: skip
 
     try:
-        result = _with_graph(settings, work)
+        result = run_with_graph(settings, work, migrate=True)
     finally:
         bar.close()
     seconds = time.monotonic() - started
@@ -154,7 +131,7 @@ def _show_runs(found: list[ImportRunRecord]) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Default: stdout.")
 def export_command(code: str, output: Path | None) -> None:
     """Export every record of a region subtree as an NDJSON bundle."""
-    settings = _settings()
+    settings = load_settings()
 
     async def work(graph: Graph, out: TextIO) -> int:
         count = 0
@@ -164,10 +141,10 @@ def export_command(code: str, output: Path | None) -> None:
         return count
 
     if output is None:
-        count = _with_graph(settings, lambda graph: work(graph, sys.stdout))
+        count = run_with_graph(settings, lambda graph: work(graph, sys.stdout), migrate=True)
     else:
         with output.open("w", encoding="utf-8") as out:
-            count = _with_graph(settings, lambda graph: work(graph, out))
+            count = run_with_graph(settings, lambda graph: work(graph, out), migrate=True)
     if count == 0:
         raise click.ClickException(f"region: {code} does not exist")
     if output is not None:

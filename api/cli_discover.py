@@ -6,51 +6,20 @@ its own driver from the environment.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 
-from api.settings import Settings, SettingsError
+from api.cli_common import load_settings, run_with_graph
 from graph import alerts, regions
 from graph.discovery import DiscoveryResult, Level, Thresholds, discover
-from graph.driver import Connection, Graph, connect
-from graph.errors import GraphError
+from graph.driver import Graph
 
 _THRESHOLD_FIELDS = {f.name: f.type for f in dataclasses.fields(Thresholds)}
 T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_environment()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from error
-
-
-def _run(settings: Settings, work: Callable[[Graph], Awaitable[T]]) -> T:
-    """Open a driver from the settings, run `work`, close it; project errors become clean exits."""
-
-    async def runner() -> T:
-        connection = Connection(
-            settings.neo4j_uri,
-            settings.neo4j_user,
-            settings.neo4j_password,
-            settings.neo4j_database,
-            connection_timeout=settings.connection_timeout,
-            retry_budget=settings.retry_budget,
-        )
-        async with connect(connection) as graph:
-            return await work(graph)
-
-    try:
-        return asyncio.run(runner())
-    except GraphError as error:
-        raise click.ClickException(str(error)) from error
 
 
 def _thresholds(pairs: tuple[str, ...]) -> Thresholds:
@@ -123,7 +92,7 @@ def discover_command(
     region: str, as_of: dt.datetime | None, output: str, rules: tuple[str, ...], threshold_pairs: tuple[str, ...]
 ) -> None:
     """Children at risk in a region as of a date, most severe first (discovery-rules.md)."""
-    settings = _settings()
+    settings = load_settings()
     thresholds = _thresholds(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
 
@@ -137,7 +106,7 @@ def discover_command(
             rules=rules or None,
         )
 
-    result = _run(settings, run)
+    result = run_with_graph(settings, run)
     if output == "json":
         click.echo(json.dumps(as_json(result), ensure_ascii=False, indent=1, sort_keys=False))
     else:
@@ -150,7 +119,7 @@ def discover_command(
 @click.option("--threshold", "threshold_pairs", multiple=True, metavar="NAME=VALUE", help="Override a threshold.")
 def sweep_command(region: str, as_of: dt.datetime | None, threshold_pairs: tuple[str, ...]) -> None:
     """Persist a region's findings as alerts: raise new ones, escalate, resolve those that stopped holding."""
-    settings = _settings()
+    settings = load_settings()
     thresholds = _thresholds(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
 
@@ -164,7 +133,7 @@ def sweep_command(region: str, as_of: dt.datetime | None, threshold_pairs: tuple
             by="cli",
         )
 
-    result = _run(settings, run)
+    result = run_with_graph(settings, run)
     click.echo(
         f"sweep {result.id} as of {result.as_of.isoformat()}: {len(result.raised)} raised, "
         f"{len(result.escalated)} escalated, {len(result.lowered)} lowered, {len(result.resolved)} resolved"
