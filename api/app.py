@@ -77,15 +77,12 @@ class ShouhuGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.scope["state"]
         caller: Caller | None = request.scope.get(CALLER)
-        if caller is None and isinstance(request, WebSocket):
-            # graphql-transport-ws: the context is made when the socket opens; the token comes
-            # later, in connection_init's payload, and `on_ws_connect` sets the caller. Until then
-            # the caller reaches nothing (strawberry runs no operation before the ack).
+        if caller is None:
+            # Only two requests get here without a verified caller: the in-browser IDE page
+            # (GET without a query, which runs no operation), and a graphql-transport-ws socket,
+            # whose context is made when it opens; its token comes later, in connection_init's
+            # payload, and `on_ws_connect` sets the caller. Until then the caller reaches nothing.
             caller = NOBODY
-        elif caller is None:
-            params = getattr(request, "connection_params", None) or {}
-            verifier: TokenVerifier = state["verifier"]
-            caller = verifier.verify(params.get("Authorization") or params.get("authorization"))
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,

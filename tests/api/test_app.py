@@ -128,3 +128,11 @@ async def test_institution_staff_and_auditors_cannot_read_the_region_tree(
     assert staff["data"] == {"region": None}
     auditor = await gql.execute(REGION_QUERY, {"code": "360732000000"}, role="auditor", region="360732000000")
     assert auditor["data"] == {"region": None}
+
+
+async def test_the_in_browser_ide_is_served_without_a_token_and_runs_nothing(client: object) -> None:
+    page = await client.get("/graphql", headers={"Accept": "text/html"})  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    query = await client.get("/graphql", params={"query": "{ __typename }"})  # type: ignore[attr-defined]
+    assert query.status_code == 401
