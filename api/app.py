@@ -23,10 +23,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import AuthenticationError, Caller, Role, TokenVerifier
+from api.auth import AuthenticationError, TokenVerifier
 from api.context import Context
 from api.settings import Settings
 from graph import migrations
+from graph.callers import Caller, Role
 from graph.driver import Connection as DatabaseConnection
 from graph.driver import Graph, open_driver
 from graph.errors import DatabaseUnavailable

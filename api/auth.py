@@ -9,59 +9,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import jwt
 
 from api.settings import Settings
-from graph.regions import CODE, scope_prefix
-
-
-class Role(StrEnum):
-    CHILDREN_DIRECTOR = "children_director"
-    CHILDREN_SUPERVISOR = "children_supervisor"
-    CASE_WORKER = "case_worker"
-    COORDINATOR = "coordinator"
-    INSTITUTION_STAFF = "institution_staff"
-    INTEGRATOR = "integrator"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-#: A prefix no 12-digit region code starts with.
-NO_REGION = "-"
+from graph.callers import Caller, Role
+from graph.regions import CODE
 
 
 class AuthenticationError(Exception):
     """The request carries no usable identity. The message is safe to show."""
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    sub: str
-    role: Role
-    region: str | None = None
-    institution: str | None = None
-
-    @property
-    def scope(self) -> str:
-        """The region-code prefix of everything this caller may see ('' for admin).
-
-        Institution staff have no region: their prefix matches no code, so a query that
-        forgets to special-case them still returns nothing rather than everything.
-        """
-        if self.role is Role.ADMIN:
-            return ""
-        if self.region is None:
-            return NO_REGION
-        return scope_prefix(self.region)
-
-    @property
-    def sees_full_id_numbers(self) -> bool:
-        return self.role in {Role.COORDINATOR, Role.ADMIN}
 
 
 class TokenVerifier:

@@ -13,10 +13,12 @@ from typing import TypeVar
 
 import click
 
-from api.auth import Role, mint_development_token
+from api.auth import mint_development_token
 from api.cli_common import load_settings, run_with_graph
-from api.settings import PROJECT_ROOT, LocalDatabase, Settings
+from api.settings import PROJECT_ROOT, Settings
 from graph import localdb, migrations
+from graph.callers import Role
+from graph.localdb import LocalDatabase
 
 T = TypeVar("T")
 

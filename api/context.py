@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from api.auth import Caller
 from api.settings import Settings
+from graph.callers import Caller
 from graph.driver import Graph
 
 if TYPE_CHECKING:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from graph.localdb import LocalDatabase
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = PROJECT_ROOT / ".shouhu"
 
@@ -25,19 +27,6 @@ PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", DEV_JWT_
 
 class SettingsError(ValueError):
     """A setting is missing or unusable; the message names the variable."""
-
-
-@dataclass(frozen=True, slots=True)
-class LocalDatabase:
-    """Where and how the project's own Neo4j runs (`shouhu db ...`)."""
-
-    home: Path
-    bolt_port: int
-    pagecache: str = "1g"
-    heap: str = "1g"
-    tx_total_max: str = "1g"
-    tx_max: str = "768m"
-    tx_timeout: str = "120s"
 
 
 @dataclass(frozen=True, slots=True)

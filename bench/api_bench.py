@@ -34,7 +34,7 @@ import orjson
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
-from api.auth import Role, mint_development_token
+from api.auth import mint_development_token
 from api.settings import Settings
 from bench.common import (
     AS_OF,
@@ -47,6 +47,7 @@ from bench.common import (
     bench_lock,
     ensure_loaded,
 )
+from graph.callers import Role
 from graph.discovery import birth_cutoff
 from graph.driver import Graph
 

@@ -25,11 +25,12 @@ from typing import Literal
 
 import orjson
 
-from api.settings import STATE_DIR, LocalDatabase
+from api.settings import STATE_DIR
 from graph import localdb, migrations
 from graph.bundle import generator, runs
 from graph.bundle.generator import generate_county, generate_province
 from graph.driver import Connection, Graph, connect
+from graph.localdb import LocalDatabase
 
 Kind = Literal["county", "province"]
 

@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.settings import LocalDatabase
-
 LAUNCHER_DIR = Path(__file__).resolve().parent / "neo4j"
 LAUNCHER_CLASS = "cn.shouhu.neo4j.Launcher"
 STAMP = ".built-from"
@@ -40,6 +38,19 @@ JVM_FLAGS = (
     "-Djdk.nio.maxCachedBufferSize=1024",
     "-Dlog4j2.disable.jmx=true",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDatabase:
+    """Where and how the project's own Neo4j runs (`shouhu db ...`)."""
+
+    home: Path
+    bolt_port: int
+    pagecache: str = "1g"
+    heap: str = "1g"
+    tx_total_max: str = "1g"
+    tx_max: str = "768m"
+    tx_timeout: str = "120s"
 
 
 class LocalDatabaseError(RuntimeError):

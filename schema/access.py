@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from api.auth import NO_REGION, Caller, Role
+from graph.callers import NO_REGION, Caller, Role
 from graph.errors import Forbidden
 
 #: A prefix no 12-digit region code starts with.

@@ -15,10 +15,10 @@ from typing import Final, Self
 
 import strawberry
 
-from api.auth import Role
 from api.context import Info
 from graph import alerts, regions
 from graph.audit import AuditEntry
+from graph.callers import Role
 from graph.discovery import Level, Thresholds
 from schema.access import read_scope, require
 from schema.discovery import DISCOVERERS, RiskLevel

@@ -15,13 +15,13 @@ from typing import Self
 
 import strawberry
 
-from api.auth import Role
 from api.context import Info
 from graph.bundle import runs
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import import_bundle
 from graph.bundle.scope import first_out_of_scope, without_masked_fields
 from graph.bundle.validation import Rejection as RejectionRecord
+from graph.callers import Role
 from graph.errors import Forbidden, LimitExceeded, NotFound
 from graph.regions import level_of
 

@@ -13,9 +13,9 @@ from typing import Final, Self
 
 import strawberry
 
-from api.auth import Role
 from api.context import Info
 from graph import discovery, regions
+from graph.callers import Role
 from graph.errors import NotFound
 from schema.access import read_scope, require
 from schema.pagination import PageInfo, page_info, page_size

@@ -11,8 +11,8 @@ from typing import Any, Final, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from api.auth import Caller
 from graph import cases, guardianship, households, institutions, persons, referrals, regions
+from graph.callers import Caller
 from graph.driver import Graph
 from schema.access import read_scope
 

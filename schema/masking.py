@@ -8,7 +8,7 @@ full contact data, so one rule serves both.
 
 from __future__ import annotations
 
-from api.auth import Caller
+from graph.callers import Caller
 
 
 def mask_id_number(value: str | None, caller: Caller) -> str | None:

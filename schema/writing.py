@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Final, TypeVar
 
-from api.auth import Role
 from api.context import Info
 from graph import audit
 from graph.audit import AuditEntry
+from graph.callers import Role
 from graph.errors import InvalidInput
 from graph.writes import Actor
 from schema.access import read_scope

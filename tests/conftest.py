@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import PROJECT_ROOT, LocalDatabase, Settings
+from api.settings import PROJECT_ROOT, Settings
 from graph import localdb, migrations
 from graph.driver import Connection, Graph, connect
+from graph.localdb import LocalDatabase
 
 SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
 SAMPLE_BUNDLE = SAMPLES / "jiangxi-xingguo.ndjson"
@@ -139,7 +140,8 @@ def make_token(
     sub: str = "tester",
     ttl: int = 600,
 ) -> str:
-    from api.auth import Role, mint_development_token
+    from api.auth import mint_development_token
+    from graph.callers import Role
 
     assert settings.jwt_secret is not None
     return mint_development_token(

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from neo4j import GraphDatabase
 
-from api.settings import LocalDatabase
 from graph import localdb
+from graph.localdb import LocalDatabase
 
 PASSWORD = "lifecycle-password"
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from api.auth import Caller, Role
 from api.settings import Limits
+from graph.callers import Caller, Role
 from graph.errors import InvalidInput
 from schema.masking import mask_id_number, mask_phone
 from schema.pagination import decode_cursor, encode_cursor, page_size
