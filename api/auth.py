@@ -1,4 +1,4 @@
-"""Who is calling: bearer tokens verified into a `Caller` (access.md, Identity and Roles).
+"""Who is calling: bearer tokens verified into a `Caller` (docs/access.md, Identity and Roles).
 
 Development and tests sign HS256 tokens with `SHOUHU_JWT_SECRET`; production verifies
 RS256/ES256 against the public keys of a JWKS file. A token that is missing, expired,

@@ -41,7 +41,7 @@ def _thresholds(pairs: tuple[str, ...]) -> Thresholds:
 
 
 def as_json(result: DiscoveryResult) -> dict[str, Any]:
-    """`children` has the shape of the samples' expected files: {id: {level, findings: {rule: level}}}."""
+    """`children` maps each child id to its level and its findings' levels: {id: {level, findings: {rule: level}}}."""
     return {
         "region": result.region_prefix,
         "asOf": result.as_of.isoformat(),
@@ -91,7 +91,7 @@ def as_table(result: DiscoveryResult) -> str:
 def discover_command(
     region: str, as_of: dt.datetime | None, output: str, rules: tuple[str, ...], threshold_pairs: tuple[str, ...]
 ) -> None:
-    """Children at risk in a region as of a date, most severe first (discovery-rules.md)."""
+    """Children at risk in a region as of a date, most severe first (docs/discovery.md)."""
     settings = load_settings()
     thresholds = _thresholds(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()

@@ -31,7 +31,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds on what one GraphQL request may ask for (access.md, abuse limits)."""
+    """Bounds on what one GraphQL request may ask for (docs/access.md, Abuse limits)."""
 
     max_depth: int = 10
     max_aliases: int = 30

@@ -1,4 +1,4 @@
-"""Who a request acts for: the roles of access.md and the caller a verified token names.
+"""Who a request acts for: the roles of docs/access.md and the caller a verified token names.
 
 These live in `graph/` because both layers need them: the repositories and the import scope
 their Cypher by the caller's region, and the API builds a `Caller` from a token. `graph/`

@@ -1,7 +1,7 @@
 """The interval records a case worker keeps current: care, guardians, away episodes,
 conditions, registrations, pairings and enrollments.
 
-Each is a bundle `kind` with `since`/`until` (bundle-format.md) and is stored as MODEL.md
+Each is a bundle `kind` with `since`/`until` (docs/bundle-format.md) and is stored as graph/MODEL.md
 says: a relationship (`CARES_FOR`, `GUARDIAN_OF`, `PAIRED_WITH`, `ENROLLED_IN`) or a node
 (`AwayEpisode`, `Condition`, `Registration`) identified by its endpoints plus `since`.
 Recording validates the fields as the bundle line would be, then writes a new record;

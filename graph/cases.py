@@ -1,6 +1,6 @@
 """Cases: a child's file moving through 发现报告 → 应急处置 → 评估帮扶 → 监护干预, then closed.
 
-Stages move forward only (api.md): `reported` → `emergency_response` → `assessment` →
+Stages move forward only (docs/graphql.md): `reported` → `emergency_response` → `assessment` →
 `intervention`, `emergency_response` may be skipped, any stage may move to `closed`, and a
 closed case is final. Every move is a `(:Case)-[:HAD_STAGE]->(:StageChange {stage, at, by,
 note})`. A child has at most one case that is not closed: opening another is a conflict.
@@ -246,7 +246,7 @@ async def open_case(
 async def advance_case(
     graph: Graph, actor: Actor, case_id: str, stage: str, *, note: str | None = None, key: str | None = None
 ) -> CaseRecord:
-    """Move a case to `stage`; a move api.md does not allow is a `Conflict` and changes nothing."""
+    """Move a case to `stage`; a move the lifecycle does not allow is a `Conflict` and changes nothing."""
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[CaseRecord]:
         writes.require_role(actor, writes.CASE_WORKERS, "advance a case")

@@ -5,7 +5,7 @@ computes the parameters (thresholds, birth-date cutoffs) and turns rows into typ
 Everything is evaluated in the database in one query per call; nothing is judged child by
 child in Python.
 
-Choices the spec leaves open, made here:
+Choices the rules leave open, made here:
 
 - A report's date is the calendar date of its `at` in `Thresholds.timezone` (the server's
   zone, Asia/Shanghai by default), not in the offset it was written with, so every date in
@@ -15,7 +15,7 @@ Choices the spec leaves open, made here:
 - "De facto unsupported" needs at least two recorded parents, every one lacking capacity,
   and fewer than two of them dead: the glossary's "both parents in the incapacity set, or
   one dead or missing and the other in it" excludes orphans (both dead), as 民发〔2019〕62号
-  does and as the sample county expects.
+  does.
 - A household's `lowIncome` statuses carry no dates; the current ones count at every D.
 """
 
@@ -62,7 +62,7 @@ _LEVELS = {rank: level for level, rank in _RANKS.items()}
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """The configurable numbers of `discovery-rules.md`, with the spec's defaults."""
+    """The configurable numbers of the rules (docs/discovery.md), with their defaults."""
 
     contact_blue_days: int = 7
     contact_yellow_days: int = 30
@@ -192,7 +192,7 @@ class DiscoveryPage:
 def birth_cutoff(as_of: dt.date, years: int) -> dt.date:
     """The latest birth date of a person who is `years` old or older at `as_of`.
 
-    Age is completed years (`domain.md`): someone born on Feb 29 turns a year older on Mar 1
+    Age is completed years (docs/domain.md, Time): someone born on Feb 29 turns a year older on Mar 1
     in common years, so a cutoff that would fall on a missing Feb 29 is Feb 28.
     """
     year = as_of.year - years
@@ -203,7 +203,7 @@ def birth_cutoff(as_of: dt.date, years: int) -> dt.date:
 
 
 def age_at(birth: dt.date, as_of: dt.date) -> int:
-    """Age in completed years, exactly as `domain.md` defines it."""
+    """Age in completed years, exactly as docs/domain.md defines it."""
     return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
 
 

@@ -1,4 +1,4 @@
-"""The fourteen proactive-discovery rules (`spec/discovery-rules.md`) as Cypher.
+"""The fourteen proactive-discovery rules (docs/discovery.md) as Cypher.
 
 Every rule is a named fragment below. The fragments share one pipeline: a *head* selects the
 child set once (a region subtree, or one child), `FACTS` derives per child what several rules
@@ -409,7 +409,7 @@ WITH c, f, findings + CASE
   ELSE [] END AS findings
 """
 
-#: The rules in the order the spec lists them, by name.
+#: The rules in their documented order, by name.
 RULES: dict[str, LiteralString] = {
     "NO_CAREGIVER": NO_CAREGIVER,
     "CAREGIVER_UNFIT": CAREGIVER_UNFIT,

@@ -1,7 +1,7 @@
 """The project's own errors, raised at the repository boundary.
 
 Driver exceptions never cross into `schema/` or `api/`: repositories translate them here, and
-the GraphQL layer maps each type to a stable `extensions.code` (api.md).
+the GraphQL layer maps each type to a stable `extensions.code` (docs/graphql.md, Errors).
 """
 
 from __future__ import annotations

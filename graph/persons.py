@@ -42,7 +42,7 @@ PERSON_FIELDS: LiteralString = """p {
 }"""
 
 #: The person bound to `p` as a link seen from a person in scope: everything when `p` is in
-#: scope too, else only id and name (access.md: "only as far as the link requires").
+#: scope too, else only id and name (docs/access.md: "only as far as the link requires").
 LINKED_FIELDS: LiteralString = (
     """{id: p.id, name: p.name, inScope: coalesce(p.regionCode, '') STARTS WITH $scope,
   person: CASE WHEN coalesce(p.regionCode, '') STARTS WITH $scope THEN """
@@ -186,7 +186,7 @@ _CHILD_IN_WIDE_REGION: LiteralString = (
 #: Regions whose code prefix is this short or shorter (province, city) are walked in id order.
 WIDE_PREFIX: Final = 4
 
-#: Left-behind at D = `r.leftBehind` (domain.md): under 16 at D, at least one recorded parent,
+#: Left-behind at D = `r.leftBehind` (docs/domain.md): under 16 at D, at least one recorded parent,
 #: every parent away or lacking capacity at D, at least one away (alive, an episode holding at
 #: D). A separate variant, because the planner evaluates these subqueries for every child
 #: even when the filter is off.

@@ -1,6 +1,6 @@
 """Whom to refer a child to, and whom to pair a child with.
 
-`recommend_institutions` ranks exactly as api.md says: institutions that offer the service
+`recommend_institutions` ranks exactly as docs/graphql.md says: institutions that offer the service
 and are not at capacity (open referrals, `pending` or `accepted`, below `capacity`), first
 those in the child's township, then the child's county, then the child's city; within each,
 the lowest load ratio (open referrals / capacity; no capacity counts as 0), then by id. An

@@ -1,13 +1,13 @@
 """Referrals (转介): a case handed to an institution for a named service, and its answers.
 
-Status (api.md): `pending` → `accepted` | `declined` | `withdrawn`; `accepted` →
+Status (docs/graphql.md): `pending` → `accepted` | `declined` | `withdrawn`; `accepted` →
 `completed` | `withdrawn`; the rest are final. Every change is a `(:Referral)-[:HAD_STATUS]->
 (:StatusChange {status, at, by, note})`, the first one (`pending`) written with the referral.
 Institution staff accept, decline and complete their own institution's referrals; the case
 worker withdraws. Answers are serialised on the referral's write lock (see `graph.cases`).
 
 An institution's `capacity` is the most open (pending or accepted) referrals it takes
-(bundle-format.md): a referral to an institution at capacity is a conflict.
+(docs/bundle-format.md): a referral to an institution at capacity is a conflict.
 
 Due date: when not given, `on` plus 1 day for urgency `immediate`, 3 for `high`, 7 for
 `normal`. The urgency is the one given, else that of the report the case came from, else

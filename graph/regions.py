@@ -10,7 +10,7 @@ from graph.driver import Graph
 from graph.errors import InvalidInput
 
 LEVELS = ("province", "city", "county", "township", "village")
-# Significant digits of a code at each level (domain.md): a code's prefix is its ancestors'.
+# Significant digits of a code at each level (docs/domain.md): a code's prefix is its ancestors'.
 SIGNIFICANT_DIGITS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
 CODE = re.compile(r"\d{12}")
 

@@ -51,7 +51,7 @@ ON CREATE SET e.recordedBy = $by, e.recordedAt = datetime()
 
 GET_CONTACT: LiteralString = "MATCH (p:Person)-[e:CONTACTED]->(c:Person) WHERE elementId(e) = $id" + RETURN_CONTACT
 
-# Discovery counts contacts from a child's parents and guardians (discovery-rules.md).
+# Discovery counts contacts from a child's parents and guardians (docs/discovery.md).
 PARENT_OR_GUARDIAN: LiteralString = """
 MATCH (c:Person {id: $child})
 RETURN EXISTS { (:Person {id: $from})-[:PARENT_OF|GUARDIAN_OF]->(c) } AS linked

@@ -6,7 +6,7 @@ caller's scope) and writes, then its audit event and, when the caller sent an id
 key, the key's result are written in the same transaction, so all of it commits or none.
 A refused mutation (any `GraphError`) is audited on its own with the error code as outcome.
 
-Which role may write what (access.md, "may write"), including the choices the table leaves
+Which role may write what (docs/access.md, "may write"), including the choices the table leaves
 open for the file-keeping mutations:
 
 - reportConcern, recordVisit, recordContact, recordAway, endAway: children_director,
@@ -131,7 +131,7 @@ async def perform(
 
 
 def validate_as(kind: str, fields: Mapping[str, Any], *, today: date) -> dict[str, Any]:
-    """Check a mutation's input as the bundle line of `kind` it amounts to (bundle-format.md):
+    """Check a mutation's input as the bundle line of `kind` it amounts to (docs/bundle-format.md):
     the same required fields, types, enumerations, dates and intervals. Returns the typed
     values; the first problem is `InvalidInput` naming the field."""
     line = {"kind": kind} | {name: _json(value) for name, value in fields.items()}

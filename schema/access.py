@@ -1,4 +1,4 @@
-"""Which roles may use which reads (access.md, Roles); the region scope itself is in Cypher.
+"""Which roles may use which reads (docs/access.md, Roles); the region scope itself is in Cypher.
 
 A role that may not use a query at all gets FORBIDDEN; a role that may use it sees only its
 scope, and what lies outside reads as absent. `institution_staff` reach children only through

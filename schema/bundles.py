@@ -83,7 +83,9 @@ def _require_bundle_role(info: Info) -> None:
 
 @strawberry.type
 class BundleMutations:
-    @strawberry.mutation(description="Import a small NDJSON bundle (bundle-format.md); larger ones: `shouhu import`.")
+    @strawberry.mutation(
+        description="Import a small NDJSON bundle (format: docs/bundle-format.md); larger ones: `shouhu import`."
+    )
     async def import_bundle(
         self, info: Info, ndjson: str, mode: ImportMode = ImportMode.ALL_OR_NOTHING
     ) -> ImportReport:

@@ -1,4 +1,4 @@
-"""A static cost estimate for each operation, refused above a configured maximum (access.md).
+"""A static cost estimate for each operation, refused above a configured maximum (docs/access.md, Abuse limits).
 
 Every field costs one per time it may be resolved; a list multiplies what is below it by
 its `first` argument when that is a literal, or by `DEFAULT_LIST_SIZE` otherwise (a variable

@@ -21,7 +21,7 @@ from schema.access import read_scope, require
 from schema.pagination import PageInfo, page_info, page_size
 from schema.persons import Person
 
-#: access.md: supervisors, case workers and coordinators run discovery (admins everything).
+#: docs/access.md: supervisors, case workers and coordinators run discovery (admins everything).
 DISCOVERERS: Final = frozenset({Role.CHILDREN_SUPERVISOR, Role.CASE_WORKER, Role.COORDINATOR, Role.ADMIN})
 
 
@@ -103,7 +103,7 @@ class Finding:
         )
 
 
-@strawberry.type(description="The thresholds a discovery used (discovery-rules.md; a deployment may configure them).")
+@strawberry.type(description="The thresholds a discovery used (docs/discovery.md); a deployment may configure them.")
 class DiscoveryThresholds:
     contact_blue_days: int
     contact_yellow_days: int
@@ -215,7 +215,7 @@ class DiscoveryConnection:
 
 
 def _thresholds(info: Info) -> discovery.Thresholds:
-    """The spec's thresholds, with reports read as dates in the deployment's zone."""
+    """The default thresholds, with reports read as dates in the deployment's zone."""
     return discovery.Thresholds(timezone=info.context.settings.timezone.key)
 
 

@@ -1,4 +1,4 @@
-"""Stable error codes (api.md) on every GraphQL error, and nothing internal leaked.
+"""Stable error codes (docs/graphql.md, Errors) on every GraphQL error, and nothing internal leaked.
 
 The project's own errors (`graph.errors`) carry their code; GraphQL validation and input
 coercion errors are `BAD_USER_INPUT` naming the argument or variable, the abuse limits are

@@ -1,7 +1,7 @@
-"""Masking of identifiers (access.md): what a caller's role may see of an ID number or phone.
+"""Masking of identifiers (docs/access.md, Masking): what a caller's role may see of an ID number or phone.
 
 `idNumber` keeps its first 6 and last 1 characters for every role but `coordinator` and
-`admin`. Phone numbers keep their last 4 digits for the same roles: access.md names no role
+`admin`. Phone numbers keep their last 4 digits for the same roles: the access rules name no role
 that sees them whole, and the two roles that see full ID numbers are the ones entrusted with
 full contact data, so one rule serves both.
 """

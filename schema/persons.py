@@ -222,7 +222,9 @@ class ParentStatus:
     dead: bool
     away: AwayEpisodeType | None
     conditions: list[ConditionType]
-    lacks_capacity: bool = strawberry.field(description="Dead, or an incapacity condition holds (domain.md).")
+    lacks_capacity: bool = strawberry.field(
+        description="Dead, or missing, imprisoned, in compulsory rehab, detained, severely disabled or seriously ill."
+    )
 
 
 @strawberry.type(description="A recorded parent of a child.")

@@ -107,7 +107,9 @@ class Referral:
         return None if record is None else Institution.from_record(record)
 
 
-@strawberry.type(description="An institution that offers a service, ranked for one child (api.md).")
+@strawberry.type(
+    description="An institution that offers a service and has room, ranked for one child: nearest, then least loaded."
+)
 class InstitutionRecommendation:
     institution_id: strawberry.ID
     name: str

@@ -15,7 +15,7 @@ from schema.access import read_scope
 
 T = TypeVar("T")
 
-#: Bundle field names (what the shared validator names) -> the GraphQL input fields they come from.
+#: Bundle field names (what the bundle validator names) -> the GraphQL input fields they come from.
 INPUT_NAMES: Final = {
     "child": "childId",
     "caregiver": "caregiverId",
@@ -61,7 +61,7 @@ async def mutate(call: Awaitable[T]) -> T:
 
 
 async def audit_read(info: Info, operation: str, ids: list[str]) -> None:
-    """Append the audit event of a read of children's case history (access.md, Audit)."""
+    """Append the audit event of a read of children's case history (docs/access.md, Audit)."""
     if ids:
         caller = info.context.caller
         entry = AuditEntry(caller.sub, caller.role.value, operation, ids, "ok", read_scope(caller))

@@ -1,4 +1,4 @@
-"""Bundles: the NDJSON format data goes in and out by (`shared/spec/bundle-format.md`).
+"""Bundles: the NDJSON format data goes in and out by (docs/bundle-format.md).
 
 `validation` checks a bundle line by line and across lines; `records` describes every kind;
 `index` is the on-disk index the cross-line checks use; `idnumber` checks resident ID numbers.

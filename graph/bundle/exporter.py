@@ -13,7 +13,7 @@ What a region's export holds:
 
 Exporting the import of an export gives the same lines: what is included depends only on
 the subtree and on records that are themselves exported. Lines come kind by kind (regions
-first, entities before what refers to them), each kind sorted, keys in the spec's order and
+first, entities before what refers to them), each kind sorted, keys in the format's order and
 absent optional fields omitted.
 """
 
@@ -193,7 +193,7 @@ def _native(value: Any) -> Any:
 
 
 def encode(kind: str, values: dict[str, Any]) -> str:
-    """One bundle line: `kind` first, then the kind's fields in the spec's order, absent omitted."""
+    """One bundle line: `kind` first, then the kind's fields in the format's order, absent omitted."""
     line: dict[str, Any] = {"kind": kind}
     for spec in KINDS[kind].fields:
         value = values.get(spec.name)

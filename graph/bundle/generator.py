@@ -1,7 +1,7 @@
 """A realistic county (or province) in the bundle format, streamed village by village.
 
 `shouhu generate` and the benchmarks use it; `make run` loads it for the demo. Every line is
-a valid bundle record (`../shared/spec/bundle-format.md`), nothing is dated after `as_of`,
+a valid bundle record (docs/bundle-format.md), nothing is dated after `as_of`,
 and the same seed always gives the same lines. Memory stays flat: only the village being
 generated (and a per-county counter of resident-ID sequence numbers) is ever held.
 

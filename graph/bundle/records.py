@@ -1,6 +1,6 @@
 """What each bundle kind may hold: its fields, their types, enumerations and references.
 
-`../../../shared/spec/bundle-format.md` is the authority; this module is that spec as data, so
+This module is the bundle format (docs/bundle-format.md) as data, so
 the validator and the importer read one table. A field's `refs` names the kinds its value
 must exist as (several when any will do: a guardian is a person or an institution).
 """
@@ -16,7 +16,7 @@ MIN_PARENT_AGE: Final = 12
 
 LEVELS: Final = ("province", "city", "county", "township", "village")
 #: Significant digits of a 12-digit region code at each level; the rest are zeros, and a
-#: code starts with its parent's significant digits (domain.md, The graph).
+#: code starts with its parent's significant digits (docs/domain.md, Regions).
 LEVEL_DIGITS: Final = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
 LEVEL_RANK: Final = {level: rank for rank, level in enumerate(LEVELS)}
 
@@ -71,7 +71,7 @@ class Field:
     values: frozenset[str] = frozenset()
     #: Kinds the value must exist as (in the bundle or the database); any one will do.
     refs: tuple[str, ...] = ()
-    #: Dates that may not lie after the validation day (bundle-format.md).
+    #: Dates that may not lie after the validation day (docs/bundle-format.md).
     no_future: bool = False
 
 

@@ -12,7 +12,7 @@ import orjson
 
 #: Fields holding region codes that place a record, per kind.
 PLACING_FIELDS = {"region": "code", "household": "region", "institution": "region"}
-#: Fields an integrator never receives: they are masked for that role (access.md), and a
+#: Fields an integrator never receives: they are masked for that role (docs/access.md), and a
 #: masked value would not be a valid bundle field, so they are left out.
 MASKED_FIELDS = ("idNumber", "phone")
 

@@ -1,4 +1,4 @@
-"""Validation of NDJSON bundles (bundle-format.md): per line, then across lines.
+"""Validation of NDJSON bundles (docs/bundle-format.md): per line, then across lines.
 
 `parse_line` checks one line on its own and returns a `ValidRecord` (typed values) or a
 `Rejection`. `validate_bundle` streams a whole bundle through `parse_line` into an on-disk
@@ -14,7 +14,7 @@ data its own bundle meant to change, and the reject file holds both lines to fix
 Rejection cascades: a rejected region rejects its households, their persons, those persons'
 relationships and events, and so on.
 
-Choices the spec leaves open, made here:
+Choices the format leaves open, made here:
 
 - One rejection per line: the first failing check, in field order, per-line checks first.
 - `lines` counts record lines (not blank, not `#` comments); line numbers count every line.
@@ -26,11 +26,11 @@ Choices the spec leaves open, made here:
 - `idNumber` may end in lower-case `x`; it is stored upper-case (`graph.bundle.idnumber`).
 - A region code has zeros after its level's significant digits (2/4/6/9/12) and starts with
   its parent's significant digits, so scoping by code prefix is sound; a household's region
-  must be a village (the spec's "village code").
+  must be a village (the format's "village code").
 - `away.destinationRegion` is a well-formed code, not a reference: it is usually elsewhere.
 - A datetime (`report.at`) is in the future when its own calendar date is after `today`.
 - Parent cycles: a parent must be at least 12 years older than the child (completed years,
-  domain.md's age rule), so accepted parent edges can never close a cycle. An edge whose
+  the age rule of docs/domain.md), so accepted parent edges can never close a cycle. An edge whose
   parent is not older than the child is checked for a cycle (through the bundle's edges, or
   through the database's) to say so in the reason; either way it is rejected.
 """

@@ -1,4 +1,4 @@
-"""The case-work rules that need no database: the stage and status machines as api.md states
+"""The case-work rules that need no database: the stage and status machines as docs/graphql.md states
 them, due-date defaults, input checked by the bundle's own line rules, idempotency keys."""
 
 from __future__ import annotations

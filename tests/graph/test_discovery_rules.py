@@ -1,4 +1,4 @@
-"""Every boundary `discovery-rules.md` and `domain.md` state, one child per side of each."""
+"""Every boundary docs/discovery.md and docs/domain.md state, one child per side of each."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ COORDINATOR = {"role": "coordinator", "region": COUNTY, "sub": "K1"}
 
 
 def today() -> dt.date:
-    """The server's today (api.md: Asia/Shanghai unless configured), as the app computes it."""
+    """The server's today (Asia/Shanghai unless configured), as the app computes it."""
     return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 

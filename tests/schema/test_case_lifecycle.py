@@ -1,4 +1,4 @@
-"""A case from report to closure through the API, every transition api.md forbids, the race
+"""A case from report to closure through the API, every transition the lifecycle forbids, the race
 of two workers, and retries with an idempotency key."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`recommendInstitutions` and `recommendVolunteers` at every boundary api.md states."""
+"""`recommendInstitutions` and `recommendVolunteers` at every boundary docs/graphql.md states."""
 
 from __future__ import annotations
 

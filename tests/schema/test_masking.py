@@ -1,4 +1,4 @@
-"""Masking and cursors: pure functions, every boundary access.md and the pagination rules state."""
+"""Masking and cursors: pure functions, every boundary the masking and pagination rules state."""
 
 from __future__ import annotations
 

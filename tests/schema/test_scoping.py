@@ -1,5 +1,5 @@
 """Scoping: a village director cannot see a child of the next village through any path, and
-linked people outside the scope show only what the link needs (access.md)."""
+linked people outside the scope show only what the link needs (docs/access.md)."""
 
 from __future__ import annotations
 

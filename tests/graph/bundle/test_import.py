@@ -1,5 +1,5 @@
 """Bundle import against the real database: the sample county lands, twice is once, the modes
-behave as bundle-format.md says, and a batched import killed midway completes when re-run."""
+behave as docs/bundle-format.md says, and a batched import killed midway completes when re-run."""
 
 from __future__ import annotations
 
