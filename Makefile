@@ -1,32 +1,63 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+, Java 17, Maven):
 #   make run   local Neo4j, demo county, API on http://127.0.0.1:8000/graphql
 #   make test  the whole suite against a real Neo4j of its own (port 7688)
+#   make lock  re-resolve the Python locks after a change to pyproject.toml (UPGRADE=1: newest of all)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The Python dependencies are installed from these, hashes checked: requirements.lock is what
+# the API needs (the Docker image), requirements-dev.lock adds the tools and the test libraries.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# The lock tool is pinned too, so two people running `make lock` resolve alike.
+UV_VERSION := 0.13.8
+LOCK_TOOL := .shouhu/lock-tool
+UV := $(LOCK_TOOL)/bin/uv
+UV_STAMP := $(LOCK_TOOL)/.uv-$(UV_VERSION)
+COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+# The build backend (setuptools) is locked with the rest, so installing the project itself
+# fetches nothing unpinned; its requirement is read from pyproject.toml's build-system.
+BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
 JARS := graph/neo4j/target/.built-from
 DEMO_VILLAGES ?= 12
 DEMO_SEED ?= 20260615
 
-.PHONY: install jars run db-start db-stop demo serve test lint typecheck pytest schema bench clean
+.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest schema bench clean
 
 install: $(INSTALLED) $(JARS)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $@
 
-$(JARS): $(INSTALLED) graph/neo4j/pom.xml $(shell find graph/neo4j/src -name '*.java')
+$(UV_STAMP):
+	$(PYTHON) -m venv $(LOCK_TOOL)
+	$(LOCK_TOOL)/bin/pip install --quiet uv==$(UV_VERSION)
+	@touch $@
+
+# Keeps every pin the locks already have unless pyproject.toml asks otherwise; UPGRADE=1
+# moves everything to the newest versions pyproject.toml allows. Commit both files.
+lock: $(UV_STAMP)
+	$(BUILD_REQUIRES) | $(COMPILE) pyproject.toml - -o $(LOCK)
+	$(BUILD_REQUIRES) | $(COMPILE) pyproject.toml - --extra dev -c $(LOCK) -o $(DEV_LOCK)
+
+$(JARS): $(INSTALLED) graph/neo4j/pom.xml graph/neo4j/artifacts.sha256 $(shell find graph/neo4j/src -name '*.java')
 	@command -v java >/dev/null || { echo "Java 17 is required for the local Neo4j"; exit 1; }
 	@command -v mvn >/dev/null || { echo "Maven is required to fetch Neo4j's jars"; exit 1; }
 	$(BIN)/python -c 'from graph import localdb; localdb.build(quiet=False)'
 
 jars: $(JARS)
+
+# After a change to pom.xml: rebuild and record the sha256 of every jar Maven resolved.
+lock-jars: $(INSTALLED)
+	$(BIN)/python -c 'from graph import localdb; localdb.build(quiet=False, relock=True)'
 
 db-start: install
 	$(BIN)/shouhu db start

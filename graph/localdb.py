@@ -2,9 +2,10 @@
 
 `shouhu db start|stop|status` use this module. The jars come from Maven Central through
 `mvn package` (copied into `graph/neo4j/target/lib`, never shaded: Neo4j finds its
-extensions through `META-INF/services`). Neo4j's own `store_lock` means two processes can
-never open one store; the pid file lets `start` find a running server and recover from a
-stale one.
+extensions through `META-INF/services`), and every one of them must have the sha256 that
+`graph/neo4j/artifacts.sha256` records, so the database runs exactly the code it was tested
+on. Neo4j's own `store_lock` means two processes can never open one store; the pid file lets
+`start` find a running server and recover from a stale one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 LAUNCHER_DIR = Path(__file__).resolve().parent / "neo4j"
 LAUNCHER_CLASS = "cn.shouhu.neo4j.Launcher"
 STAMP = ".built-from"
+#: `sha256sum` lines for each jar of target/lib; `make lock-jars` rewrites it.
+ARTIFACTS = LAUNCHER_DIR / "artifacts.sha256"
 
 # Neo4j 5 reaches into these java.base packages (direct buffers, file channels, netty);
 # without them Java 17 logs illegal-access warnings or fails to map the page cache.
@@ -67,28 +70,79 @@ class Status:
 
 def _source_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted([LAUNCHER_DIR / "pom.xml", *LAUNCHER_DIR.glob("src/**/*.java")]):
+    for path in sorted([LAUNCHER_DIR / "pom.xml", ARTIFACTS, *LAUNCHER_DIR.glob("src/**/*.java")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def build(*, quiet: bool = True) -> Path:
-    """Compile the launcher and copy Neo4j's jars, once per change of its sources."""
+def _jar_digests(lib: Path) -> dict[str, str]:
+    return {jar.name: hashlib.sha256(jar.read_bytes()).hexdigest() for jar in sorted(lib.glob("*.jar"))}
+
+
+def _recorded_digests() -> dict[str, str]:
+    recorded: dict[str, str] = {}
+    for line in ARTIFACTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            sha, name = line.split(maxsplit=1)
+            recorded[name.lstrip("*")] = sha
+    return recorded
+
+
+def verify_artifacts(lib: Path) -> None:
+    """Refuse jars that differ from the recorded ones: another version, another build, or one more."""
+    recorded = _recorded_digests()
+    found = _jar_digests(lib)
+    problems = [f"missing {name}" for name in sorted(recorded.keys() - found.keys())]
+    problems += [f"not recorded: {name}" for name in sorted(found.keys() - recorded.keys())]
+    problems += [
+        f"sha256 differs: {name} is {found[name]}, recorded {recorded[name]}"
+        for name in sorted(found.keys() & recorded.keys())
+        if found[name] != recorded[name]
+    ]
+    if problems:
+        raise LocalDatabaseError(
+            f"Neo4j's jars in {lib} are not the ones {ARTIFACTS.name} records ("
+            + "; ".join(problems[:10])
+            + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+            + "). If pom.xml changed on purpose, run `make lock-jars` and review the new list."
+        )
+
+
+def _write_artifacts(lib: Path) -> None:
+    lines = [f"{sha}  {name}" for name, sha in _jar_digests(lib).items()]
+    ARTIFACTS.write_text(
+        "# The jars `mvn package` copies into target/lib, by sha256; the build refuses any other.\n"
+        "# Rewritten by `make lock-jars` after a change to pom.xml.\n" + "\n".join(lines) + "\n"
+    )
+
+
+def build(*, quiet: bool = True, relock: bool = False) -> Path:
+    """Compile the launcher and copy Neo4j's jars, once per change of its sources, and check
+    every jar against the recorded sha256 (`relock` records them instead)."""
     target = LAUNCHER_DIR / "target"
     stamp = target / STAMP
     digest = _source_digest()
-    if stamp.exists() and stamp.read_text() == digest and (target / "lib").is_dir():
+    if not relock and stamp.exists() and stamp.read_text() == digest and (target / "lib").is_dir():
         return target
     mvn = shutil.which("mvn")
     if mvn is None:
         raise LocalDatabaseError("Maven (mvn) is not on PATH; install Maven and Java 17 to run the local database")
-    command = [mvn, "-B", "package"]
+    # copy-dependencies never removes a jar, so a version left from an older pom would
+    # stay on the classpath and fail the check below.
+    shutil.rmtree(target / "lib", ignore_errors=True)
+    stamp.unlink(missing_ok=True)
+    # --strict-checksums: a download whose checksum does not match the repository's fails.
+    command = [mvn, "-B", "--strict-checksums", "package"]
     if quiet:
         command.insert(2, "-q")
     completed = subprocess.run(command, cwd=LAUNCHER_DIR, check=False, capture_output=quiet, text=True)  # noqa: S603
     if completed.returncode != 0:
         detail = (completed.stdout or "")[-4000:] + (completed.stderr or "")[-2000:] if quiet else ""
         raise LocalDatabaseError(f"building the Neo4j launcher failed (mvn package):\n{detail}")
+    if relock:
+        _write_artifacts(target / "lib")
+        digest = _source_digest()
+    verify_artifacts(target / "lib")
     stamp.write_text(digest)
     return target
 

@@ -41,3 +41,22 @@ def test_the_api_image_is_built_from_this_repository() -> None:
     assert dockerfile.startswith("FROM python:3.11")
     assert 'CMD ["shouhu", "serve"]' in dockerfile
     assert "USER shouhu" in dockerfile
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY "):
+            *sources, _ = line.split()[1:]
+            for source in sources:
+                assert (PROJECT_ROOT / source).exists(), f"the Dockerfile copies {source}, which is not in the checkout"
+                assert source not in ignored
+
+
+def test_the_image_installs_from_the_lock_and_keeps_the_checkout_layout() -> None:
+    dockerfile = Path(PROJECT_ROOT / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.replace("\\\n", " ").splitlines() if "pip install" in line]
+    assert len(installs) == 2
+    assert "--require-hashes -r requirements.lock" in installs[0]
+    # The project itself adds nothing unlocked, and is installed in place so that its root
+    # (schema.graphql, .shouhu) is /app, laid out as the checkout is.
+    assert "--no-deps" in installs[1] and " -e ." in installs[1]
+    assert "WORKDIR /app" in dockerfile
+    assert "COPY pyproject.toml README.md schema.graphql ./" in dockerfile
