@@ -48,7 +48,7 @@ from bench.common import (
     ensure_loaded,
 )
 from graph.callers import Role
-from graph.discovery import birth_cutoff
+from graph.dates import birth_cutoff
 from graph.driver import Graph
 
 RESULTS = OUT / "api_bench.json"

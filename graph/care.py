@@ -24,6 +24,7 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph import writes
+from graph.dates import native
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, NotFound
 from graph.writes import Actor, Outcome
@@ -160,12 +161,8 @@ class IntervalRecord:
         return "|".join([self.kind, *self.identity.values(), self.since.isoformat()])
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
-
-
 def interval_record(spec: Spec, identity: dict[str, str], props: dict[str, Any]) -> IntervalRecord:
-    values = {k: _native(v) for k, v in props.items()}
+    values = {k: native(v) for k, v in props.items()}
     return IntervalRecord(
         kind=spec.kind,
         identity=identity,

@@ -32,11 +32,13 @@ from typing import Any, LiteralString
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from neo4j import Record
-from neo4j.time import Date, DateTime
 
 from graph import discovery_rules as cypher
+from graph.bundle.records import DISQUALIFYING, INCAPACITY
+from graph.dates import birth_cutoff, native_date, native_datetime
 from graph.driver import Graph
 from graph.errors import InvalidInput
+from graph.regions import SIGNIFICANT_DIGITS
 
 RULES: tuple[str, ...] = tuple(cypher.RULES)
 
@@ -189,26 +191,8 @@ class DiscoveryPage:
     end_cursor: str | None = field(default=None)
 
 
-def birth_cutoff(as_of: dt.date, years: int) -> dt.date:
-    """The latest birth date of a person who is `years` old or older at `as_of`.
-
-    Age is completed years (docs/domain.md, Time): someone born on Feb 29 turns a year older on Mar 1
-    in common years, so a cutoff that would fall on a missing Feb 29 is Feb 28.
-    """
-    year = as_of.year - years
-    try:
-        return as_of.replace(year=year)
-    except ValueError:  # Feb 29 in a common year
-        return dt.date(year, 2, 28)
-
-
-def age_at(birth: dt.date, as_of: dt.date) -> int:
-    """Age in completed years, exactly as docs/domain.md defines it."""
-    return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
-
-
 def validate_prefix(field_name: str, prefix: str) -> str:
-    if not (prefix == "" or (prefix.isascii() and prefix.isdigit() and len(prefix) in (2, 4, 6, 9, 12))):
+    if not (prefix == "" or (prefix.isascii() and prefix.isdigit() and len(prefix) in SIGNIFICANT_DIGITS.values())):
         raise InvalidInput(field_name, "must be a region-code prefix of 2, 4, 6, 9 or 12 digits, or empty")
     return prefix
 
@@ -247,6 +231,8 @@ def parameters(
         "scope": scope_prefix,
         "asOf": as_of,
         "rules": list(validate_rules(rules)),
+        "incapacity": list(INCAPACITY),
+        "disqualifying": list(DISQUALIFYING),
         "born6": birth_cutoff(as_of, 6),
         "born16": birth_cutoff(as_of, 16),
         "born18": birth_cutoff(as_of, 18),
@@ -444,24 +430,12 @@ def _evidence(item: Mapping[str, Any]) -> Evidence:
         category=item.get("category"),
         urgency=item.get("urgency"),
         status=item.get("status"),
-        on=_date(item.get("on")),
-        at=_datetime(item.get("at")),
-        since=_date(item.get("since")),
-        until=_date(item.get("until")),
-        due_on=_date(item.get("dueOn")),
+        on=native_date(item.get("on")),
+        at=native_datetime(item.get("at")),
+        since=native_date(item.get("since")),
+        until=native_date(item.get("until")),
+        due_on=native_date(item.get("dueOn")),
         days=item.get("days"),
         count=item.get("count"),
         values=tuple(item.get("values") or ()),
     )
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, Date):
-        return value.to_native()
-    return value if isinstance(value, dt.date) else None
-
-
-def _datetime(value: Any) -> dt.datetime | None:
-    if isinstance(value, DateTime):
-        return value.to_native()
-    return value if isinstance(value, dt.datetime) else None

@@ -16,6 +16,8 @@ Parameters every query takes (built by `graph.discovery.parameters`):
 - `$born6`, `$born16`, `$born18`, `$bornOld`: the latest birth date of a person aged 6, 16,
   18 and the caregiver age threshold at D (completed years, Feb 29 handled in Python), so
   "under 18 at D" is `birthDate > $born18`.
+- `$incapacity`, `$disqualifying`: the condition types of the incapacity set and those that
+  make a caregiver unfit (`graph.bundle.records`).
 - `$rules`: the rule names to evaluate; a rule not listed adds nothing and reads nothing.
 - `$part`, `$parts` (region queries): which share of the region's villages to evaluate.
 - thresholds `$contactBlue`, `$contactYellow`, `$visitBlue`, `$visitYellow`, `$overload`,
@@ -109,8 +111,7 @@ CALL (parentNodes) {
     WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
     RETURN
       collect(CASE WHEN type(r) = 'HAS_CONDITION'
-                        AND x.type IN ['missing', 'imprisoned', 'compulsory_rehab', 'detained',
-                                       'severe_disability', 'serious_illness']
+                        AND x.type IN $incapacity
                    THEN {kind: 'condition', key: x.key, type: x.type, personId: par.id,
                          since: x.since} END) AS conditions,
       collect(CASE WHEN type(r) = 'AWAY' AND NOT dead
@@ -142,10 +143,8 @@ CALL (cares) {
   RETURN collect({
     node: cg, id: cg.id, birthDate: cg.birthDate, dead: dead, deceasedOn: cg.deceasedOn,
     since: k.since, signed: k.signed,
-    incapacity: [x IN conditions WHERE x.type IN ['missing', 'imprisoned', 'compulsory_rehab',
-                 'detained', 'severe_disability', 'serious_illness']],
-    disqualifying: [x IN conditions WHERE x.type IN ['abuse_record', 'substance_abuse',
-                    'neglect_record']]
+    incapacity: [x IN conditions WHERE x.type IN $incapacity],
+    disqualifying: [x IN conditions WHERE x.type IN $disqualifying]
   }) AS carers
 }
 WITH c, {

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
+from graph.bundle.records import INCAPACITY
+from graph.dates import native_date
 from graph.driver import Graph
 from graph.errors import InvalidInput
 from graph.institutions import INSTITUTION_FIELDS, InstitutionRecord, institution_record
 from graph.persons import (
     ANCHOR,
-    INCAPACITY,
     LINKED_FIELDS,
     PERSON_FIELDS,
     Interval,
@@ -27,7 +28,6 @@ from graph.persons import (
     grouped,
     interval,
     linked_person,
-    native_date,
     person_record,
 )
 

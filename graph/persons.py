@@ -19,21 +19,10 @@ from enum import StrEnum
 from typing import Any, Final, LiteralString
 
 from graph import paging
-from graph.discovery import birth_cutoff
+from graph.bundle.records import CATEGORIES, INCAPACITY
+from graph.dates import birth_cutoff, native_date
 from graph.driver import Graph
 from graph.errors import InvalidInput
-
-INCAPACITY: Final = (
-    "missing",
-    "imprisoned",
-    "compulsory_rehab",
-    "detained",
-    "severe_disability",
-    "serious_illness",
-)
-REGISTRATION_CATEGORIES: Final = frozenset(
-    {"left_behind", "de_facto_unsupported", "orphan", "in_difficulty", "disability"}
-)
 
 #: The stored fields of the person bound to `p`, and their household's id.
 PERSON_FIELDS: LiteralString = """p {
@@ -416,7 +405,7 @@ class ChildFilter:
     left_behind_as_of: dt.date | None = None
 
     def validate(self) -> None:
-        if self.category is not None and self.category not in REGISTRATION_CATEGORIES:
+        if self.category is not None and self.category not in CATEGORIES:
             raise InvalidInput("registrationCategory", f"unknown category {self.category!r}")
         for name, value in (("minAge", self.min_age), ("maxAge", self.max_age)):
             if value is not None and not 0 <= value <= 17:
@@ -461,11 +450,6 @@ class DuplicateCandidate:
 
 
 # --- conversions ------------------------------------------------------------------------------
-
-
-def native_date(value: Any) -> dt.date | None:
-    """A driver date (or None) as a Python date."""
-    return None if value is None else value.to_native()
 
 
 def interval(row: Mapping[str, Any]) -> Interval:

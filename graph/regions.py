@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import LiteralString
+from typing import Final, LiteralString
 
 from graph.driver import Graph
 from graph.errors import InvalidInput
 
-LEVELS = ("province", "city", "county", "township", "village")
-# Significant digits of a code at each level (docs/domain.md): a code's prefix is its ancestors'.
-SIGNIFICANT_DIGITS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+#: The levels of the division tree, top down; everything that names levels reads them here.
+LEVELS: Final = ("province", "city", "county", "township", "village")
+#: Significant digits of a 12-digit code at each level; the rest are zeros, and a code starts
+#: with its parent's significant digits (docs/domain.md), so a scope is a prefix this long.
+SIGNIFICANT_DIGITS: Final = dict(zip(LEVELS, (2, 4, 6, 9, 12), strict=True))
+LEVEL_RANK: Final = {level: rank for rank, level in enumerate(LEVELS)}
 CODE = re.compile(r"\d{12}")
 
 

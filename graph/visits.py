@@ -15,6 +15,7 @@ from typing import Any, LiteralString
 from neo4j import AsyncManagedTransaction
 
 from graph import writes
+from graph.dates import native_datetime
 from graph.driver import Graph
 from graph.errors import InvalidInput
 from graph.writes import Actor, Outcome
@@ -87,10 +88,6 @@ class ContactRecord:
         return f"{self.from_id}|{self.child_id}|{self.on.isoformat()}|{self.channel}"
 
 
-def _when(value: Any) -> datetime | None:
-    return None if value is None else value.to_native()
-
-
 def visit_record(row: dict[str, Any]) -> VisitRecord:
     return VisitRecord(
         row["visitorId"],
@@ -99,7 +96,7 @@ def visit_record(row: dict[str, Any]) -> VisitRecord:
         row["type"],
         row["notes"],
         row["recordedBy"],
-        _when(row["recordedAt"]),
+        native_datetime(row["recordedAt"]),
     )
 
 
@@ -110,7 +107,7 @@ def contact_record(row: dict[str, Any]) -> ContactRecord:
         row["on"].to_native(),
         row["channel"],
         row["recordedBy"],
-        _when(row["recordedAt"]),
+        native_datetime(row["recordedAt"]),
     )
 
 

@@ -18,7 +18,7 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from graph import guardianship as records
 from graph import persons as person_records
-from graph.discovery import age_at
+from graph.dates import age_at
 from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
 from schema.access import PERSON_READERS, require

@@ -14,7 +14,7 @@ import strawberry
 
 from api.context import Info
 from graph import recommendations, referrals
-from graph.discovery import age_at
+from graph.dates import age_at
 from graph.recommendations import InstitutionRecommendationRecord, VolunteerRecommendationRecord
 from graph.referrals import ReferralRecord
 from schema.institutions import Institution

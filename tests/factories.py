@@ -14,16 +14,14 @@ from collections.abc import Sequence
 from typing import Any, LiteralString
 
 from graph.driver import Graph
-
-LEVELS = ("province", "city", "county", "township", "village")
-_PREFIX_LENGTHS = (2, 4, 6, 9, 12)
+from graph.regions import LEVELS, SIGNIFICANT_DIGITS
 
 
 def region_chain(code: str) -> list[tuple[str, str]]:
     """(code, level) from the province down to `code`, a 12-digit region code."""
     chain = []
-    for length, level in zip(_PREFIX_LENGTHS, LEVELS, strict=True):
-        ancestor = code[:length].ljust(12, "0")
+    for level in LEVELS:
+        ancestor = code[: SIGNIFICANT_DIGITS[level]].ljust(12, "0")
         chain.append((ancestor, level))
         if ancestor == code:
             break

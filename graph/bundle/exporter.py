@@ -25,6 +25,7 @@ from typing import Any, Final, LiteralString
 import orjson
 
 from graph.bundle.records import ENTITY_ORDER, KINDS
+from graph.dates import native
 from graph.driver import Graph
 from graph.regions import scope_prefix
 
@@ -186,19 +187,13 @@ NODE_INTERVAL_KINDS: Final = {
 }
 
 
-def _native(value: Any) -> Any:
-    # Neo4j's own Date and DateTime become Python's, which orjson writes as ISO 8601.
-    to_native = getattr(value, "to_native", None)
-    return value if to_native is None else to_native()
-
-
 def encode(kind: str, values: dict[str, Any]) -> str:
     """One bundle line: `kind` first, then the kind's fields in the format's order, absent omitted."""
     line: dict[str, Any] = {"kind": kind}
     for spec in KINDS[kind].fields:
         value = values.get(spec.name)
         if value is not None:
-            line[spec.name] = _native(value)
+            line[spec.name] = native(value)  # orjson writes Python's dates as ISO 8601
     return orjson.dumps(line).decode()
 
 

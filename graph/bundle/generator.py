@@ -25,6 +25,9 @@ from datetime import date
 
 import orjson
 
+from graph.bundle.records import DISQUALIFYING, INCAPACITY
+from graph.dates import age_at
+
 Record = dict[str, object]
 
 #: Bumped whenever the lines made for a given seed change; benchmarks regenerate their bundles.
@@ -90,9 +93,12 @@ DESTINATIONS: tuple[tuple[str, str | None, float], ...] = (
     ("县城", "", 1.0),  # "" stands for the county's own code
 )
 CHANNELS = (("video", 0.45), ("phone", 0.85), ("message", 0.97), ("in_person", 1.0))
-INCAPACITY = ("imprisoned", "serious_illness", "severe_disability", "missing", "compulsory_rehab", "detained")
-INCAPACITY_WEIGHTS = (0.25, 0.5, 0.72, 0.86, 0.94, 1.0)
-DISQUALIFYING = ("abuse_record", "substance_abuse", "neglect_record")
+# How often each incapacity is drawn (cumulative), over the whole incapacity set.
+INCAPACITIES = (
+    ("imprisoned", 0.25), ("serious_illness", 0.5), ("severe_disability", 0.72), ("missing", 0.86),
+    ("compulsory_rehab", 0.94), ("detained", 1.0),
+)  # fmt: skip
+assert {name for name, _ in INCAPACITIES} == set(INCAPACITY), "draw every incapacity, and only those"
 REPORT_KINDS = (
     ("teacher", "unsupervised", "多日无人接送，放学后独自在家"),
     ("teacher", "dropout", "连续两周未到校"),
@@ -675,7 +681,7 @@ def _son_household(
                 _away(county, rng, pid, left, returned)
         elif state == "incapable":
             draw = rng.random()
-            kind = INCAPACITY[next(i for i, w in enumerate(INCAPACITY_WEIGHTS) if draw < w)]
+            kind = next(name for name, w in INCAPACITIES if draw < w)
             _condition(county, pid, kind, since)
     if not births:
         return 0
@@ -695,7 +701,7 @@ def _son_household(
         child = _person(
             county, rng, gender="M" if rng.random() < 0.53 else "F", born=born, household=household, surname=surname
         )
-        age = _age(date.fromordinal(born), county.as_of)
+        age = age_at(date.fromordinal(born), county.as_of)
         for parent in parents:
             kind = "biological" if rng.random() < 0.985 else ("step" if rng.random() < 0.6 else "adoptive")
             county.emit({"kind": "parent", "parent": parent.id, "child": child, "type": kind})
@@ -727,10 +733,6 @@ def _son_household(
             low_income,
         )
     return len(births)
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _child_records(

@@ -35,7 +35,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Final, TypeVar
 
-from graph.bundle.records import ENTITY_ORDER, KINDS, LEVEL_RANK, MIN_PARENT_AGE
+from graph.bundle.records import ENTITY_ORDER, KINDS, MIN_PARENT_AGE
+from graph.regions import LEVEL_RANK
 
 T = TypeVar("T")
 

@@ -11,14 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
+from graph.regions import LEVELS
+
 #: A parent is at least this many completed years older than their child.
 MIN_PARENT_AGE: Final = 12
-
-LEVELS: Final = ("province", "city", "county", "township", "village")
-#: Significant digits of a 12-digit region code at each level; the rest are zeros, and a
-#: code starts with its parent's significant digits (docs/domain.md, Regions).
-LEVEL_DIGITS: Final = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
-LEVEL_RANK: Final = {level: rank for rank, level in enumerate(LEVELS)}
 
 LOW_INCOME: Final = frozenset({"dibao", "tekun", "dibao_edge", "poverty_monitoring"})
 GENDERS: Final = frozenset({"F", "M"})
@@ -34,10 +30,13 @@ SERVICES: Final = frozenset({
 })  # fmt: skip
 PARENT_TYPES: Final = frozenset({"biological", "adoptive", "step"})
 GUARDIAN_BASES: Final = frozenset({"parent", "relative", "court_appointed", "state"})
-CONDITIONS: Final = frozenset({
-    "missing", "imprisoned", "compulsory_rehab", "detained", "severe_disability",
-    "serious_illness", "abuse_record", "substance_abuse", "neglect_record",
-})  # fmt: skip
+#: The incapacity set (docs/domain.md): a person holding one of these lacks capacity to care.
+INCAPACITY: Final = (
+    "missing", "imprisoned", "compulsory_rehab", "detained", "severe_disability", "serious_illness",
+)  # fmt: skip
+#: Conditions that make a caregiver unfit (CAREGIVER_UNFIT) without taking their capacity.
+DISQUALIFYING: Final = ("abuse_record", "substance_abuse", "neglect_record")
+CONDITIONS: Final = frozenset(INCAPACITY + DISQUALIFYING)
 STAFF_ROLES: Final = frozenset(
     {"children_director", "children_supervisor", "case_worker", "coordinator", "institution_staff"}
 )

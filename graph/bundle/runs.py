@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
+from graph.dates import native_datetime
 from graph.driver import AsyncManagedTransaction, Graph
 
 RUNNING = "running"
@@ -80,10 +81,6 @@ class ImportRunRecord:
         return self.status == COMPLETE
 
 
-def _native(value: Any) -> datetime | None:
-    return None if value is None else value.to_native()
-
-
 def _record(run: dict[str, Any]) -> ImportRunRecord:
     return ImportRunRecord(
         id=run["id"],
@@ -91,8 +88,8 @@ def _record(run: dict[str, Any]) -> ImportRunRecord:
         sha256=run.get("sha256") or run["id"],
         mode=run.get("mode") or "",
         status=run.get("status") or RUNNING,
-        started_at=_native(run.get("startedAt")),
-        finished_at=_native(run.get("finishedAt")),
+        started_at=native_datetime(run.get("startedAt")),
+        finished_at=native_datetime(run.get("finishedAt")),
         lines=run.get("lines") or 0,
         written=run.get("written") or 0,
         rejected=run.get("rejected") or 0,

@@ -53,14 +53,13 @@ from graph.bundle.records import (
     ENTITY_KINDS,
     ENTITY_ORDER,
     KINDS,
-    LEVEL_DIGITS,
-    LEVEL_RANK,
-    LEVELS,
     MIN_PARENT_AGE,
     Field,
     Kind,
 )
+from graph.dates import native_date
 from graph.driver import Graph
+from graph.regions import LEVEL_RANK, LEVELS, SIGNIFICANT_DIGITS
 
 #: Keys per database round trip.
 BATCH: Final = 5000
@@ -257,7 +256,7 @@ def _check_region(data: dict[str, Any]) -> None:
             raise _Bad("parent", f"a province has no parent, but {parent} is given")
     elif parent is None:
         raise _Bad("parent", f"missing: a {level} needs its parent's code")
-    digits = LEVEL_DIGITS[level]
+    digits = SIGNIFICANT_DIGITS[level]
     if code[digits:].strip("0"):
         raise _Bad("code", f"{code} is not a {level} code: digits after the first {digits} must be 0")
 
@@ -421,8 +420,8 @@ def _database_attribute(kind: str, value: Any) -> Any:
     if kind == "region":
         return LEVEL_RANK.get(value)
     if kind == "person":
-        native = value.to_native() if hasattr(value, "to_native") else value
-        return day_number(native) if isinstance(native, date) else None
+        born = native_date(value)
+        return None if born is None else day_number(born)
     if kind == "institution":
         return ",".join(value)
     return None
@@ -522,7 +521,7 @@ def _check_region_parent(line: int, code: str, rank: int, parent: str, parent_ra
     if parent_rank != rank - 1:
         reason = f"parent: {parent} is a {LEVELS[parent_rank]}; the parent of a {LEVELS[rank]} must be a {expected}"
         return line, "parent", reason
-    prefix = parent[: LEVEL_DIGITS[expected]]
+    prefix = parent[: SIGNIFICANT_DIGITS[expected]]
     if not code.startswith(prefix):
         return line, "parent", f"parent: {code} does not start with {prefix}, the code prefix of its parent {parent}"
     return None

@@ -6,11 +6,10 @@ import datetime as dt
 
 import pytest
 
+from graph.dates import age_at, birth_cutoff
 from graph.discovery import (
     Level,
     Thresholds,
-    age_at,
-    birth_cutoff,
     discover,
     discover_page,
     risk_profile,
