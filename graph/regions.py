@@ -15,7 +15,7 @@ LEVELS: Final = ("province", "city", "county", "township", "village")
 #: with its parent's significant digits (docs/domain.md), so a scope is a prefix this long.
 SIGNIFICANT_DIGITS: Final = dict(zip(LEVELS, (2, 4, 6, 9, 12), strict=True))
 LEVEL_RANK: Final = {level: rank for rank, level in enumerate(LEVELS)}
-CODE = re.compile(r"\d{12}")
+CODE = re.compile(r"[0-9]{12}")
 
 
 def level_of(code: str) -> str:

@@ -1,21 +1,36 @@
-"""A static cost estimate for each operation, refused above a configured maximum (docs/access.md, Abuse limits).
+"""Bounds checked on the parsed operation with its variables, before anything runs (docs/access.md, Abuse limits).
 
-Every field costs one per time it may be resolved; a list multiplies what is below it by
-its `first` argument when that is a literal, or by `DEFAULT_LIST_SIZE` otherwise (a variable
-or no argument). A paged field (one with `first`) already counts its items, so the lists
-directly inside it (a connection's `edges`) do not multiply again. Fragments are expanded
-where they are spread, so they cannot hide cost.
+Page sizes: every `first` or `last` argument in the schema takes 1 up to its field's maximum
+(the `max_page` limit, or less where the field declares it with `page_limit`), whether it is
+written in the query, passed in a variable or left at its default. Anything else is refused
+as `BAD_USER_INPUT` naming the argument, so no size can make the estimate below negative.
+
+Cost: every field costs one per time it may be resolved. A paged field multiplies what is
+below it by its page size, at its value whether literal or variable (a variable must not be
+a way around the estimate), or by its default; a list without a page size multiplies by
+`DEFAULT_LIST_SIZE`. A paged field already counts its items, so the lists directly inside it
+(a connection's `edges`) do not multiply again. Fragments are expanded where they are
+spread, so they cannot hide cost.
+
+Tokens: the variables count against the document's token limit, one token per value, key
+and list item, so a list of a million region codes in a variable costs what it would cost
+written in the query.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
 from graphql import (
+    ArgumentNode,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -24,12 +39,27 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
+    Undefined,
+    VariableNode,
     get_named_type,
+    get_operation_ast,
 )
+from graphql.language import Lexer, Source, TokenKind
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
-DEFAULT_LIST_SIZE = 10
+from api.settings import Limits
+from schema.pagination import DEFAULT_PAGE
+
+DEFAULT_LIST_SIZE: Final = 10
+PAGE_ARGUMENTS: Final = ("first", "last")
+#: Where a field's own smaller page maximum is kept, in `strawberry.field(metadata=...)`.
+MAX_PAGE: Final = "shouhu.max_page"
+
+
+def page_limit(maximum: int) -> dict[str, int]:
+    """`metadata` for a paged field that never returns more than `maximum` items."""
+    return {MAX_PAGE: maximum}
 
 
 def _is_list(type_: Any) -> bool:
@@ -38,22 +68,89 @@ def _is_list(type_: Any) -> bool:
     return isinstance(type_, GraphQLList)
 
 
-def _first(node: FieldNode) -> int | None:
-    for argument in node.arguments or ():
-        if argument.name.value == "first":
-            return int(argument.value.value) if isinstance(argument.value, IntValueNode) else DEFAULT_LIST_SIZE
-    return None
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-class _Estimator:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], ceiling: int) -> None:
+def page_arguments(definition: GraphQLField) -> Iterator[str]:
+    """The page-size arguments a field takes: `first` or `last` of type Int."""
+    for name in PAGE_ARGUMENTS:
+        argument = definition.args.get(name)
+        if argument is not None and get_named_type(argument.type) is GraphQLInt:
+            yield name
+
+
+def field_maximum(definition: GraphQLField, limits: Limits) -> int:
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+    declared = getattr(strawberry_field, "metadata", None) or {}
+    return min(int(declared.get(MAX_PAGE, limits.max_page)), limits.max_page)
+
+
+class _Operation:
+    """One operation with the values its variables have in this request."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, object],
+        limits: Limits,
+    ) -> None:
         self.schema = schema
-        self.fragments = fragments
-        self.ceiling = ceiling
+        self.limits = limits
+        self.fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        self.variables: dict[str, object] = {}
+        for definition in operation.variable_definitions or ():
+            name = definition.variable.name.value
+            if name in variables:
+                self.variables[name] = variables[name]
+            elif isinstance(definition.default_value, IntValueNode):
+                self.variables[name] = int(definition.default_value.value)
+        self.errors: list[GraphQLError] = []
 
-    def selection_set(
-        self, selections: SelectionSetNode | None, parent: Any, seen: frozenset[str], paged: bool = False
-    ) -> int:
+    def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> tuple[object, ArgumentNode | None]:
+        """The value an argument has here (None when unknown or null), and its node."""
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return int(value.value), argument
+                if isinstance(value, VariableNode):
+                    return self.variables.get(value.name.value), argument
+                # Another literal kind is a type error that validation reports.
+                return None, argument
+        default = definition.args[name].default_value
+        return (None if default is Undefined else default), None
+
+    def page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
+        """The items a paged field may return (refusing a size out of range), or None if not paged."""
+        size: int | None = None
+        for name in page_arguments(definition):
+            value, argument = self.argument(node, definition, name)
+            maximum = field_maximum(definition, self.limits)
+            if not _is_int(value):
+                # Null or absent: the field's default page; a string is coercion's to refuse.
+                size = max(size or 0, min(DEFAULT_PAGE, maximum))
+                continue
+            assert isinstance(value, int)
+            if not 1 <= value <= maximum:
+                self.errors.append(
+                    GraphQLError(
+                        f"{name}: must be between 1 and {maximum}, not {value}",
+                        argument or node,
+                        extensions={"code": "BAD_USER_INPUT", "field": name},
+                    )
+                )
+                value = maximum
+            size = max(size or 0, value)
+        return size
+
+    def cost(self, selections: SelectionSetNode | None, parent: Any, seen: frozenset[str], paged: bool = False) -> int:
         if selections is None or not isinstance(parent, GraphQLObjectType):
             return 0
         total = 0
@@ -63,15 +160,16 @@ class _Estimator:
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selection_set(selection.selection_set, target, seen, paged)
+                total += self.cost(selection.selection_set, target, seen, paged)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     continue
                 target = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.selection_set(fragment.selection_set, target, seen | {name}, paged)
-            if total > self.ceiling:
+                total += self.cost(fragment.selection_set, target, seen | {name}, paged)
+            if total > self.limits.max_cost:
+                # Spreads of spreads could multiply the work of estimating: stop once refused.
                 return total
         return total
 
@@ -79,36 +177,102 @@ class _Estimator:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return 1
-        first = _first(node)
-        if first is not None:
-            multiplier = first
+        size = self.page_size(node, definition)
+        if size is not None:
+            multiplier = size
         elif _is_list(definition.type) and not paged:
             multiplier = DEFAULT_LIST_SIZE
         else:
             multiplier = 1
-        below = self.selection_set(node.selection_set, get_named_type(definition.type), seen, first is not None)
+        below = self.cost(node.selection_set, get_named_type(definition.type), seen, size is not None)
         return 1 + multiplier * below
 
 
-def cost_limit_rule(maximum: int) -> type[ValidationRule]:
-    class CostLimit(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            context: ValidationContext = self.context
-            schema = context.schema
-            root = {
-                "query": schema.query_type,
-                "mutation": schema.mutation_type,
-                "subscription": schema.subscription_type,
-            }[node.operation.value]
-            fragments = {
-                definition.name.value: definition
-                for definition in context.document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
-            cost = _Estimator(schema, fragments, maximum).selection_set(node.selection_set, root, frozenset())
-            if cost > maximum:
-                context.report_error(
-                    GraphQLError(f"The operation's estimated cost {cost} exceeds the maximum cost of {maximum}.", node)
-                )
+def variable_tokens(value: object, budget: int) -> int:
+    """Tokens a variable's value counts for, stopping once past `budget`."""
+    count = 0
+    stack = [value]
+    while stack and count <= budget:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, Mapping):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
-    return CostLimit
+
+def document_tokens(query: str) -> int:
+    lexer = Lexer(Source(query))
+    count = 0
+    while lexer.advance().kind is not TokenKind.EOF:
+        count += 1
+    return count
+
+
+def check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    query: str,
+    operation_name: str | None,
+    variables: Mapping[str, object] | None,
+    limits: Limits,
+) -> list[GraphQLError]:
+    """Why this operation may not run (page sizes, cost, tokens), or nothing."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return []
+    values = variables if isinstance(variables, Mapping) else {}
+    spent = document_tokens(query)
+    tokens = spent + variable_tokens(values, limits.max_tokens - spent)
+    if tokens > limits.max_tokens:
+        return [
+            GraphQLError(
+                f"The document and its variables hold more than {limits.max_tokens} tokens.",
+                extensions={"code": "LIMIT_EXCEEDED"},
+            )
+        ]
+    root = {
+        "query": schema.query_type,
+        "mutation": schema.mutation_type,
+        "subscription": schema.subscription_type,
+    }[operation.operation.value]
+    estimate = _Operation(schema, document, operation, values, limits)
+    cost = estimate.cost(operation.selection_set, root, frozenset())
+    if estimate.errors:
+        return estimate.errors
+    if cost > limits.max_cost:
+        return [
+            GraphQLError(
+                f"The operation's estimated cost {cost} exceeds the maximum cost of {limits.max_cost}.",
+                operation,
+                extensions={"code": "LIMIT_EXCEEDED"},
+            )
+        ]
+    return []
+
+
+class OperationLimits(SchemaExtension):
+    """Runs `check` once the document is valid, so a refused operation never executes."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        # Strawberry decides whether to execute inside the validation step, before this hook's
+        # exit runs; so validate here first, then add our refusals, and leave validation done.
+        context = self.execution_context
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            errors = validate_document(context.schema._schema, context.graphql_document, context.validation_rules)
+            if not errors:
+                errors = check(
+                    context.schema._schema,
+                    context.graphql_document,
+                    context.query or "",
+                    context.operation_name,
+                    context.variables,
+                    self.limits,
+                )
+            context.pre_execution_errors = errors
+        yield

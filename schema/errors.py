@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
+from graphql import ArgumentNode, DocumentNode, Node, ObjectFieldNode, Visitor, visit
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import StreamExecutionResult
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import AuthenticationError
@@ -25,10 +27,52 @@ LIMIT_MESSAGES = re.compile(
     r"exceeds maximum operation depth|aliases found|more than \d+ tokens|exceeds the maximum cost"
 )
 NAMED_INPUT = re.compile(r"(?:Variable '\$|Argument '|Field ')(?P<name>[A-Za-z_][A-Za-z0-9_]*)'")
+#: graphql-core names the place inside a variable's value: "... has invalid value at .input.on: ...".
+VARIABLE_PATH = re.compile(r"invalid value at (?P<path>[.A-Za-z0-9_\[\]]+):")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def classify(error: GraphQLError) -> GraphQLError:
+class _ArgumentNames(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[int, str] = {}
+
+    def enter_argument(self, node: ArgumentNode, *_: object) -> None:
+        self.names[id(node.value)] = node.name.value
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: object) -> None:
+        self.names[id(node.value)] = node.name.value
+
+
+def argument_names(document: DocumentNode | None) -> Mapping[int, str]:
+    """The argument or input field each literal value of the document is given for."""
+    if document is None:
+        return {}
+    visitor = _ArgumentNames()
+    visit(document, visitor)
+    return visitor.names
+
+
+def _input_name(error: GraphQLError, names: Mapping[int, str]) -> str | None:
+    for node in error.nodes or ():
+        if isinstance(node, Node) and id(node) in names:
+            return names[id(node)]
+    if match := VARIABLE_PATH.search(error.message):
+        parts: list[str] = _NAME.findall(match.group("path"))
+        if parts:
+            return parts[-1]
+    if match := NAMED_INPUT.search(error.message):
+        return str(match.group("name"))
+    return None
+
+
+def classify(error: GraphQLError, names: Mapping[int, str] | None = None) -> GraphQLError:
+    """The error as the client sees it; `names` (from `argument_names`) lets a bad literal name its argument."""
     original = error.original_error
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str) and original is None:
+        # Our own checks (schema/cost.py) already chose the code and the field.
+        return error
     if isinstance(original, InvalidInput):
         return _with(
             error,
@@ -43,15 +87,22 @@ def classify(error: GraphQLError) -> GraphQLError:
     if original is None or isinstance(original, GraphQLError):
         if LIMIT_MESSAGES.search(error.message):
             return _with(error, error.message, {"code": "LIMIT_EXCEEDED"})
-        extensions: dict[str, object] = {"code": "BAD_USER_INPUT"}
-        if match := NAMED_INPUT.search(error.message):
-            extensions["field"] = match.group("name")
-        return _with(error, error.message, extensions)
+        return _bad_input(error, names or {})
     # A value the schema's own scalars refused is the caller's input, not our failure.
     if isinstance(original, ValueError | TypeError) and error.path is None:
-        return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+        name = _input_name(error, names or {})
+        if name is None:
+            return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+        return _with(error, "", {"code": "BAD_USER_INPUT", "field": name}, message=f"{name}: {original}")
     log.error("internal error at %s: %s", ".".join(map(str, error.path or [])), type(original).__name__)
     return _with(error, "Internal error.", {"code": "INTERNAL"}, message="Internal error.", keep_original=False)
+
+
+def _bad_input(error: GraphQLError, names: Mapping[int, str]) -> GraphQLError:
+    extensions: dict[str, object] = {"code": "BAD_USER_INPUT"}
+    if (name := _input_name(error, names)) is not None:
+        extensions["field"] = name
+    return _with(error, error.message, extensions)
 
 
 def _with(
@@ -80,7 +131,17 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
-            result.errors = [classify(error) for error in result.errors]
+            result.errors = self._classified(result.errors)
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = [classify(error) for error in pre]
+            self.execution_context.pre_execution_errors = self._classified(pre)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> None:  # type: ignore[override]
+        # Each result of a subscription leaves before `on_operation` ends: give it its codes here,
+        # so a WebSocket client reads the same `extensions.code` as an HTTP one.
+        if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
+            result.errors = self._classified(result.errors)
+
+    def _classified(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        names = argument_names(self.execution_context.graphql_document) if errors else {}
+        return [classify(error, names) for error in errors]

@@ -22,7 +22,9 @@ from graph.dates import age_at
 from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
 from schema.access import PERSON_READERS, require
+from schema.cost import page_limit
 from schema.institutions import Institution
+from schema.loaders import RECENT
 from schema.masking import mask_id_number, mask_phone
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from schema.regions import Region
@@ -158,12 +160,17 @@ class Person:
         found = await loaders.case.load_many(await loaders.case_ids.load(self.record.id))
         return [Case.from_record(record) for record in found if record is not None]
 
-    @strawberry.field(description="The most recent contacts from parents or guardians, newest first (at most 20).")
+    @strawberry.field(
+        description=f"The most recent contacts from parents or guardians, newest first (at most {RECENT}).",
+        metadata=page_limit(RECENT),
+    )
     async def recent_contacts(self, info: Info, first: int = 10) -> list[PersonContact]:
         found = await info.context.loaders.contacts.load(self.record.id)
         return [PersonContact.from_record(c) for c in found[: max(first, 0)]]
 
-    @strawberry.field(description="The most recent visits, newest first (at most 20).")
+    @strawberry.field(
+        description=f"The most recent visits, newest first (at most {RECENT}).", metadata=page_limit(RECENT)
+    )
     async def recent_visits(self, info: Info, first: int = 10) -> list[PersonVisit]:
         found = await info.context.loaders.visits.load(self.record.id)
         return [PersonVisit.from_record(v) for v in found[: max(first, 0)]]

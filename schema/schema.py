@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql.error import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -15,7 +15,7 @@ from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.bundles import BundleMutations, BundleQueries
 from schema.care import CareMutations
 from schema.cases import CaseMutations, CaseQueries
-from schema.cost import cost_limit_rule
+from schema.cost import OperationLimits
 from schema.discovery import DiscoveryQueries
 from schema.errors import ErrorCodes, log
 from schema.guardianship import GuardianshipQueries
@@ -25,6 +25,7 @@ from schema.persons import PersonQueries
 from schema.referrals import ReferralMutations, ReferralQueries
 from schema.regions import RegionQueries
 from schema.reports import ReportMutations
+from schema.scalars import SCALAR_OVERRIDES
 from schema.timeline import TimelineQueries
 from schema.visits import VisitMutations
 
@@ -72,12 +73,13 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
         mutation=mutation,
         subscription=subscription,
         config=StrawberryConfig(disable_field_suggestions=production),
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,
             AuditFullRecordReads,
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            lambda: AddValidationRules([cost_limit_rule(limits.max_cost)]),
+            lambda: OperationLimits(limits),
         ],
     )

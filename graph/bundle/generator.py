@@ -27,6 +27,7 @@ import orjson
 
 from graph.bundle.records import DISQUALIFYING, INCAPACITY
 from graph.dates import age_at
+from graph.regions import CODE
 
 Record = dict[str, object]
 
@@ -214,7 +215,7 @@ def _dumps(record: Record) -> str:
 
 
 def _county_code(code: str) -> str:
-    if len(code) != 12 or not code.isdigit() or code[6:] != "000000" or code[4:6] == "00":
+    if not CODE.fullmatch(code) or code[6:] != "000000" or code[4:6] == "00":
         raise ValueError(f"not a 12-digit county code (6 significant digits): {code!r}")
     return code
 
@@ -265,7 +266,7 @@ def generate_province(
     province_code: str = DEFAULT_PROVINCE_CODE,
 ) -> Iterator[str]:
     """Lines of a province: `counties` counties in cities of up to ten counties each."""
-    if len(province_code) != 12 or not province_code.isdigit() or province_code[2:] != "0" * 10:
+    if not CODE.fullmatch(province_code) or province_code[2:] != "0" * 10:
         raise ValueError(f"not a 12-digit province code: {province_code!r}")
     if counties < 1 or villages_per_county < 1:
         raise ValueError("a province needs at least one county of at least one village")
