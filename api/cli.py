@@ -122,13 +122,29 @@ SDL_PATH = PROJECT_ROOT / "schema.graphql"
 
 
 @main.command("schema")
-@click.option("--output", type=click.Path(path_type=Path), default=SDL_PATH, show_default=True)
+# The default is shown relative: the generated CLI reference must not depend on the checkout's path.
+@click.option("--output", type=click.Path(path_type=Path), default=SDL_PATH, show_default="schema.graphql")
 def schema_command(output: Path) -> None:
     """Write the GraphQL SDL (schema.graphql at the repository root)."""
     from schema.schema import build_schema
 
     output.write_text(build_schema().as_str() + "\n", encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+@main.command("docs")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a generated page is stale.")
+def docs_command(check: bool) -> None:
+    """Write the reference pages generated from the code (docs/generated/)."""
+    from api import docs
+
+    if check:
+        if stale := docs.stale():
+            raise click.ClickException(f"stale in docs/generated: {', '.join(stale)}; run `shouhu docs`")
+        click.echo("docs/generated is current")
+        return
+    for path in docs.write():
+        click.echo(f"wrote {path.relative_to(PROJECT_ROOT)}")
 
 
 from api.cli_generate import generate_command  # noqa: E402 - command modules hang off `main`

@@ -28,7 +28,7 @@ import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, LiteralString
+from typing import Any, Final, LiteralString
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from neo4j import Record
@@ -94,6 +94,22 @@ class Thresholds:
 
     def as_dict(self) -> dict[str, int | str]:
         return asdict(self)
+
+
+#: The query parameter each threshold is passed as (`graph.discovery_rules` names them);
+#: `caregiver_age` goes as `bornOld`, the latest birth date of someone that old at D.
+THRESHOLD_PARAMETERS: Final = {
+    "contact_blue_days": "contactBlue",
+    "contact_yellow_days": "contactYellow",
+    "visit_blue_days": "visitBlue",
+    "visit_yellow_days": "visitYellow",
+    "caregiver_age": "bornOld",
+    "overload_children": "overload",
+    "report_immediate_days": "reportImmediate",
+    "report_high_days": "reportHigh",
+    "report_normal_days": "reportNormal",
+    "timezone": "zone",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +242,7 @@ def parameters(
     # Both prefixes are tested in the query; when the scope lies inside the region, seeking
     # the index by the scope reads only what the caller may see.
     seek = scope_prefix if scope_prefix.startswith(region_prefix) else region_prefix
+    values: dict[str, Any] = thresholds.as_dict() | {"caregiver_age": birth_cutoff(as_of, thresholds.caregiver_age)}
     return {
         "region": seek,
         "scope": scope_prefix,
@@ -236,17 +253,7 @@ def parameters(
         "born6": birth_cutoff(as_of, 6),
         "born16": birth_cutoff(as_of, 16),
         "born18": birth_cutoff(as_of, 18),
-        "bornOld": birth_cutoff(as_of, thresholds.caregiver_age),
-        "contactBlue": thresholds.contact_blue_days,
-        "contactYellow": thresholds.contact_yellow_days,
-        "visitBlue": thresholds.visit_blue_days,
-        "visitYellow": thresholds.visit_yellow_days,
-        "overload": thresholds.overload_children,
-        "reportImmediate": thresholds.report_immediate_days,
-        "reportHigh": thresholds.report_high_days,
-        "reportNormal": thresholds.report_normal_days,
-        "zone": thresholds.timezone,
-    }
+    } | {THRESHOLD_PARAMETERS[name]: value for name, value in values.items()}
 
 
 async def discover(
