@@ -13,7 +13,7 @@ import importlib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -247,6 +247,20 @@ def read_gates() -> str:
     return intro + "\n\n" + _table(("operation", "roles"), rows)
 
 
+# Request limits (api/settings.py) -----------------------------------------------------------------
+
+
+def limits_table() -> str:
+    from api.settings import Limits
+
+    rows = [(f"`{name}`", f"{value:,}") for name, value in asdict(Limits()).items()]
+    intro = (
+        "The bounds on one GraphQL request, with their defaults (`Limits` in `api/settings.py`). "
+        "[Access](../access.md#abuse-limits) says what each bounds and what a request over it gets."
+    )
+    return intro + "\n\n" + _table(("limit", "default"), rows)
+
+
 # The command line (Click's own help) ------------------------------------------------------------
 
 
@@ -284,6 +298,7 @@ PAGES: tuple[Page, ...] = (
         "graph/callers.py, schema/masking.py and the role checks in schema/",
         (role_table, read_gates),
     ),
+    Page("limits.md", "Request limits", "api/settings.py", (limits_table,)),
     Page("cli.md", "Command line", "the `shouhu` command's own help", (cli_reference,)),
 )
 

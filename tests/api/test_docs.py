@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -120,3 +121,17 @@ def test_every_docs_page_the_code_names_exists() -> None:
     }
     assert named, "the code names no docs page: the pattern no longer matches"
     assert sorted(f"{source}: {path}" for path, source in named if not (PROJECT_ROOT / path).is_file()) == []
+
+
+def test_every_environment_variable_the_settings_read_is_documented() -> None:
+    source = (PROJECT_ROOT / "api" / "settings.py").read_text(encoding="utf-8")
+    read = {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"(NEO4J|SHOUHU)_[A-Z0-9_]+", node.value)
+    }
+    assert {"NEO4J_URI", "SHOUHU_JWKS_FILE", "SHOUHU_NEO4J_TX_TIMEOUT"} <= read
+    documented = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert sorted(name for name in read if f"`{name}`" not in documented) == []
