@@ -135,3 +135,8 @@ def test_every_environment_variable_the_settings_read_is_documented() -> None:
     assert {"NEO4J_URI", "SHOUHU_JWKS_FILE", "SHOUHU_NEO4J_TX_TIMEOUT"} <= read
     documented = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert sorted(name for name in read if f"`{name}`" not in documented) == []
+
+
+def test_every_command_is_described_in_the_cli_guide() -> None:
+    guide = (PROJECT_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert sorted(name for name in main.commands if f"| `shouhu {name}" not in guide) == []
