@@ -2,25 +2,23 @@
 fails when they are stale (as with schema.graphql), so they cannot drift from the code.
 
 Each page is a list of sections, each section a function returning Markdown. Adding a page
-or a section (say, from a future single access table) is one function and one entry in
+or a section is one function and one entry in
 `PAGES`. Everything here reads tables, enums and Click's own help; nothing is restated.
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import ModuleType
 
 import click
 
 from api.settings import PROJECT_ROOT
-from graph import discovery, discovery_rules
+from graph import access, discovery, discovery_rules
 from graph.bundle.records import KINDS, Field, Kind
 from graph.callers import NO_REGION, Caller, Role
 
@@ -189,7 +187,7 @@ def threshold_table() -> str:
     return "## Thresholds\n\n" + _table(("threshold", "default"), rows)
 
 
-# Roles (graph/callers.py, schema/access.py and the checks that use its role sets) ----------------
+# Roles and the access table (graph/access.py) ---------------------------------------------------
 
 #: A well-formed ID number and phone, to see what each role's masking leaves of them.
 _SAMPLE_ID = "11010519491231002X"
@@ -197,54 +195,48 @@ _SAMPLE_PHONE = "13800138000"
 
 
 def role_table() -> str:
-    from schema.access import read_scope
     from schema.masking import mask_id_number, mask_phone
 
     rows = []
     for role in Role:
         claim = "institution" if role is Role.INSTITUTION_STAFF else "region"
         caller = Caller(sub="docs", role=role, **{claim: "430524000000"})
-        prefix = read_scope(caller)
+        prefix = access.read_scope(caller)
         reads = "everything" if prefix == "" else "no one" if prefix == NO_REGION else "the region's subtree"
         rows.append(
             (
                 f"`{role.value}`",
                 "everything" if role is Role.ADMIN else f"`{claim}`",
+                access.REACH[role],
                 reads,
                 "whole" if mask_id_number(_SAMPLE_ID, caller) == _SAMPLE_ID else "masked",
                 "whole" if mask_phone(_SAMPLE_PHONE, caller) == _SAMPLE_PHONE else "masked",
             )
         )
     intro = (
-        "The roles a token may carry; the claim that roots their scope; whose persons, households and "
-        "institutions their reads reach; what they see of ID numbers and phones. "
+        "The roles a token may carry; the claim that roots their scope and how far it reaches; whose "
+        "persons, households and institutions their reads reach; what they see of ID numbers and phones. "
         "[Access](../access.md) gives the rules."
     )
-    return intro + "\n\n" + _table(("role", "scope claim", "person reads reach", "ID numbers", "phones"), rows)
+    head = ("role", "scope claim", "reach", "person reads reach", "ID numbers", "phones")
+    return intro + "\n\n" + _table(head, rows)
 
 
-def _role_checks(module: ModuleType) -> Iterator[tuple[str, frozenset[Role]]]:
-    """(operation, roles) of each `require(caller, ROLES, "operation")` in a module."""
-    for node in ast.walk(ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "require"):
-            continue
-        roles, what = node.args[1], node.args[2]
-        if isinstance(roles, ast.Name) and isinstance(what, ast.Constant) and isinstance(what.value, str):
-            yield what.value, frozenset(getattr(module, roles.id))
-
-
-def read_gates() -> str:
-    import schema
-
-    folder = Path(schema.__file__).parent
-    modules = [importlib.import_module(f"schema.{path.stem}") for path in sorted(folder.glob("*.py"))]
-    gates = sorted({check for module in modules for check in _role_checks(module)}, key=lambda gate: gate[0])
-    rows = [(f"`{operation}`", ", ".join(role.value for role in Role if role in roles)) for operation, roles in gates]
+def access_matrix() -> str:
+    head = ("operation", "kind", *(role.value for role in access.COLUMNS))
+    rows = [
+        (f"`{rule.operation}`", rule.kind.value, *("x" if role in rule.roles else "" for role in access.COLUMNS))
+        for rule in access.RULES.values()
+    ]
+    facets = [(f"`{name}`", text) for name, text in access.FACETS.items()]
     intro = (
-        "## Who may use which query\n\nEach GraphQL operation that checks the caller's role, and the roles "
-        "it admits; every other role gets `FORBIDDEN`. Those admitted still see only their scope."
+        "## Who may use what\n\nThe access table (`graph/access.py`): every query, mutation and subscription, "
+        "and the facets inside them, with the roles that may use each (x). Any other role gets `FORBIDDEN`; "
+        "those admitted still reach only their scope, and a write naming a record outside it (or no record "
+        "at all) is `FORBIDDEN` too. The schema refuses a root field missing from this table, and the "
+        "matrix test (`tests/schema/test_access_matrix.py`) tries every cell."
     )
-    return intro + "\n\n" + _table(("operation", "roles"), rows)
+    return intro + "\n\n" + _table(head, rows) + "\n\n### Facets\n\n" + _table(("facet", "permits"), facets)
 
 
 # Request limits (api/settings.py) -----------------------------------------------------------------
@@ -295,8 +287,8 @@ PAGES: tuple[Page, ...] = (
     Page(
         "roles.md",
         "Roles",
-        "graph/callers.py, schema/masking.py and the role checks in schema/",
-        (role_table, read_gates),
+        "graph/access.py, graph/callers.py and schema/masking.py",
+        (role_table, access_matrix),
     ),
     Page("limits.md", "Request limits", "api/settings.py", (limits_table,)),
     Page("cli.md", "Command line", "the `shouhu` command's own help", (cli_reference,)),

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, LiteralString
 
 from neo4j import AsyncManagedTransaction
@@ -34,7 +34,7 @@ from graph import audit as audit_trail
 from graph.audit import AuditEntry
 from graph.discovery import Level, Thresholds, discover_findings
 from graph.driver import Graph
-from graph.errors import Conflict, InvalidInput, NotFound
+from graph.errors import Conflict, InvalidInput, OutOfReach
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -98,7 +98,7 @@ FOREACH (_ IN CASE WHEN before = 'open' THEN [1] ELSE [] END |
   CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'acknowledged', level: a.level, at: $at,
                                            on: date($at), by: $by, note: $note,
                                            change: 'acknowledged'}))
-RETURN before
+RETURN before, a.regionCode AS region
 """
 
 ALERT_FIELDS: LiteralString = """
@@ -200,6 +200,9 @@ async def sweep(
 
     `audit`, when given, is appended in that same transaction (a mutation's audit event).
     """
+    if not region_prefix.startswith(scope_prefix):
+        # A sweep changes the region's alerts and becomes its latest: only within the scope.
+        raise OutOfReach("region")
     found = await discover_findings(
         graph, region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     )
@@ -268,7 +271,7 @@ async def acknowledge(
     params = {"id": alert_id, "scope": scope_prefix, "by": by, "note": note, "at": at or dt.datetime.now(dt.UTC)}
     before = await graph.write_transaction(_acknowledge, params, audit)
     if before is None:
-        raise NotFound(f"no alert {alert_id}")
+        raise OutOfReach("alert")
     if before != OPEN:
         raise Conflict(f"the alert is {before}; only an open alert can be acknowledged")
     alert = await get_alert(graph, alert_id, scope_prefix=scope_prefix)
@@ -281,7 +284,7 @@ async def _acknowledge(tx: AsyncManagedTransaction, params: dict[str, Any], audi
     if record is None:
         return None
     if record["before"] == OPEN and audit is not None:
-        await audit_trail.append_in(tx, audit)
+        await audit_trail.append_in(tx, replace(audit, scope=record["region"] or audit.scope))
     return str(record["before"])
 
 
@@ -301,6 +304,8 @@ async def changes_since_last_sweep(
     graph: Graph, *, region_prefix: str, scope_prefix: str
 ) -> tuple[str | None, list[SweepChange]]:
     """The id of the region's latest sweep and what it changed: raised, escalated, lowered, resolved."""
+    if not (region_prefix.startswith(scope_prefix) or scope_prefix.startswith(region_prefix)):
+        return None, []  # a region outside the scope: as if it was never swept
     records = await graph.read(LAST_SWEEP, {"region": region_prefix, "scope": scope_prefix})
     if not records:
         return None, []

@@ -2,13 +2,16 @@
 
 Nothing here updates or deletes an `AuditEvent`, and no other module may. A mutation appends
 its event inside its own write transaction (`append_in`), so the write and its audit commit
-together or not at all; a read appends after it ran (`append`).
+together or not at all; a read appends after it ran (`append`). An event is filed under the
+region of the records it touches (`scope`: the child's village), so the auditors of that
+region see every access to its children, whoever made it; a refusal is filed under the region
+of the first record it named that exists (`append_refusal`), else the caller's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import LiteralString
 
@@ -33,6 +36,46 @@ CREATE (e:AuditEvent {
 RETURN e.id AS id
 """
 
+#: The village of each id that names a person, household, institution, case, referral, report
+#: or alert (the child's village for the last four), in the order of `$ids`.
+REGION_OF: LiteralString = """
+UNWIND range(0, size($ids) - 1) AS i
+CALL (i) {
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (p:Person {id: id}) RETURN p.regionCode AS region
+  UNION ALL
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (h:Household {id: id}) RETURN h.regionCode AS region
+  UNION ALL
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (n:Institution {id: id}) RETURN n.regionCode AS region
+  UNION ALL
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (:Case {id: id})-[:CONCERNS]->(c:Person) RETURN c.regionCode AS region
+  UNION ALL
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (:Referral {id: id})<-[:REFERRED]-(:Case)-[:CONCERNS]->(c:Person) RETURN c.regionCode AS region
+  UNION ALL
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (:Report {id: id})-[:ABOUT]->(c:Person) RETURN c.regionCode AS region
+  UNION ALL
+  WITH $ids[i] AS id
+  OPTIONAL MATCH (a:Alert {id: id}) RETURN a.regionCode AS region
+}
+WITH i, region WHERE region IS NOT NULL
+RETURN region ORDER BY i LIMIT 1
+"""
+
+#: Look-ups by full ID number the subject made since `$since` (the rate limit's count). The
+#: subject's quota node is locked first, so two look-ups at once are counted one after the other.
+LOOKUPS_SINCE: LiteralString = """
+MERGE (q:LookupQuota {sub: $sub})
+SET q._lock = true REMOVE q._lock
+WITH q
+RETURN COUNT { MATCH (e:AuditEvent) WHERE e.sub = $sub AND e.operation = $operation AND e.outcome = 'ok'
+               AND e.at >= $since } AS count
+"""
+
 LIST_IN_SCOPE: LiteralString = """
 MATCH (e:AuditEvent)
 WHERE e.scope STARTS WITH $scope AND ($since IS NULL OR e.at >= $since)
@@ -48,8 +91,8 @@ LIMIT $limit
 class AuditEntry:
     """What is recorded: who (sub, role), the operation, the ids touched and the outcome.
 
-    `scope` is the region code prefix the caller acted in, so auditors of a region see the
-    events of their region.
+    `scope` is the region code of the records touched (a child's village), so the auditors of
+    that region see the event; the caller's prefix only when nothing touched has a region.
     """
 
     sub: str
@@ -87,6 +130,34 @@ async def append_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> str:
     result = await tx.run(APPEND, _parameters(entry))
     record = await result.single(strict=True)
     return str(record["id"])
+
+
+async def region_of_in(tx: AsyncManagedTransaction, ids: Sequence[str]) -> str | None:
+    """The village of the first of `ids` that names a record (see `REGION_OF`)."""
+    if not ids:
+        return None
+    result = await tx.run(REGION_OF, {"ids": list(ids)})
+    record = await result.single()
+    return None if record is None else str(record["region"])
+
+
+async def append_refusal(graph: Graph, entry: AuditEntry) -> str:
+    """Append a refused operation's event, filed under the region of the records it named."""
+
+    async def transaction(tx: AsyncManagedTransaction) -> str:
+        region = await region_of_in(tx, entry.ids)
+        filed = entry if region is None else replace(entry, scope=region)
+        return await append_in(tx, filed)
+
+    return await graph.write_transaction(transaction)
+
+
+async def lookups_since(tx: AsyncManagedTransaction, sub: str, operation: str, since: datetime) -> int:
+    """How many `operation` events `sub` appended since `since` (inside the caller's write
+    transaction, which holds the subject's quota lock until it commits its own event)."""
+    result = await tx.run(LOOKUPS_SINCE, {"sub": sub, "operation": operation, "since": since})
+    record = await result.single(strict=True)
+    return int(record["count"])
 
 
 async def append(graph: Graph, entry: AuditEntry) -> str:

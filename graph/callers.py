@@ -47,7 +47,3 @@ class Caller:
         if self.region is None:
             return NO_REGION
         return scope_prefix(self.region)
-
-    @property
-    def sees_full_id_numbers(self) -> bool:
-        return self.role in {Role.COORDINATOR, Role.ADMIN}

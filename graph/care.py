@@ -26,7 +26,7 @@ from neo4j import AsyncManagedTransaction
 from graph import writes
 from graph.dates import native
 from graph.driver import Graph
-from graph.errors import Conflict, InvalidInput, NotFound
+from graph.errors import Conflict, InvalidInput, NotFound, OutOfReach
 from graph.writes import Actor, Outcome
 
 RETURN_PROPS: LiteralString = " RETURN properties(r) AS props ORDER BY r.since"
@@ -40,18 +40,16 @@ CREATE_SET: LiteralString = " SET r = $props, r.recordedAt = datetime() RETURN p
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """One interval kind: who may write it, what identifies it, and its Cypher."""
+    """One interval kind: what identifies it, and its Cypher. Who may write it is the access
+    table's row of `operation` (and `end_operation`)."""
 
     kind: str
     operation: str  #: the record mutation's name; the end mutation is `end_operation`
     end_operation: str
-    roles: frozenset[str]
     #: fields that with `since` identify a record (the endpoints, plus type or category)
     identity: tuple[str, ...]
-    #: the field whose person must be in the caller's scope
+    #: the field whose person must be in the caller's scope, through their household
     anchor: str
-    #: the anchor may be outside the scope when linked to a child in scope (a parent away)
-    linked_anchor: bool
     #: MATCH pattern binding `r` to the records of one identity (any since)
     pattern: LiteralString
     create: LiteralString
@@ -76,44 +74,41 @@ SPECS: Final[dict[str, Spec]] = {
     spec.kind: spec
     for spec in (
         Spec(
-            "care", "recordCare", "endCare", writes.CASE_WORKERS, ("caregiver", "child"), "child", False,
+            "care", "recordCare", "endCare", ("caregiver", "child"), "child",
             "(a:Person {id: $caregiver})-[r:CARES_FOR]->(b:Person {id: $child})",
             "MATCH (a:Person {id: $caregiver}), (b:Person {id: $child}) CREATE (a)-[r:CARES_FOR]->(b)" + CREATE_SET,
         ),
         Spec(
-            "guardian", "setGuardian", "endGuardian", writes.CASE_WORKERS, ("guardian", "child"), "child", False,
+            "guardian", "setGuardian", "endGuardian", ("guardian", "child"), "child",
             "(a:Person|Institution {id: $guardian})-[r:GUARDIAN_OF]->(b:Person {id: $child})",
             "MATCH (a:Person|Institution {id: $guardian}), (b:Person {id: $child}) CREATE (a)-[r:GUARDIAN_OF]->(b)"
             + CREATE_SET,
         ),
         Spec(
-            "pairing", "pairVolunteer", "unpairVolunteer", writes.CASE_WORKERS, ("volunteer", "child"), "child",
-            False,
+            "pairing", "pairVolunteer", "unpairVolunteer", ("volunteer", "child"), "child",
             "(a:Person {id: $volunteer})-[r:PAIRED_WITH]->(b:Person {id: $child})",
             "MATCH (a:Person {id: $volunteer}), (b:Person {id: $child}) CREATE (a)-[r:PAIRED_WITH]->(b)" + CREATE_SET,
         ),
         Spec(
-            "enrollment", "enrolChild", "endEnrollment", writes.CASE_WORKERS, ("child", "institution"), "child",
-            False,
+            "enrollment", "enrolChild", "endEnrollment", ("child", "institution"), "child",
             "(b:Person {id: $child})-[r:ENROLLED_IN]->(a:Institution {id: $institution})",
             "MATCH (a:Institution {id: $institution}), (b:Person {id: $child}) CREATE (b)-[r:ENROLLED_IN]->(a)"
             + CREATE_SET,
         ),
         Spec(
-            "away", "recordAway", "endAway", writes.VILLAGE_WORKERS, ("person",), "person", True,
+            "away", "recordAway", "endAway", ("person",), "person",
             "(b:Person {id: $person})-[:AWAY]->(r:AwayEpisode)",
             "MATCH (b:Person {id: $person}) CREATE (b)-[:AWAY]->(r:AwayEpisode)" + CREATE_SET,
             node_key=True,
         ),
         Spec(
-            "condition", "recordCondition", "endCondition", writes.CASE_WORKERS, ("person", "type"), "person", True,
+            "condition", "recordCondition", "endCondition", ("person", "type"), "person",
             "(b:Person {id: $person})-[:HAS_CONDITION]->(r:Condition {type: $type})",
             "MATCH (b:Person {id: $person}) CREATE (b)-[:HAS_CONDITION]->(r:Condition)" + CREATE_SET,
             node_key=True,
         ),
         Spec(
-            "registration", "registerChild", "deregisterChild", writes.COORDINATORS, ("child", "category"), "child",
-            False,
+            "registration", "registerChild", "deregisterChild", ("child", "category"), "child",
             "(b:Person {id: $child})-[:REGISTERED]->(r:Registration {category: $category})",
             "MATCH (b:Person {id: $child}) CREATE (b)-[:REGISTERED]->(r:Registration)" + CREATE_SET,
             node_key=True,
@@ -196,18 +191,19 @@ def _replay(spec: Spec) -> writes.Replay[IntervalRecord]:
 
 
 async def _check_targets(tx: AsyncManagedTransaction, actor: Actor, spec: Spec, data: dict[str, Any]) -> str | None:
-    """The anchor in scope and every other reference existing; the anchor's region code."""
-    region = await writes.person_in_scope(tx, actor, data[spec.anchor], spec.anchor, linked=spec.linked_anchor)
+    """The anchor in scope and every person and institution it names within reach (see
+    `graph.writes`); the anchor's region code."""
+    region = await writes.person_in_scope(tx, actor, data[spec.anchor], spec.anchor)
     for name in ("caregiver", "volunteer", "entrustedBy"):
         if data.get(name) is not None:
-            await writes.person_exists(tx, data[name], name)
+            await writes.person_reference(tx, actor, data[name], name)
     if spec.kind == "enrollment":
-        await writes.institution(tx, data["institution"])
+        await writes.institution(tx, actor, data["institution"], region)
     if spec.kind == "guardian":
         try:
-            await writes.person_exists(tx, data["guardian"], "guardian")
-        except InvalidInput:
-            await writes.institution(tx, data["guardian"], "guardian")
+            await writes.person_reference(tx, actor, data["guardian"], "guardian")
+        except OutOfReach:
+            await writes.institution(tx, actor, data["guardian"], region, "guardian")
     return region
 
 
@@ -222,7 +218,6 @@ async def record_interval(
     spec = SPECS[kind]
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[IntervalRecord]:
-        writes.require_role(actor, spec.roles, f"record {kind} records")
         data = writes.validate_as(kind, fields, today=today)
         region = await _check_targets(tx, actor, spec, data)
         identity = {name: data[name] for name in spec.identity}
@@ -265,7 +260,7 @@ async def _one(
     tx: AsyncManagedTransaction, actor: Actor, spec: Spec, identity: dict[str, str], since: date
 ) -> tuple[IntervalRecord, str | None]:
     """The record of `identity` since `since`, its anchor in scope."""
-    region = await writes.person_in_scope(tx, actor, identity[spec.anchor], spec.anchor, linked=spec.linked_anchor)
+    region = await writes.person_in_scope(tx, actor, identity[spec.anchor], spec.anchor)
     for record in await _siblings(tx, spec, identity):
         if record.since == since:
             return record, region
@@ -288,7 +283,6 @@ async def end_interval(
     inputs = identity | {"since": since.isoformat(), "until": until.isoformat(), "note": note}
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[IntervalRecord]:
-        writes.require_role(actor, spec.roles, f"end {kind} records")
         if until < since:
             raise InvalidInput("until", f"{until.isoformat()} is before since {since.isoformat()}")
         record, region = await _one(tx, actor, spec, identity, since)
@@ -329,7 +323,6 @@ async def sign_care_agreement(
     inputs = identity | {"since": since.isoformat(), "signedOn": signed_on.isoformat()}
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[IntervalRecord]:
-        writes.require_role(actor, spec.roles, "record care agreements")
         if signed_on > today:
             raise InvalidInput("signedOn", f"{signed_on.isoformat()} is in the future")
         record, region = await _one(tx, actor, spec, identity, since)

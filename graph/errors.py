@@ -27,6 +27,18 @@ class Forbidden(GraphError):
     code = "FORBIDDEN"
 
 
+class OutOfReach(Forbidden):
+    """A write named a record that is absent or outside the caller's scope.
+
+    Both read the same, code and text, and quote no value (docs/access.md: "exists elsewhere" and
+    "exists nowhere" read the same), so a refused write is no oracle over ids.
+    """
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field}: no such record within your scope")
+        self.field = field
+
+
 class InvalidInput(GraphError):
     """Bad input, naming the field and the reason."""
 

@@ -34,6 +34,10 @@ STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
         "idempotency_key",
         "CREATE CONSTRAINT idempotency_key IF NOT EXISTS FOR (k:IdempotencyKey) REQUIRE k.key IS UNIQUE",
     ),
+    (
+        "lookup_quota_sub",
+        "CREATE CONSTRAINT lookup_quota_sub IF NOT EXISTS FOR (q:LookupQuota) REQUIRE q.sub IS UNIQUE",
+    ),
     ("person_region", "CREATE INDEX person_region IF NOT EXISTS FOR (p:Person) ON (p.regionCode)"),
     ("person_name", "CREATE INDEX person_name IF NOT EXISTS FOR (p:Person) ON (p.name)"),
     ("person_birth_date", "CREATE INDEX person_birth_date IF NOT EXISTS FOR (p:Person) ON (p.birthDate)"),
@@ -42,6 +46,7 @@ STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
     ("institution_region", "CREATE INDEX institution_region IF NOT EXISTS FOR (i:Institution) ON (i.regionCode)"),
     ("region_level", "CREATE INDEX region_level IF NOT EXISTS FOR (r:Region) ON (r.level)"),
     ("audit_event_at", "CREATE INDEX audit_event_at IF NOT EXISTS FOR (e:AuditEvent) ON (e.at)"),
+    ("audit_event_sub", "CREATE INDEX audit_event_sub IF NOT EXISTS FOR (e:AuditEvent) ON (e.sub, e.operation)"),
     ("alert_status", "CREATE INDEX alert_status IF NOT EXISTS FOR (a:Alert) ON (a.status)"),
     ("alert_child_rule", "CREATE INDEX alert_child_rule IF NOT EXISTS FOR (a:Alert) ON (a.childId, a.rule)"),
     ("alert_region", "CREATE INDEX alert_region IF NOT EXISTS FOR (a:Alert) ON (a.regionCode)"),

@@ -104,7 +104,7 @@ async def recommend_institutions(
     graph: Graph, actor: Actor, child_id: str, service: str, *, first: int = 10
 ) -> list[InstitutionRecommendationRecord]:
     """Institutions to refer `child_id` to for `service`; empty when the child is not in scope."""
-    writes.require_role(actor, writes.CASE_WORKERS, "ask for referral recommendations")
+    writes.require(actor, "recommendInstitutions")
     if service not in SERVICES:
         raise InvalidInput("service", f"{service!r} is not one of {', '.join(sorted(SERVICES))}")
     params = {"child": child_id, "service": service, "scope": actor.scope, "first": _first(first)}
@@ -128,7 +128,7 @@ async def recommend_volunteers(
     graph: Graph, actor: Actor, child_id: str, *, today: date, first: int = 10
 ) -> list[VolunteerRecommendationRecord]:
     """People to pair `child_id` with; empty when the child is not in scope."""
-    writes.require_role(actor, writes.CASE_WORKERS, "ask for pairing recommendations")
+    writes.require(actor, "recommendVolunteers")
     params = {"child": child_id, "scope": actor.scope, "today": today, "first": _first(first)}
     return [
         VolunteerRecommendationRecord(row["id"], row["name"], tuple(sorted(row["roles"])), row["pairings"])

@@ -25,8 +25,9 @@ from neo4j import AsyncManagedTransaction
 
 from graph import writes
 from graph.bundle.records import URGENCIES
+from graph.callers import Role
 from graph.driver import Graph
-from graph.errors import Conflict, Forbidden, InvalidInput, NotFound
+from graph.errors import Conflict, InvalidInput, OutOfReach
 from graph.regions import scope_prefix
 from graph.writes import Actor, Outcome
 
@@ -224,7 +225,7 @@ async def get_referral(graph: Graph, actor: Actor, referral_id: str) -> Referral
     """The referral when the caller may read it (see `READ_REFERRAL`); None otherwise."""
     params = {
         "id": referral_id,
-        "staff": actor.role == "institution_staff",
+        "staff": actor.role == Role.INSTITUTION_STAFF,
         "institution": actor.institution,
         "scope": actor.scope,
     }
@@ -243,13 +244,12 @@ async def inbox(
     graph: Graph, actor: Actor, institution_id: str | None = None, *, status: str | None = None
 ) -> list[ReferralRecord]:
     """The referrals addressed to an institution: institution staff read their own only."""
-    staff = actor.role == "institution_staff"
+    writes.require(actor, "referralInbox")
+    staff = actor.role == Role.INSTITUTION_STAFF
     if staff:
         if institution_id not in (None, actor.institution):
             return []
         institution_id = actor.institution
-    elif actor.role not in writes.CASE_WORKERS | {"integrator"}:
-        raise Forbidden(f"a {actor.role} may not read referral inboxes")
     if institution_id is None:
         raise InvalidInput("institutionId", "required unless you are the institution's staff")
     params = {"institution": institution_id, "staff": staff, "scope": actor.scope, "status": status}
@@ -261,8 +261,7 @@ async def overdue(graph: Graph, actor: Actor, region: str, *, as_of: date, zone:
     of `region`'s subtree in the caller's scope, most overdue first. The status at `as_of` is
     read as discovery's `REFERRAL_OVERDUE` reads it: the latest status change dated on or
     before it (in `zone`), else the status as recorded; the records show today's status."""
-    if actor.role not in writes.CASE_WORKERS | {"integrator"}:
-        raise Forbidden(f"a {actor.role} may not list overdue referrals")
+    writes.require(actor, "overdueReferrals")
     params = {"region": scope_prefix(region), "scope": actor.scope, "asOf": as_of, "zone": zone}
     return [referral_record(row.data()) for row in await graph.read(OVERDUE, params)]
 
@@ -295,16 +294,13 @@ async def refer_case(
     }
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[ReferralRecord]:
-        writes.require_role(actor, writes.CASE_WORKERS, "refer a case")
         if urgency is not None and urgency not in URGENCIES:
             raise InvalidInput("urgency", f"{urgency!r} is not one of {', '.join(sorted(URGENCIES))}")
         params = {"case": case, "institution": institution, "service": service, "scope": actor.scope}
         state = await writes.rows(tx, CASE_FOR_REFERRAL, params)
-        if not state:
-            raise NotFound(f"no case {case}")
+        if not state or not state[0]["inScope"]:
+            raise OutOfReach("case")
         current = state[0]
-        if not current["inScope"]:
-            raise Forbidden(f"case {case} is outside your scope")
         made_on = on or today
         due_date = due or due_on(made_on, urgency or current["reportUrgency"] or "normal")
         line = {k: v for k, v in fields.items() if k not in ("urgency", "note")}
@@ -313,10 +309,8 @@ async def refer_case(
         )
         if data["dueOn"] < data["on"]:
             raise InvalidInput("dueOn", f"{data['dueOn'].isoformat()} is before on {data['on'].isoformat()}")
-        targets = await writes.rows(tx, TARGET_INSTITUTION, {"institution": institution})
-        if not targets:
-            raise InvalidInput("institution", f"no institution {institution}")
-        target = targets[0]
+        await writes.institution(tx, actor, institution, current["region"])
+        target = (await writes.rows(tx, TARGET_INSTITUTION, {"institution": institution}))[0]
         if service not in (target["services"] or []):
             offered = ", ".join(target["services"] or []) or "nothing"
             raise InvalidInput("service", f"institution {institution} does not offer {service} (it offers {offered})")
@@ -361,18 +355,15 @@ async def respond(
     async def work(tx: AsyncManagedTransaction) -> Outcome[ReferralRecord]:
         if decision not in DECISIONS:
             raise InvalidInput("decision", f"{decision!r} is not one of {', '.join(DECISIONS)}")
-        if decision in INSTITUTION_DECISIONS:
-            writes.require_role(actor, frozenset({"institution_staff", "admin"}), f"{decision} a referral")
-        else:
-            writes.require_role(actor, writes.CASE_WORKERS, f"{decision} a referral")
+        writes.require(actor, "answerReferral" if decision in INSTITUTION_DECISIONS else "withdrawReferral")
         if not await writes.rows(tx, LOCK_REFERRAL, {"id": referral_id}):
-            raise NotFound(f"no referral {referral_id}")
+            raise OutOfReach("referral")
         state = (await writes.rows(tx, REFERRAL_STATE, {"id": referral_id, "scope": actor.scope}))[0]
-        if actor.role == "institution_staff":
+        if actor.role == Role.INSTITUTION_STAFF:
             if state["institutionId"] != actor.institution:
-                raise Forbidden(f"referral {referral_id} is not addressed to your institution")
+                raise OutOfReach("referral")
         elif not state["inScope"]:
-            raise Forbidden(f"referral {referral_id} is outside your scope")
+            raise OutOfReach("referral")
         status = DECISIONS[decision]
         if status not in NEXT[state["status"]]:
             raise Conflict(f"referral {referral_id} is {state['status']}: it cannot be {status}")

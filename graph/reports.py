@@ -95,11 +95,11 @@ async def report_concern(
     }
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[ReportRecord]:
-        writes.require_role(actor, writes.VILLAGE_WORKERS, "report a concern")
         data = writes.validate_as("report", fields | {"id": "new", "at": at or now}, today=now.date())
         region = await writes.person_in_scope(tx, actor, child)
         if reporter is not None:
-            await writes.person_exists(tx, reporter, "reporter")
+            await writes.person_reference(tx, actor, reporter, "reporter")
+        await writes.not_before_birth(tx, child, data["at"].date(), "at")
         report_id = str(uuid.uuid4())
         params = {k: v for k, v in data.items() if k != "id"} | {"id": report_id, "by": actor.sub}
         created = report_record((await writes.rows(tx, CREATE_REPORT, params))[0])

@@ -5,7 +5,7 @@ status changes, visits, contacts, care and guardianship changes, and alert chang
 Events with a time (`at`: reports, stage and status changes) sort at that instant; events
 with only a day (`on`: visits, contacts, the start or end of an interval) sort at the start of
 that day in the configured zone. Ties go by kind, then subject. Reading it is a read of the
-child's full record and is audited by the caller of `timeline`.
+child's full record: the GraphQL field audits it under the child's village.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, LiteralString
 
-from graph import audit
-from graph.audit import AuditEntry
+from graph import writes
 from graph.driver import Graph
-from graph.errors import Forbidden
 from graph.writes import Actor
 
 TIMELINE: LiteralString = """
@@ -72,8 +70,6 @@ RETURN at, coalesce(on, date(datetime({datetime: at, timezone: $zone}))) AS on, 
 ORDER BY sortAt, kind, subject
 """
 
-READERS = frozenset({"children_director", "children_supervisor", "case_worker", "coordinator", "integrator", "admin"})
-
 
 @dataclass(frozen=True, slots=True)
 class TimelineEvent:
@@ -108,10 +104,6 @@ def _event(row: dict[str, Any]) -> TimelineEvent:
 
 async def timeline(graph: Graph, actor: Actor, child_id: str, *, zone: str) -> list[TimelineEvent]:
     """The child's events in time order; empty when the child is absent or out of scope."""
-    if actor.role not in READERS:
-        raise Forbidden(f"a {actor.role} may not read a child's file")
+    writes.require(actor, "timeline")
     rows = await graph.read(TIMELINE, {"child": child_id, "scope": actor.scope, "zone": zone})
-    events = [_event(row.data()) for row in rows]
-    if events:
-        await audit.append(graph, AuditEntry(actor.sub, actor.role, "timeline", [child_id], "ok", actor.scope))
-    return events
+    return [_event(row.data()) for row in rows]

@@ -135,10 +135,10 @@ async def record_visit(
     inputs = {"visitor": visitor, "child": child, "on": on, "type": type, "notes": notes}
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[VisitRecord]:
-        writes.require_role(actor, writes.VILLAGE_WORKERS, "record a visit")
         data = writes.validate_as("visit", inputs | {"visitor": visitor or actor.sub, "on": on or today}, today=today)
         region = await writes.person_in_scope(tx, actor, child)
-        await writes.person_exists(tx, data["visitor"], "visitor")
+        await writes.person_reference(tx, actor, data["visitor"], "visitor")
+        await writes.not_before_birth(tx, child, data["on"], "on")
         row = (await writes.rows(tx, RECORD_VISIT, data | {"by": actor.sub}))[0]
         return Outcome(visit_record(row), row["elementId"], [child, data["visitor"]], region)
 
@@ -162,12 +162,13 @@ async def record_contact(
     inputs = {"from": sender, "child": child, "on": on, "channel": channel}
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[ContactRecord]:
-        writes.require_role(actor, writes.VILLAGE_WORKERS, "record a contact")
         data = writes.validate_as("contact", inputs | {"on": on or today}, today=today)
         region = await writes.person_in_scope(tx, actor, child)
-        await writes.person_exists(tx, sender, "from")
         if not (await writes.rows(tx, PARENT_OR_GUARDIAN, {"from": sender, "child": child}))[0]["linked"]:
+            # Only someone the caller may see can be told apart from no one at all.
+            await writes.person_reference(tx, actor, sender, "from")
             raise InvalidInput("from", f"{sender} is neither a parent nor a guardian of {child}")
+        await writes.not_before_birth(tx, child, data["on"], "on")
         row = (await writes.rows(tx, RECORD_CONTACT, data | {"by": actor.sub}))[0]
         return Outcome(contact_record(row), row["elementId"], [child, sender], region)
 

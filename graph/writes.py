@@ -1,24 +1,23 @@
 """How every case-work mutation writes: role check, one transaction, audit, idempotency.
 
 A mutation of `graph.reports`, `graph.cases`, `graph.referrals`, `graph.visits` and
-`graph.care` runs through `perform`: its work function checks the targets (existence, the
-caller's scope) and writes, then its audit event and, when the caller sent an idempotency
-key, the key's result are written in the same transaction, so all of it commits or none.
-A refused mutation (any `GraphError`) is audited on its own with the error code as outcome.
+`graph.care` runs through `perform`: the access table (`graph.access`) must grant the caller's
+role the operation, then its work function checks the targets and writes, then its audit
+event and, when the caller sent an idempotency key, the key's result are written in the same
+transaction, so all of it commits or none. A refused mutation (any `GraphError`) is audited on
+its own with the error code as outcome, filed under the region of the records it named.
 
-Which role may write what (docs/access.md, "may write"), including the choices the table leaves
-open for the file-keeping mutations:
+What a write names (docs/access.md, "Out of scope means absent"):
 
-- reportConcern, recordVisit, recordContact, recordAway, endAway: children_director,
-  children_supervisor, case_worker, coordinator, admin;
-- openCase, advanceCase, referCase, withdrawing a referral, and care, guardian, condition,
-  pairing and enrollment records: case_worker, coordinator, admin;
-- registerChild, deregisterChild: coordinator, admin;
-- accepting, declining, completing a referral: institution_staff (its own institution's), admin.
-
-An away episode is a fact about a person (a parent gone to work), so the village and township
-workers who may write "person details" may record it; conditions (a caregiver's abuse
-record, a parent's imprisonment) are guardian records and need a case worker.
+- its target (the child, the person whose record it is) must be in the caller's scope through
+  their household: a link (care, guardianship, parenthood) never brings a person into reach;
+- every person it refers to (a visitor, worker, reporter, caregiver, guardian, volunteer, the
+  one who entrusted care) must be the caller, or in the caller's scope through their household
+  or a current staff post there;
+- an institution it refers to must lie in the caller's scope or in the child's city (a
+  county centre takes referrals from every township);
+- a record named that is absent or out of scope is refused as `OutOfReach` (FORBIDDEN), the
+  same text for both, quoting no value.
 """
 
 from __future__ import annotations
@@ -28,23 +27,20 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final, Generic, LiteralString, TypeVar
+from typing import Any, Generic, LiteralString, TypeVar
 
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, idempotency
+from graph import access, audit, idempotency
 from graph.audit import AuditEntry
 from graph.bundle.validation import Rejection, parse_line
+from graph.callers import Role
 from graph.driver import Graph
-from graph.errors import DatabaseUnavailable, Forbidden, GraphError, InvalidInput
+from graph.errors import DatabaseUnavailable, GraphError, InvalidInput, OutOfReach
 
 T = TypeVar("T")
 log = logging.getLogger("shouhu.writes")
-
-VILLAGE_WORKERS: Final = frozenset({"children_director", "children_supervisor", "case_worker", "coordinator", "admin"})
-CASE_WORKERS: Final = frozenset({"case_worker", "coordinator", "admin"})
-COORDINATORS: Final = frozenset({"coordinator", "admin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +51,12 @@ class Actor:
     role: str
     scope: str
     institution: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        """Whose idempotency keys these are: the same subject acting in another role or region
+        (a new post, a new token) never replays what it did before."""
+        return f"{self.sub}|{self.role}|{self.scope}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +74,9 @@ Work = Callable[[AsyncManagedTransaction], Awaitable[Outcome[T]]]
 Replay = Callable[[AsyncManagedTransaction, str], Awaitable[T]]
 
 
-def require_role(actor: Actor, roles: frozenset[str], what: str) -> None:
-    if actor.role not in roles:
-        raise Forbidden(f"a {actor.role} may not {what}")
+def require(actor: Actor, operation: str) -> None:
+    """The access table's verdict on `operation` (a mutation's name, or a facet) for the actor."""
+    access.require(Role(actor.role), operation)
 
 
 def fingerprint(inputs: Mapping[str, Any]) -> str:
@@ -102,16 +104,22 @@ async def perform(
     """
     digest = fingerprint(inputs)
 
+    named = [i for i in ids if i]
+
     async def transaction(tx: AsyncManagedTransaction) -> T:
+        require(actor, operation)
         if key is not None:
-            claimed = await idempotency.claim_in(tx, actor.sub, operation, key, digest)
+            claimed = await idempotency.claim_in(tx, actor.namespace, operation, key, digest)
             if claimed is not None:
+                region = await audit.region_of_in(tx, named)
+                entry = AuditEntry(actor.sub, actor.role, operation, named, "replayed", region or actor.scope)
+                await audit.append_in(tx, entry)
                 return await replay(tx, claimed)
         outcome = await work(tx)
         scope = outcome.region if outcome.region is not None else actor.scope
         await audit.append_in(tx, AuditEntry(actor.sub, actor.role, operation, list(outcome.ids), "ok", scope))
         if key is not None:
-            await idempotency.remember_in(tx, actor.sub, operation, key, outcome.result_id)
+            await idempotency.remember_in(tx, actor.namespace, operation, key, outcome.result_id)
         return outcome.value
 
     try:
@@ -119,9 +127,10 @@ async def perform(
     except DatabaseUnavailable:
         raise
     except GraphError as error:
-        entry = AuditEntry(actor.sub, actor.role, operation, [i for i in ids if i], error.code, actor.scope)
         try:
-            await audit.append(graph, entry)
+            await audit.append_refusal(
+                graph, AuditEntry(actor.sub, actor.role, operation, named, error.code, actor.scope)
+            )
         except DatabaseUnavailable:
             log.warning("could not audit a refused %s", operation)
         raise
@@ -152,57 +161,87 @@ def _json(value: Any) -> Any:
 
 # --- targets: existence and scope -------------------------------------------------------------
 
+# A target is in scope through its household's village (`regionCode`), nothing else.
 PERSON_TARGET: LiteralString = """
 OPTIONAL MATCH (p:Person {id: $id})
-RETURN p IS NOT NULL AS found, p.regionCode AS region,
-       ($scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false)) AS inScope
+RETURN p.regionCode AS region,
+       p IS NOT NULL AND ($scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false)) AS inScope
 """
 
-# A person outside the scope is still a target when linked to a child in scope (a parent
-# away in another province, a grandmother in the next township who cares for the child).
-LINKED_PERSON_TARGET: LiteralString = """
+# Institution staff name a child of their own institution: enrolled or placed there now, or
+# referred to it.
+STAFF_CHILD_TARGET: LiteralString = """
 OPTIONAL MATCH (p:Person {id: $id})
-RETURN p IS NOT NULL AS found,
-       coalesce(p.regionCode, head([(p)-[:PARENT_OF|GUARDIAN_OF|CARES_FOR]->(c:Person)
-                                    WHERE c.regionCode STARTS WITH $scope | c.regionCode])) AS region,
-       $scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false)
-       OR EXISTS { (p)-[:PARENT_OF|GUARDIAN_OF|CARES_FOR]->(c:Person) WHERE c.regionCode STARTS WITH $scope }
-       AS inScope
+RETURN p.regionCode AS region,
+       p IS NOT NULL AND $institution IS NOT NULL AND (
+         EXISTS { (p)-[r:ENROLLED_IN|PLACED_IN]->(:Institution {id: $institution})
+                  WHERE r.until IS NULL OR r.until >= date() }
+         OR EXISTS { (p)<-[:CONCERNS]-(:Case)-[:REFERRED]->(:Referral)-[:TO]->(:Institution {id: $institution}) }
+       ) AS inScope
 """
 
-INSTITUTION_TARGET: LiteralString = """
+# A person a write refers to: the caller, or in scope through their household or a current
+# staff post (a case worker of the township has no household there).
+PERSON_REFERENCE: LiteralString = """
+OPTIONAL MATCH (p:Person {id: $id})
+RETURN p IS NOT NULL AND (
+         p.id = $sub OR $scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false)
+         OR EXISTS { (p)-[s:SERVES]->() WHERE s.regionCode STARTS WITH $scope
+                     AND (s.until IS NULL OR s.until >= date()) }
+       ) AS inScope
+"""
+
+# An institution a write refers to: in scope, or in the child's city.
+INSTITUTION_REFERENCE: LiteralString = """
 OPTIONAL MATCH (i:Institution {id: $id})
-RETURN i IS NOT NULL AS found, i.regionCode AS region, i.services AS services, i.type AS type
+RETURN i IS NOT NULL AND ($scope = '' OR coalesce(i.regionCode STARTS WITH $scope, false)
+                          OR coalesce(left(i.regionCode, 4) = left($childRegion, 4), false)) AS inScope,
+       i.services AS services, i.type AS type
 """
 
 
 async def person_in_scope(
-    tx: AsyncManagedTransaction, actor: Actor, person_id: str, field: str = "child", *, linked: bool = False
+    tx: AsyncManagedTransaction, actor: Actor, person_id: str, field: str = "child"
 ) -> str | None:
-    """The region code of the person `person_id` (with `linked`, of a child in scope they are
-    linked to when they live elsewhere); refused when absent or outside the scope."""
-    query = LINKED_PERSON_TARGET if linked else PERSON_TARGET
-    row = await _single(tx, query, {"id": person_id, "scope": actor.scope})
-    if not row["found"]:
-        raise InvalidInput(field, f"no person {person_id}")
+    """The village of the person `person_id`, the write's target; `OutOfReach` when absent or
+    outside the caller's scope (institution staff: a child of their own institution)."""
+    if actor.role == Role.INSTITUTION_STAFF:
+        row = await _single(tx, STAFF_CHILD_TARGET, {"id": person_id, "institution": actor.institution})
+    else:
+        row = await _single(tx, PERSON_TARGET, {"id": person_id, "scope": actor.scope})
     if not row["inScope"]:
-        raise Forbidden(f"{person_id} is outside your scope")
+        raise OutOfReach(field)
     region: str | None = row["region"]
     return region
 
 
-async def person_exists(tx: AsyncManagedTransaction, person_id: str, field: str) -> None:
-    """A person referred to (a caregiver, a volunteer): they must exist, anywhere."""
-    row = await _single(tx, PERSON_TARGET, {"id": person_id, "scope": ""})
-    if not row["found"]:
-        raise InvalidInput(field, f"no person {person_id}")
+async def person_reference(tx: AsyncManagedTransaction, actor: Actor, person_id: str, field: str) -> None:
+    """A person the write refers to (see `PERSON_REFERENCE`); `OutOfReach` otherwise."""
+    row = await _single(tx, PERSON_REFERENCE, {"id": person_id, "scope": actor.scope, "sub": actor.sub})
+    if not row["inScope"]:
+        raise OutOfReach(field)
 
 
-async def institution(tx: AsyncManagedTransaction, institution_id: str, field: str = "institution") -> dict[str, Any]:
-    row = await _single(tx, INSTITUTION_TARGET, {"id": institution_id})
-    if not row["found"]:
-        raise InvalidInput(field, f"no institution {institution_id}")
+async def institution(
+    tx: AsyncManagedTransaction, actor: Actor, institution_id: str, child_region: str | None, field: str = "institution"
+) -> dict[str, Any]:
+    """An institution the write refers to (see `INSTITUTION_REFERENCE`); `OutOfReach` otherwise."""
+    params = {"id": institution_id, "scope": actor.scope, "childRegion": child_region}
+    row = await _single(tx, INSTITUTION_REFERENCE, params)
+    if not row["inScope"]:
+        raise OutOfReach(field)
     return row
+
+
+BIRTH_DATE: LiteralString = "MATCH (p:Person {id: $id}) RETURN p.birthDate AS birthDate"
+
+
+async def not_before_birth(tx: AsyncManagedTransaction, child: str, day: date, field: str) -> None:
+    """Refuse an event about `child` (already in scope) dated before the child was born."""
+    found = await rows(tx, BIRTH_DATE, {"id": child})
+    born = found[0]["birthDate"] if found else None
+    if born is not None and day < born.to_native():
+        raise InvalidInput(field, f"{day.isoformat()} is before the child's birth")
 
 
 async def _single(tx: AsyncManagedTransaction, query: LiteralString, parameters: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,43 +1,72 @@
-"""Which roles may use which reads (docs/access.md, Roles); the region scope itself is in Cypher.
+"""The access table (`graph.access`) applied to every root field before its resolver runs.
 
-A role that may not use a query at all gets FORBIDDEN; a role that may use it sees only its
-scope, and what lies outside reads as absent. `institution_staff` reach children only through
-referrals addressed to their institution, so person reads give them a scope no region code
-starts with: the database returns nothing, as for anything else out of scope.
+A role the table does not grant an operation gets FORBIDDEN, whatever the resolver would have
+done; a refused mutation is audited under the region of the records it named. Resolvers ask
+the table for their scope (`scope`), so what lies outside reads as absent.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
-from graph.callers import NO_REGION, Caller, Role
-from graph.errors import Forbidden
+from graphql import GraphQLResolveInfo
+from strawberry.extensions import SchemaExtension
 
-#: A prefix no 12-digit region code starts with.
-NOTHING: Final = NO_REGION
+from api.context import Context, Info
+from graph import access, audit
+from graph.errors import DatabaseUnavailable, Forbidden
 
-PERSON_READERS: Final = frozenset(
-    {
-        Role.CHILDREN_DIRECTOR,
-        Role.CHILDREN_SUPERVISOR,
-        Role.CASE_WORKER,
-        Role.COORDINATOR,
-        Role.INTEGRATOR,
-        Role.ADMIN,
-        Role.INSTITUTION_STAFF,
-    }
-)
-TRACERS: Final = frozenset({Role.CASE_WORKER, Role.COORDINATOR, Role.ADMIN})
-AUDIT_READERS: Final = frozenset({Role.AUDITOR, Role.COORDINATOR, Role.ADMIN})
+ROOTS: Final = {"Query": access.Kind.QUERY, "Mutation": access.Kind.MUTATION, "Subscription": access.Kind.SUBSCRIPTION}
 
 
-def read_scope(caller: Caller) -> str:
-    """The region-code prefix of the persons, households and institutions the caller reads."""
-    if caller.role is Role.INSTITUTION_STAFF or caller.role not in PERSON_READERS:
-        return NOTHING
-    return caller.scope
+def scope(info: Info, operation: str) -> str:
+    """The caller's region-code prefix for `operation`; FORBIDDEN when the table refuses it."""
+    return access.scope(info.context.caller, operation)
 
 
-def require(caller: Caller, roles: frozenset[Role], what: str) -> None:
-    if caller.role not in roles:
-        raise Forbidden(f"the role {caller.role.value} may not use {what}")
+def may(info: Info, facet: str) -> bool:
+    return access.allowed(info.context.caller.role, facet)
+
+
+def named_ids(arguments: Mapping[str, Any]) -> list[str]:
+    """The ids a mutation's arguments name (`childId`, `input.workerId`...), for its audit."""
+    found: list[str] = []
+
+    def walk(values: Mapping[str, Any]) -> None:
+        for name, value in values.items():
+            if isinstance(value, Mapping):  # an input object, as GraphQL coerced it
+                walk(value)
+            elif isinstance(value, str) and (name == "id" or name.endswith("Id") or name.endswith("_id")):
+                found.append(value)
+
+    walk(arguments)
+    return found
+
+
+class AccessTable(SchemaExtension):
+    """Refuses a root field the caller's role may not use, before it resolves."""
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        kind = ROOTS.get(info.parent_type.name)
+        context = info.context
+        if kind is None or info.field_name.startswith("__") or not isinstance(context, Context):
+            return _next(root, info, *args, **kwargs)
+        role = context.caller.role
+        if access.allowed(role, info.field_name) and access.RULES[info.field_name].kind is kind:
+            return _next(root, info, *args, **kwargs)
+        error = Forbidden(f"the role {role.value} may not use {info.field_name}")
+        if kind is access.Kind.MUTATION:
+            return self._refuse(context, info.field_name, named_ids(kwargs), error)
+        raise error
+
+    @staticmethod
+    async def _refuse(context: Context, operation: str, ids: list[str], error: Forbidden) -> None:
+        caller = context.caller
+        entry = audit.AuditEntry(caller.sub, caller.role.value, operation, ids, error.code, caller.scope)
+        with contextlib.suppress(DatabaseUnavailable):
+            await audit.append_refusal(context.graph, entry)
+        raise error

@@ -11,20 +11,18 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Final, Self
+from typing import Self
 
 import strawberry
 
 from api.context import Info
 from graph import alerts, regions
 from graph.audit import AuditEntry
-from graph.callers import Role
 from graph.discovery import Level, Thresholds
-from schema.access import read_scope, require
-from schema.discovery import DISCOVERERS, RiskLevel
+from schema.access import scope
+from schema.discovery import RiskLevel
 from schema.persons import Person
-
-SWEEPERS: Final = frozenset({Role.COORDINATOR, Role.ADMIN})
+from schema.writing import audited
 
 
 class AlertHub:
@@ -138,20 +136,18 @@ def _ids(values: tuple[str, ...]) -> list[strawberry.ID]:
 class AlertQueries:
     @strawberry.field(description="Alerts of children in the region (and the caller's scope), most severe first.")
     async def alerts(self, info: Info, region: str, status: str | None = None) -> list[Alert]:
-        require(info.context.caller, DISCOVERERS, "alerts")
         found = await alerts.list_alerts(
             info.context.graph,
             region_prefix=regions.scope_prefix(region),
-            scope_prefix=read_scope(info.context.caller),
+            scope_prefix=scope(info, "alerts"),
             status=status,
         )
         return [Alert.from_record(a) for a in found]
 
     @strawberry.field(description="What the region's latest sweep changed: new, escalated, lowered, resolved.")
     async def alert_changes(self, info: Info, region: str) -> AlertChanges:
-        require(info.context.caller, DISCOVERERS, "alertChanges")
         sweep_id, changes = await alerts.changes_since_last_sweep(
-            info.context.graph, region_prefix=regions.scope_prefix(region), scope_prefix=read_scope(info.context.caller)
+            info.context.graph, region_prefix=regions.scope_prefix(region), scope_prefix=scope(info, "alertChanges")
         )
         return AlertChanges(
             sweep_id=None if sweep_id is None else strawberry.ID(sweep_id),
@@ -175,21 +171,28 @@ class AlertMutations:
     )
     async def sweep(self, info: Info, region: str, as_of: dt.date | None = None) -> SweepReport:
         caller = info.context.caller
-        require(caller, SWEEPERS, "sweep")
         prefix = regions.scope_prefix(region)
-        scope = read_scope(caller)
-        result = await alerts.sweep(
-            info.context.graph,
-            region_prefix=prefix,
-            scope_prefix=scope,
-            as_of=info.context.as_of(as_of),
-            thresholds=Thresholds(timezone=info.context.settings.timezone.key),
-            by=caller.sub,
-            audit=AuditEntry(caller.sub, caller.role.value, "sweep", [region], "ok", scope),
+        within = scope(info, "sweep")
+        # Filed under the region swept, so its auditors see who swept it (or tried to).
+        entry = AuditEntry(caller.sub, caller.role.value, "sweep", [region], "ok", region)
+        result = await audited(
+            info,
+            entry,
+            alerts.sweep(
+                info.context.graph,
+                region_prefix=prefix,
+                scope_prefix=within,
+                as_of=info.context.as_of(as_of),
+                thresholds=Thresholds(timezone=info.context.settings.timezone.key),
+                by=caller.sub,
+                audit=entry,
+            ),
         )
         fresh = set(result.raised) | set(result.escalated)
         if fresh:
-            live = await alerts.list_alerts(info.context.graph, region_prefix=prefix, scope_prefix=scope, status="open")
+            live = await alerts.list_alerts(
+                info.context.graph, region_prefix=prefix, scope_prefix=within, status="open"
+            )
             hub(info).publish([a for a in live if a.id in fresh and a.level is Level.RED])
         return SweepReport(
             id=strawberry.ID(result.id),
@@ -203,15 +206,14 @@ class AlertMutations:
     @strawberry.mutation(description="Acknowledge an open alert; the note is kept in its history.")
     async def acknowledge_alert(self, info: Info, alert_id: strawberry.ID, note: str) -> Alert:
         caller = info.context.caller
-        require(caller, DISCOVERERS, "acknowledgeAlert")
-        scope = read_scope(caller)
-        record = await alerts.acknowledge(
-            info.context.graph,
-            str(alert_id),
-            note=note,
-            by=caller.sub,
-            scope_prefix=scope,
-            audit=AuditEntry(caller.sub, caller.role.value, "acknowledgeAlert", [str(alert_id)], "ok", scope),
+        within = scope(info, "acknowledgeAlert")
+        entry = AuditEntry(caller.sub, caller.role.value, "acknowledgeAlert", [str(alert_id)], "ok", within)
+        record = await audited(
+            info,
+            entry,
+            alerts.acknowledge(
+                info.context.graph, str(alert_id), note=note, by=caller.sub, scope_prefix=within, audit=entry
+            ),
         )
         return Alert.from_record(record)
 
@@ -220,12 +222,11 @@ class AlertMutations:
 class AlertSubscriptions:
     @strawberry.subscription(description="Red alerts raised or escalated in the region (and the caller's scope), live.")
     async def alert_raised(self, info: Info, region: str) -> AsyncGenerator[Alert, None]:
-        require(info.context.caller, DISCOVERERS, "alertRaised")
         prefix = regions.scope_prefix(region)
-        scope = read_scope(info.context.caller)
+        within = scope(info, "alertRaised")
         async with hub(info).listen() as queue:
             while True:
                 alert = await queue.get()
                 code = alert.region_code or ""
-                if code.startswith(prefix) and code.startswith(scope):
+                if code.startswith(prefix) and code.startswith(within):
                     yield Alert.from_record(alert)

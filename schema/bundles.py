@@ -1,8 +1,8 @@
 """Bundles over GraphQL: `importBundle` for small bundles, `exportBundle` for small regions.
 
-Large bundles go through `shouhu import` / `shouhu export`, which stream. Only integrators
-(within their region) and admins may use these; integrators never receive ID numbers or phone
-numbers, which are masked for them.
+Large bundles go through `shouhu import` / `shouhu export`, which stream. Who may use these
+is the access table's (`graph.access`: integrators within their region, and admins); a role
+without `fullIdNumber` never receives ID numbers or phone numbers.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from typing import Self
 import strawberry
 
 from api.context import Info
+from graph import access
 from graph.bundle import runs
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import import_bundle
 from graph.bundle.scope import first_out_of_scope, without_masked_fields
 from graph.bundle.validation import Rejection as RejectionRecord
-from graph.callers import Role
 from graph.errors import Forbidden, LimitExceeded, NotFound
 from graph.regions import level_of
 
-BUNDLE_ROLES = frozenset({Role.INTEGRATOR, Role.ADMIN})
 #: Lines `exportBundle` returns at most; larger regions use `shouhu export`.
 MAX_EXPORT_LINES = 100_000
 
@@ -76,11 +75,6 @@ class ImportRun:
         )  # fmt: skip
 
 
-def _require_bundle_role(info: Info) -> None:
-    if info.context.caller.role not in BUNDLE_ROLES:
-        raise Forbidden("bundles are for integrators and admins")
-
-
 @strawberry.type
 class BundleMutations:
     @strawberry.mutation(
@@ -89,7 +83,6 @@ class BundleMutations:
     async def import_bundle(
         self, info: Info, ndjson: str, mode: ImportMode = ImportMode.ALL_OR_NOTHING
     ) -> ImportReport:
-        _require_bundle_role(info)
         context = info.context
         limit = context.settings.limits.max_bundle_bytes
         size = len(ndjson.encode())
@@ -117,7 +110,6 @@ class BundleMutations:
 class BundleQueries:
     @strawberry.field(description="Every record of a small region's subtree as NDJSON; larger: `shouhu export`.")
     async def export_bundle(self, info: Info, region: str) -> str:
-        _require_bundle_role(info)
         context = info.context
         level_of(region)
         if not region.startswith(context.caller.scope):
@@ -131,7 +123,7 @@ class BundleQueries:
                 )
         if not lines:
             raise NotFound(f"region {region} does not exist")
-        if not context.caller.sees_full_id_numbers:
+        if not access.allowed(context.caller.role, "fullIdNumber"):
             lines = list(without_masked_fields(lines))
         return "".join(f"{line}\n" for line in lines)
 
@@ -139,5 +131,4 @@ class BundleQueries:
         description="Bundle imports, newest first; `complete: false` ones can be resumed by importing again."
     )
     async def import_runs(self, info: Info) -> list[ImportRun]:
-        _require_bundle_role(info)
         return [ImportRun.from_record(record) for record in await runs.import_runs(info.context.graph)]

@@ -13,7 +13,7 @@ from graph.cases import CaseRecord
 from graph.referrals import ReferralRecord
 from schema.persons import Person
 from schema.referrals import Referral
-from schema.writing import actor, audit_read, idempotency_key, mutate
+from schema.writing import actor, idempotency_key, mutate
 
 
 @strawberry.type(description="One move of a case to a stage: who, when and why.")
@@ -59,7 +59,7 @@ class Case:
     @strawberry.field(description="The case's referrals, oldest first.")
     async def referrals(self, info: Info) -> list[Referral]:
         found: list[ReferralRecord] = await info.context.loaders.case_referrals.load(str(self.id))
-        return [Referral.from_record(record) for record in found]
+        return [Referral.of(info, record) for record in found]
 
 
 async def load_case(info: Info, case_id: str) -> CaseRecord | None:
@@ -130,18 +130,21 @@ class CaseQueries:
         record = await load_case(info, str(id))
         if record is None:
             return None
-        await audit_read(info, "case", [record.id, record.child_id])
+        info.context.loaders.note_read("case", [record.id, record.child_id], record.region)
         return Case.from_record(record)
 
     @strawberry.field(description="A child's cases, newest first; empty when the child is out of scope.")
     async def cases(self, info: Info, child_id: strawberry.ID) -> list[Case]:
         found = await cases.cases_of_child(info.context.graph, str(child_id), scope=actor(info).scope)
-        await audit_read(info, "cases", [str(child_id), *(record.id for record in found)] if found else [])
+        if found:
+            ids = [str(child_id), *(record.id for record in found)]
+            info.context.loaders.note_read("cases", ids, found[0].region)
         return [Case.from_record(record) for record in found]
 
     @strawberry.field(description="The cases assigned to the caller, oldest first; closed ones on request.")
     async def my_caseload(self, info: Info, include_closed: bool = False) -> list[Case]:
         writer = actor(info)
         found = await cases.caseload(info.context.graph, writer.sub, scope=writer.scope, include_closed=include_closed)
-        await audit_read(info, "myCaseload", [record.id for record in found])
+        for record in found:
+            info.context.loaders.note_read("myCaseload", [record.id, record.child_id], record.region)
         return [Case.from_record(record) for record in found]

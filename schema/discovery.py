@@ -9,20 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final, Self
+from typing import Self
 
 import strawberry
 
 from api.context import Info
 from graph import discovery, regions
-from graph.callers import Role
 from graph.errors import NotFound
-from schema.access import read_scope, require
+from schema.access import scope
 from schema.pagination import PageInfo, page_info, page_size
 from schema.persons import Person
-
-#: docs/access.md: supervisors, case workers and coordinators run discovery (admins everything).
-DISCOVERERS: Final = frozenset({Role.CHILDREN_SUPERVISOR, Role.CASE_WORKER, Role.COORDINATOR, Role.ADMIN})
 
 
 @strawberry.enum(description="Four-colour management (四色管理): red > yellow > blue > green.")
@@ -235,10 +231,9 @@ class DiscoveryQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> DiscoveryConnection:
-        require(info.context.caller, DISCOVERERS, "discover")
         request = DiscoveryRequest(
             region_prefix=regions.scope_prefix(region),
-            scope_prefix=read_scope(info.context.caller),
+            scope_prefix=scope(info, "discover"),
             as_of=info.context.as_of(as_of),
             thresholds=_thresholds(info),
             rules=None if rules is None else discovery.validate_rules(rules),
@@ -264,14 +259,16 @@ class DiscoveryQueries:
     async def risk_profile(
         self, info: Info, child_id: strawberry.ID, as_of: dt.date | None = None
     ) -> RiskProfile | None:
-        require(info.context.caller, DISCOVERERS, "riskProfile")
         day = info.context.as_of(as_of)
         thresholds = _thresholds(info)
         record = await discovery.risk_profile(
             info.context.graph,
             str(child_id),
-            scope_prefix=read_scope(info.context.caller),
+            scope_prefix=scope(info, "riskProfile"),
             as_of=day,
             thresholds=thresholds,
         )
-        return None if record is None else RiskProfile.from_record(record, day, thresholds)
+        if record is None:
+            return None
+        info.context.loaders.note_read("riskProfile", [record.child_id], record.region_code)
+        return RiskProfile.from_record(record, day, thresholds)

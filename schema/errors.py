@@ -19,7 +19,7 @@ from strawberry.types import StreamExecutionResult
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import AuthenticationError
-from graph.errors import GraphError, InvalidInput
+from graph.errors import GraphError, InvalidInput, OutOfReach
 
 log = logging.getLogger("shouhu.graphql")
 
@@ -80,6 +80,8 @@ def classify(error: GraphQLError, names: Mapping[int, str] | None = None) -> Gra
             {"code": original.code, "field": original.field},
             message=str(original),
         )
+    if isinstance(original, OutOfReach):
+        return _with(error, str(original), {"code": original.code, "field": original.field})
     if isinstance(original, GraphError):
         return _with(error, str(original), {"code": original.code})
     if isinstance(original, AuthenticationError):

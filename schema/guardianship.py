@@ -11,7 +11,6 @@ import strawberry
 
 from api.context import Info
 from graph import guardianship as records
-from schema.access import TRACERS, require
 from schema.persons import Care, Guardian, LinkedPersonType, Parent, Person, Placement
 
 
@@ -84,7 +83,6 @@ class GuardianshipQueries:
     async def guardianship(
         self, info: Info, child_id: strawberry.ID, as_of: dt.date | None = None
     ) -> Guardianship | None:
-        require(info.context.caller, TRACERS, "guardianship")
         loaders = info.context.loaders
         record = await loaders.person.load(str(child_id))
         if record is None:
@@ -111,7 +109,6 @@ class GuardianshipQueries:
         description="Every child in scope one caregiver looks after, across households; null when absent."
     )
     async def caregiver_network(self, info: Info, person_id: strawberry.ID) -> CaregiverNetwork | None:
-        require(info.context.caller, TRACERS, "caregiverNetwork")
         loaders = info.context.loaders
         caregiver = await loaders.person.load(str(person_id))
         if caregiver is None:
@@ -140,7 +137,6 @@ class GuardianshipQueries:
     async def path_between(
         self, info: Info, a: strawberry.ID, b: strawberry.ID, max_hops: int = 4
     ) -> PersonPath | None:
-        require(info.context.caller, TRACERS, "pathBetween")
         found = await records.path_between(
             info.context.graph, str(a), str(b), max_hops=max_hops, scope=info.context.loaders.scope
         )

@@ -9,7 +9,6 @@ import strawberry
 from api.context import Info
 from graph.households import HouseholdFilter, HouseholdPageRequest, HouseholdRecord
 from graph.regions import scope_prefix
-from schema.access import PERSON_READERS, require
 from schema.pagination import PageInfo, after_id, encode_cursor, page_info, page_size
 from schema.persons import Person
 from schema.regions import Region
@@ -82,7 +81,6 @@ async def household_page(
 class HouseholdQueries:
     @strawberry.field(description="A household by id; null when absent or out of scope.")
     async def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        require(info.context.caller, PERSON_READERS, "household")
         record = await info.context.loaders.household.load(str(id))
         return None if record is None else Household.from_record(record)
 
@@ -95,5 +93,4 @@ class HouseholdQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> HouseholdConnection:
-        require(info.context.caller, PERSON_READERS, "households")
         return await household_page(info, region, low_income, first, after)

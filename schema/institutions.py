@@ -9,7 +9,6 @@ import strawberry
 from api.context import Info
 from graph.institutions import InstitutionFilter, InstitutionPageRequest, InstitutionRecord
 from graph.regions import scope_prefix
-from schema.access import PERSON_READERS, require
 from schema.pagination import PageInfo, after_id, encode_cursor, page_info, page_size
 from schema.regions import Region
 
@@ -86,7 +85,6 @@ async def institution_page(
 class InstitutionQueries:
     @strawberry.field(description="An institution by id; null when absent or out of scope.")
     async def institution(self, info: Info, id: strawberry.ID) -> Institution | None:
-        require(info.context.caller, PERSON_READERS, "institution")
         record = await info.context.loaders.institution.load(str(id))
         return None if record is None else Institution.from_record(record)
 
@@ -100,5 +98,4 @@ class InstitutionQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> InstitutionConnection:
-        require(info.context.caller, PERSON_READERS, "institutions")
         return await institution_page(info, region, type, service, first, after)

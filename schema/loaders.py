@@ -12,12 +12,15 @@ from typing import Any, Final, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graph import cases, guardianship, households, institutions, persons, referrals, regions
+from graph.access import read_scope
 from graph.callers import Caller
 from graph.driver import Graph
-from schema.access import read_scope
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+#: The operation of an audit event for a child's full record read through its fields.
+READ_CHILD: Final = "read:child"
 
 #: Recent contacts and visits fetched per child; a field's `first` picks at most this many.
 RECENT: Final = 20
@@ -58,8 +61,9 @@ class Loaders:
         self.institution_page = self._batched(institutions.pages)
         self.institution_count = self._batched(institutions.counts)
 
-        #: Children whose full record this request read: id -> village code (for the audit).
-        self.full_record_reads: dict[str, str | None] = {}
+        #: Full records this request read: (operation, ids touched) -> the child's village. The
+        #: request appends one audit event each when it ends (`schema.audit`).
+        self.full_record_reads: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
     def _by_id(self, fetch: Callable[..., Awaitable[Mapping[str, Any]]], default: Any) -> DataLoader[str, Any]:
         async def load(ids: Sequence[str]) -> list[Any]:
@@ -75,9 +79,15 @@ class Loaders:
         return DataLoader[Any, V](load)
 
     def note_full_record_read(self, person: persons.PersonRecord, today: Any) -> None:
-        """Remember that a child's full record was read; the request appends one event each."""
+        """Remember that a child's full record was read through one of its fields."""
         if person.is_child_at(today):
-            self.full_record_reads.setdefault(person.id, person.region_code)
+            self.note_read(READ_CHILD, [person.id], person.region_code)
+
+    def note_read(self, operation: str, ids: Sequence[str], region: str | None) -> None:
+        """Remember a read of a full record (a case, a timeline...) touching `ids`, filed under
+        `region` (the child's village)."""
+        if ids:
+            self.full_record_reads.setdefault((operation, tuple(ids)), region)
 
     async def _load_regions(self, codes: Sequence[str]) -> list[regions.RegionRecord | None]:
         found = await regions.get_regions(self.graph, list(codes), scope=self.scope)

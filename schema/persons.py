@@ -21,7 +21,6 @@ from graph import persons as person_records
 from graph.dates import age_at
 from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
-from schema.access import PERSON_READERS, require
 from schema.cost import page_limit
 from schema.institutions import Institution
 from schema.loaders import RECENT
@@ -498,7 +497,6 @@ class DuplicateCandidate:
 class PersonQueries:
     @strawberry.field(description="A child (under 18 today) by id; null when absent, an adult, or out of scope.")
     async def child(self, info: Info, id: strawberry.ID) -> Person | None:
-        require(info.context.caller, PERSON_READERS, "child")
         record = await info.context.loaders.person.load(str(id))
         if record is None or not record.is_child_at(info.context.today):
             return None
@@ -506,7 +504,6 @@ class PersonQueries:
 
     @strawberry.field(description="A person by id; null when absent or out of scope.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        require(info.context.caller, PERSON_READERS, "person")
         record = await info.context.loaders.person.load(str(id))
         return None if record is None else Person.from_record(record)
 
@@ -527,7 +524,6 @@ class PersonQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> PersonConnection:
-        require(info.context.caller, PERSON_READERS, "children")
         return await child_page(
             info,
             region,
@@ -552,7 +548,6 @@ class PersonQueries:
         id_number: str | None = None,
         first: int | None = None,
     ) -> list[Person]:
-        require(info.context.caller, PERSON_READERS, "searchPersons")
         found = await person_records.search(
             info.context.graph,
             scope=info.context.loaders.scope,
@@ -568,7 +563,6 @@ class PersonQueries:
         "human: same name and birth date, same phone, or ID numbers that differ only in the check character."
     )
     async def duplicate_candidates(self, info: Info, region: str, first: int | None = None) -> list[DuplicateCandidate]:
-        require(info.context.caller, PERSON_READERS, "duplicateCandidates")
         found = await person_records.duplicate_candidates(
             info.context.graph,
             scope_prefix(region),

@@ -8,7 +8,7 @@ status, reason, and the child's name and age, nothing more: `child`, `childId`, 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Final, Self
 
 import strawberry
 
@@ -17,14 +17,18 @@ from graph import recommendations, referrals
 from graph.dates import age_at
 from graph.recommendations import InstitutionRecommendationRecord, VolunteerRecommendationRecord
 from graph.referrals import ReferralRecord
+from schema.access import may
 from schema.institutions import Institution
 from schema.persons import Person
-from schema.writing import actor, idempotency_key, is_institution_staff, mutate
+from schema.writing import actor, idempotency_key, mutate
 
 if TYPE_CHECKING:
     from schema.cases import Case
 
 CaseType = Annotated["Case", strawberry.lazy("schema.cases")]
+
+#: The statuses an institution's answer sets: their notes are the institution's own.
+ANSWERS: Final = frozenset(referrals.DECISIONS[d] for d in referrals.INSTITUTION_DECISIONS)
 
 
 @strawberry.type(description="One change of a referral's status: who, when and why.")
@@ -50,7 +54,9 @@ class Referral:
     record: strawberry.Private[ReferralRecord]
 
     @classmethod
-    def from_record(cls, record: ReferralRecord) -> Self:
+    def from_record(cls, record: ReferralRecord, *, notes: bool = True) -> Self:
+        """`notes`: whether the reader may see the case side's notes (pending, withdrawn); the
+        institution's own answers keep theirs."""
         return cls(
             id=strawberry.ID(record.id),
             institution_id=None if record.institution_id is None else strawberry.ID(record.institution_id),
@@ -60,10 +66,18 @@ class Referral:
             status=record.status,
             reason=record.reason,
             updated_at=record.updated_at,
-            history=[StatusChange(status=s.status, at=s.at, by=s.by, note=s.note) for s in record.history],
+            history=[
+                StatusChange(status=s.status, at=s.at, by=s.by, note=s.note if notes or s.status in ANSWERS else None)
+                for s in record.history
+            ],
             child_name=record.child_name,
             record=record,
         )
+
+    @classmethod
+    def of(cls, info: Info, record: ReferralRecord) -> Self:
+        """The referral as the caller may read it: its notes only with `internalNotes`."""
+        return cls.from_record(record, notes=may(info, "internalNotes"))
 
     @strawberry.field(description="The child's age in completed years at `asOf` (default today).")
     def child_age(self, info: Info, as_of: dt.date | None = None) -> int | None:
@@ -73,19 +87,19 @@ class Referral:
 
     @strawberry.field(description="The child's id; null for institution staff.")
     def child_id(self, info: Info) -> strawberry.ID | None:
-        if is_institution_staff(info) or self.record.child_id is None:
+        if not may(info, "referralCase") or self.record.child_id is None:
             return None
         return strawberry.ID(self.record.child_id)
 
     @strawberry.field(description="The case referred; null for institution staff.")
     def case_id(self, info: Info) -> strawberry.ID | None:
-        if is_institution_staff(info) or self.record.case_id is None:
+        if not may(info, "referralCase") or self.record.case_id is None:
             return None
         return strawberry.ID(self.record.case_id)
 
     @strawberry.field(description="The child; null outside the caller's reach (always for institution staff).")
     async def child(self, info: Info) -> Person | None:
-        if self.record.child_id is None:
+        if self.record.child_id is None or not may(info, "referralCase"):
             return None
         record = await info.context.loaders.person.load(self.record.child_id)
         return None if record is None else Person.from_record(record)
@@ -94,7 +108,7 @@ class Referral:
     async def case(self, info: Info) -> CaseType | None:
         from schema.cases import Case, load_case
 
-        if self.record.case_id is None or is_institution_staff(info):
+        if self.record.case_id is None or not may(info, "referralCase"):
             return None
         record = await load_case(info, self.record.case_id)
         return None if record is None else Case.from_record(record)
@@ -195,7 +209,7 @@ class ReferralMutations:
                 key=idempotency_key(info, input.client_mutation_id),
             )
         )
-        return Referral.from_record(record)
+        return Referral.of(info, record)
 
     @strawberry.mutation(
         description="Answer a referral: accept, decline or complete (the institution's staff), or withdraw "
@@ -219,7 +233,7 @@ class ReferralMutations:
                 key=idempotency_key(info, client_mutation_id),
             )
         )
-        return Referral.from_record(record)
+        return Referral.of(info, record)
 
 
 @strawberry.type
@@ -227,7 +241,7 @@ class ReferralQueries:
     @strawberry.field(description="A referral by id; null when absent or not the caller's to read.")
     async def referral(self, info: Info, id: strawberry.ID) -> Referral | None:
         record = await referrals.get_referral(info.context.graph, actor(info), str(id))
-        return None if record is None else Referral.from_record(record)
+        return None if record is None else Referral.of(info, record)
 
     @strawberry.field(
         description="The referrals addressed to an institution, soonest due first. Institution staff read "
@@ -239,7 +253,7 @@ class ReferralQueries:
         found = await referrals.inbox(
             info.context.graph, actor(info), None if institution_id is None else str(institution_id), status=status
         )
-        return [Referral.from_record(record) for record in found]
+        return [Referral.of(info, record) for record in found]
 
     @strawberry.field(description="Referrals pending or accepted past their due date in a region, most overdue first.")
     async def overdue_referrals(self, info: Info, region: str, as_of: dt.date | None = None) -> list[Referral]:
@@ -250,7 +264,7 @@ class ReferralQueries:
             as_of=info.context.as_of(as_of),
             zone=info.context.settings.timezone.key,
         )
-        return [Referral.from_record(record) for record in found]
+        return [Referral.of(info, record) for record in found]
 
     @strawberry.field(
         description="Institutions offering `service` and not at capacity: the child's township first, then "

@@ -13,7 +13,7 @@ from graph.households import HouseholdFilter
 from graph.institutions import InstitutionFilter
 from graph.persons import ChildFilter
 from graph.regions import RegionRecord
-from schema.access import read_scope
+from schema.access import scope
 
 if TYPE_CHECKING:
     from schema.households import HouseholdConnection
@@ -90,5 +90,5 @@ class Region:
 class RegionQueries:
     @strawberry.field(description="A region by its 12-digit code; null when absent or out of scope.")
     async def region(self, info: Info, code: str) -> Region | None:
-        record = await regions.get_region(info.context.graph, code, scope=read_scope(info.context.caller))
+        record = await regions.get_region(info.context.graph, code, scope=scope(info, "region"))
         return None if record is None else Region.from_record(record)

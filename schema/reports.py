@@ -10,6 +10,7 @@ import strawberry
 from api.context import Info
 from graph import reports
 from graph.reports import ReportRecord
+from schema.access import may
 from schema.persons import Person
 from schema.writing import actor, idempotency_key, mutate
 
@@ -19,25 +20,30 @@ class Report:
     id: strawberry.ID
     at: dt.datetime
     child_id: strawberry.ID
-    reporter_id: strawberry.ID | None
+    reporter_id: strawberry.ID | None = strawberry.field(
+        description="Who filed it; null for roles below case_worker (docs/access.md: the reporter is protected)."
+    )
     reporter_role: str
     category: str
     urgency: str
     description: str
-    recorded_by: str | None = strawberry.field(description="The token subject who recorded it.")
+    recorded_by: str | None = strawberry.field(
+        description="The token subject who recorded it; null for roles below case_worker."
+    )
 
     @classmethod
-    def from_record(cls, record: ReportRecord) -> Self:
+    def from_record(cls, record: ReportRecord, *, reporter: bool = True) -> Self:
+        """`reporter`: whether the reader may know who filed it (`reporterIdentity`)."""
         return cls(
             id=strawberry.ID(record.id),
             at=record.at,
             child_id=strawberry.ID(record.child_id),
-            reporter_id=None if record.reporter_id is None else strawberry.ID(record.reporter_id),
+            reporter_id=None if record.reporter_id is None or not reporter else strawberry.ID(record.reporter_id),
             reporter_role=record.reporter_role,
             category=record.category,
             urgency=record.urgency,
             description=record.description,
-            recorded_by=record.recorded_by,
+            recorded_by=record.recorded_by if reporter else None,
         )
 
     @strawberry.field(description="The child reported about; null outside the caller's reach.")
@@ -78,4 +84,4 @@ class ReportMutations:
                 key=idempotency_key(info, input.client_mutation_id),
             )
         )
-        return Report.from_record(record)
+        return Report.from_record(record, reporter=may(info, "reporterIdentity"))

@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.settings import Limits
+from schema.access import AccessTable
 from schema.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.bundles import BundleMutations, BundleQueries
@@ -76,6 +77,7 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,
+            AccessTable,
             AuditFullRecordReads,
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Self
 
 import strawberry
@@ -10,6 +11,7 @@ import strawberry
 from api.context import Info
 from graph import timeline
 from graph.timeline import TimelineEvent as Event
+from schema.access import may
 from schema.writing import actor
 
 
@@ -54,4 +56,11 @@ class TimelineQueries:
     async def timeline(self, info: Info, child_id: strawberry.ID) -> list[TimelineEvent]:
         zone = info.context.settings.timezone.key
         found = await timeline.timeline(info.context.graph, actor(info), str(child_id), zone=zone)
-        return [TimelineEvent.from_record(event) for event in found]
+        if found:
+            child = await info.context.loaders.person.load(str(child_id))
+            info.context.loaders.note_read("timeline", [str(child_id)], None if child is None else child.region_code)
+        hide_reporter = not may(info, "reporterIdentity")
+        return [
+            TimelineEvent.from_record(replace(event, actor=None) if hide_reporter and event.kind == "report" else event)
+            for event in found
+        ]

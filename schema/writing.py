@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable
 from typing import Final, TypeVar
 
 from api.context import Info
 from graph import audit
+from graph.access import read_scope
 from graph.audit import AuditEntry
-from graph.callers import Role
-from graph.errors import InvalidInput
+from graph.errors import DatabaseUnavailable, GraphError, InvalidInput, OutOfReach
 from graph.writes import Actor
-from schema.access import read_scope
 
 T = TypeVar("T")
 
@@ -45,10 +45,6 @@ def idempotency_key(info: Info, client_mutation_id: str | None) -> str | None:
     return info.context.request.headers.get("idempotency-key")
 
 
-def is_institution_staff(info: Info) -> bool:
-    return info.context.caller.role is Role.INSTITUTION_STAFF
-
-
 async def mutate(call: Awaitable[T]) -> T:
     """Await a repository mutation, naming a bad field as the GraphQL input names it."""
     try:
@@ -58,11 +54,20 @@ async def mutate(call: Awaitable[T]) -> T:
         if name is None:
             raise
         raise InvalidInput(name, error.reason) from error
+    except OutOfReach as error:
+        name = INPUT_NAMES.get(error.field, f"{error.field}Id")
+        raise OutOfReach(name) from error
 
 
-async def audit_read(info: Info, operation: str, ids: list[str]) -> None:
-    """Append the audit event of a read of children's case history (docs/access.md, Audit)."""
-    if ids:
-        caller = info.context.caller
-        entry = AuditEntry(caller.sub, caller.role.value, operation, ids, "ok", read_scope(caller))
-        await audit.append(info.context.graph, entry)
+async def audited(info: Info, entry: AuditEntry, call: Awaitable[T]) -> T:
+    """Await a mutation that audits its success itself; a refusal is audited here, filed under
+    the region of the records `entry` names."""
+    try:
+        return await call
+    except DatabaseUnavailable:
+        raise
+    except GraphError as error:
+        refused = AuditEntry(entry.sub, entry.role, entry.operation, entry.ids, error.code, entry.scope)
+        with contextlib.suppress(DatabaseUnavailable):
+            await audit.append_refusal(info.context.graph, refused)
+        raise

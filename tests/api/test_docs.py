@@ -61,10 +61,8 @@ def test_the_pages_cover_every_kind_field_rule_role_and_command() -> None:
     assert all(f"**{rule}** (" in rules for rule in RULES)
     roles = pages["roles.md"]
     assert all(f"| `{role.value}` |" in roles for role in Role)
-    assert "| `coordinator` | `region` | the region's subtree | whole |" in roles
-    # Read from the require(caller, ROLES, "operation") calls in schema/: if those give way to a
-    # single access table, render that table in api/docs.py instead.
-    assert "| `guardianship` | case_worker, coordinator, admin |" in roles, "no role checks found in schema/"
+    assert "| `coordinator` | `region` | its county or above | the region's subtree | whole | whole |" in roles
+    assert "| `guardianship` | query |  |  | x | x |  |  |  | x |" in roles, "the access table is not rendered"
     cli = pages["cli.md"]
     for path in ("shouhu", "shouhu db start", "shouhu import", "shouhu discover", "shouhu docs"):
         assert f"## `{path}`\n\n```text\nUsage: {path} " in cli

@@ -17,7 +17,7 @@ INTEGRATOR = {"role": "integrator", "region": COUNTY}
 
 
 async def node_count(graph: Graph) -> int:
-    return int((await graph.read("MATCH (n) WHERE NOT n:ImportRun RETURN count(n) AS n"))[0]["n"])
+    return int((await graph.read("MATCH (n) WHERE NOT n:ImportRun AND NOT n:AuditEvent RETURN count(n) AS n"))[0]["n"])
 
 
 async def test_an_integrator_imports_the_sample_and_exports_it_without_id_numbers(

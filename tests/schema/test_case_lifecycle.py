@@ -153,7 +153,10 @@ async def test_every_forbidden_stage_move_is_a_conflict_and_changes_nothing(coun
         "code": "BAD_USER_INPUT",
         "field": "stage",
     }
-    assert error(await gql.execute(ADVANCE, {"id": "nope", "stage": "closed"}, **WORKER))["code"] == "NOT_FOUND"
+    assert error(await gql.execute(ADVANCE, {"id": "nope", "stage": "closed"}, **WORKER)) == {
+        "code": "FORBIDDEN",
+        "field": "caseId",
+    }
     # A closed case takes no referral.
     refused = await gql.execute(
         REFER, {"input": {"caseId": case_id, "institutionId": "WS1", "service": "family_guidance"}}, **WORKER
@@ -224,7 +227,7 @@ async def test_a_referral_goes_only_to_an_institution_offering_the_service(count
     body = await gql.execute(
         REFER, {"input": {"caseId": case_id, "institutionId": "NOPE", "service": "medical"}}, **WORKER
     )
-    assert error(body) == {"code": "BAD_USER_INPUT", "field": "institutionId"}
+    assert error(body) == {"code": "FORBIDDEN", "field": "institutionId"}
     body = await gql.execute(
         REFER,
         {

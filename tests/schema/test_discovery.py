@@ -74,6 +74,9 @@ async def test_discover_pages_through_the_county_as_the_expected_file_says(
     ]
 
 
+V = "360732100201"
+
+
 async def test_discover_respects_scope_and_roles_and_rejects_bad_input(
     sample_county: Graph, gql: GraphQLClient
 ) -> None:
@@ -82,9 +85,10 @@ async def test_discover_respects_scope_and_roles_and_rejects_bad_input(
     )
     regions = {e["node"]["child"]["regionCode"][:9] for e in township["discover"]["edges"]}
     assert regions == {TOWNSHIP2[:9]}
-    assert codes(await gql.execute(DISCOVER, {"region": COUNTY}, role="children_director", region="360732100201")) == [
-        "FORBIDDEN"
-    ]
+    # A village director discovers her own village (docs/access.md), and nothing beyond it.
+    village = data(await gql.execute(DISCOVER, {"region": COUNTY, "min": "GREEN"}, role="children_director", region=V))
+    assert {e["node"]["child"]["regionCode"] for e in village["discover"]["edges"]} == {V}
+    assert codes(await gql.execute(DISCOVER, {"region": COUNTY}, role="integrator", region=V)) == ["FORBIDDEN"]
     assert codes(await gql.execute(DISCOVER, {"region": "3607"}, role="admin")) == ["BAD_USER_INPUT"]
     assert codes(await gql.execute(DISCOVER, {"region": COUNTY, "rules": ["NOPE"]}, role="admin")) == ["BAD_USER_INPUT"]
     assert codes(await gql.execute(DISCOVER, {"region": COUNTY, "after": "junk"}, role="admin")) == ["BAD_USER_INPUT"]
