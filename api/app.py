@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, TypedDict
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -21,11 +24,25 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import AuthenticationError, TokenVerifier
 from api.context import Context
-from api.settings import Settings
+from api.ratelimit import RateLimiter
+from api.settings import Limits, Settings
+from api.transport import (
+    BodyTooLarge,
+    Transport,
+    limit_exceeded,
+    only_imports,
+    oversized,
+    read_body,
+    replay,
+    request_log,
+    response_codes,
+)
 from graph import migrations
 from graph.callers import Caller, Role
 from graph.driver import Connection as DatabaseConnection
@@ -44,6 +61,7 @@ class State(TypedDict):
     settings: Settings
     graph: Graph
     verifier: TokenVerifier
+    limiter: RateLimiter
 
 
 def _unauthenticated(message: str) -> JSONResponse:
@@ -54,21 +72,72 @@ def _unauthenticated(message: str) -> JSONResponse:
     )
 
 
+class ExpiringTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws that closes the socket (4403) when the caller's token expires:
+    a subscription must not outlive the permission it was opened with."""
+
+    expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        expires_at = self.context.expires_at
+        if self.connection_acknowledged and expires_at is not None and self.expiry is None:
+            self.expiry = asyncio.create_task(self._close_at(expires_at))
+
+    async def _close_at(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.websocket.close(code=4403, reason="Token expired")
+
+    async def shutdown(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.expiry
+        await super().shutdown()
+
+
 class ShouhuGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app, behind a token check for every operation."""
+    """Strawberry's ASGI app, behind a token check, the caller's rate and the body limit."""
+
+    graphql_transport_ws_handler_class = ExpiringTransportWS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
             wants_ide = request.method == "GET" and "query" not in request.query_params
             if not wants_ide:
-                verifier: TokenVerifier = scope["state"]["verifier"]
-                try:
-                    scope[CALLER] = verifier.verify(request.headers.get("authorization"))
-                except AuthenticationError as error:
-                    await _unauthenticated(str(error))(scope, receive, send)
+                refusal = await _admit(scope, request)
+                if refusal is None and request.method == "POST":
+                    limits: Limits = scope["state"]["settings"].limits
+                    try:
+                        body = await read_body(scope, receive, limits)
+                    except BodyTooLarge:
+                        refusal = oversized(limits)
+                    else:
+                        if len(body) > limits.max_body_bytes and not only_imports(body, limits):
+                            refusal = oversized(limits)
+                        receive = replay(body, receive)
+                if refusal is not None:
+                    if (entry := request_log(scope)) is not None:
+                        entry.error_codes(response_codes(refusal))
+                    await refusal(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+    async def run(  # type: ignore[override]  # one body for both of strawberry's overloads
+        self, request: Request | WebSocket, context: Context | UnsetType = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        try:
+            return await super().run(request, context, root_value)  # type: ignore[arg-type]
+        except HTTPException as error:
+            # Strawberry answers a body it cannot read (not JSON, no query, an unknown operation
+            # name) in plain text; clients read the same error shape as for everything else.
+            if isinstance(request, WebSocket):
+                raise
+            return JSONResponse(
+                {"data": None, "errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
+                status_code=error.status_code,
+            )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         await _on_ws_connect(context)
@@ -93,15 +162,44 @@ class ShouhuGraphQL(GraphQL[Context, None]):
         )
 
 
+async def _admit(scope: Scope, request: Request) -> JSONResponse | None:
+    """The caller of an HTTP request, or the response refusing it (401, or 429 over its rate)."""
+    verifier: TokenVerifier = scope["state"]["verifier"]
+    try:
+        caller = verifier.verify(request.headers.get("authorization"))
+    except AuthenticationError as error:
+        return _unauthenticated(str(error))
+    scope[CALLER] = caller
+    if (entry := request_log(scope)) is not None:
+        entry.caller(caller)
+    limiter: RateLimiter = scope["state"]["limiter"]
+    if (refused := await limiter.admit(caller)) is not None:
+        return limit_exceeded(
+            f"More than {refused.rate} requests from this caller; retry in {refused.retry_after} s.",
+            429,
+            {"Retry-After": str(refused.retry_after)},
+        )
+    return None
+
+
 async def _on_ws_connect(context: Context) -> None:
-    """Verify the token of connection_init's payload; a bad one closes the socket (4403)."""
+    """Verify the token of connection_init's payload and count the socket against the caller's
+    rate; a bad token or a full window closes the socket (4403)."""
     params = context.connection_params or {}
-    verifier: TokenVerifier = context.request.scope["state"]["verifier"]
+    scope = context.request.scope
+    verifier: TokenVerifier = scope["state"]["verifier"]
     token = params.get("Authorization") or params.get("authorization")
     try:
-        context.caller = verifier.verify(token if isinstance(token, str) else None)
+        verified = verifier.verify_token(token if isinstance(token, str) else None)
     except AuthenticationError as error:
-        raise ConnectionRejectionError({"message": str(error)}) from error
+        raise ConnectionRejectionError({"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}) from error
+    if (entry := request_log(scope)) is not None:
+        entry.caller(verified.caller)
+    limiter: RateLimiter = scope["state"]["limiter"]
+    if await limiter.admit(verified.caller) is not None:
+        raise ConnectionRejectionError({"message": "too many requests", "extensions": {"code": "LIMIT_EXCEEDED"}})
+    context.caller = verified.caller
+    context.expires_at = verified.expires_at
 
 
 async def live(_: Request) -> Response:
@@ -151,7 +249,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             await _wait_for_database(graph)
             await migrations.apply(graph)
-            yield {"settings": active, "graph": graph, "verifier": TokenVerifier(active)}
+            yield {
+                "settings": active,
+                "graph": graph,
+                "verifier": TokenVerifier(active),
+                "limiter": RateLimiter(active.limits),
+            }
         finally:
             await driver.close()
 
@@ -169,6 +272,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
+        middleware=[Middleware(Transport)],
         lifespan=lifespan,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,13 @@ class AuthenticationError(Exception):
     """The request carries no usable identity. The message is safe to show."""
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    caller: Caller
+    #: When the token expires (seconds since the epoch): a subscription ends then.
+    expires_at: float
+
+
 class TokenVerifier:
     """Verifies bearer tokens with the keys the settings name; built once in the lifespan."""
 
@@ -33,6 +41,9 @@ class TokenVerifier:
             self._jwks = load_jwks(settings.jwks_file)
 
     def verify(self, authorization: str | None) -> Caller:
+        return self.verify_token(authorization).caller
+
+    def verify_token(self, authorization: str | None) -> Verified:
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthenticationError("a bearer token is required")
         token = authorization.removeprefix("Bearer ").strip()
@@ -42,7 +53,10 @@ class TokenVerifier:
             raise AuthenticationError("the token has expired") from error
         except (jwt.InvalidTokenError, jwt.PyJWKError, KeyError, ValueError) as error:
             raise AuthenticationError("the token is not valid") from error
-        return caller_from_claims(claims)
+        expires_at = claims["exp"]
+        if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+            raise AuthenticationError("the token is not valid")
+        return Verified(caller_from_claims(claims), float(expires_at))
 
     def _decode(self, token: str) -> dict[str, Any]:
         if self._jwks is not None:

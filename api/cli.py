@@ -83,6 +83,8 @@ def serve(reload: bool) -> None:
     """Run the API with uvicorn on SHOUHU_HOST:SHOUHU_PORT."""
     import uvicorn
 
+    from api.logs import log_config
+
     settings = load_settings()
     uvicorn.run(
         "api.app:app_factory",
@@ -90,8 +92,11 @@ def serve(reload: bool) -> None:
         host=settings.host,
         port=settings.port,
         reload=reload,
-        log_level="info",
+        log_config=log_config(),
+        # The app writes one line per request itself; uvicorn's would carry GET query strings.
         access_log=False,
+        # A WebSocket message is held to the same bound as an ordinary request body.
+        ws_max_size=settings.limits.max_body_bytes,
     )
 
 

@@ -30,6 +30,8 @@ class Context:
     _loaders: Loaders | None = field(default=None, repr=False)
     #: graphql-transport-ws: connection_init's payload (strawberry sets it; the token is there).
     connection_params: dict[str, Any] | None = field(default=None, repr=False)
+    #: When the caller's token expires (seconds since the epoch); a WebSocket is closed then.
+    expires_at: float | None = None
 
     @property
     def loaders(self) -> Loaders:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from limits import parse_many
 
 from graph.localdb import LocalDatabase
 
@@ -29,16 +31,65 @@ class SettingsError(ValueError):
     """A setting is missing or unusable; the message names the variable."""
 
 
+MIB = 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds on what one GraphQL request may ask for (docs/access.md, Abuse limits)."""
+    """Bounds on what one request may ask for (docs/access.md, Abuse limits).
+
+    Each field is set by the environment variable `SHOUHU_` + its name in capitals
+    (`SHOUHU_MAX_COST=40000`); the README's table of limits lists them with their reasons.
+    """
 
     max_depth: int = 10
     max_aliases: int = 30
+    #: Tokens of the document plus one per value, key and list item of its variables.
     max_tokens: int = 2000
     max_cost: int = 20000
     max_page: int = 500
-    max_bundle_bytes: int = 5 * 1024 * 1024
+    max_bundle_bytes: int = 5 * MIB
+    #: The body of any request but an importBundle one.
+    max_body_bytes: int = 1 * MIB
+    #: Requests per caller (token `sub` and role), in the `limits` package's notation; several
+    #: windows are separated by `;`. Counted in this process: each replica counts its own.
+    rate_limit: str = "30/second;600/minute"
+    #: Where the rate windows are kept: `memory://`, or shared storage such as `redis://host`
+    #: (with the redis client installed) so replicas count together.
+    rate_limit_storage: str = "memory://"
+
+    @property
+    def max_import_body_bytes(self) -> int:
+        """The largest body admitted, and only for importBundle: a bundle at its limit written as a
+        JSON string, where escaping (`\\"`, `\\uXXXX`) can double its bytes, and the rest of the request."""
+        return 2 * self.max_bundle_bytes + self.max_body_bytes
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> Limits:
+        values: dict[str, object] = {}
+        for spec in fields(cls):
+            name = f"SHOUHU_{spec.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            if spec.type in (int, "int"):
+                try:
+                    number = int(raw)
+                except ValueError as error:
+                    raise SettingsError(f"{name}: not a whole number: {raw!r}") from error
+                if number < 1:
+                    raise SettingsError(f"{name}: must be at least 1, not {number}")
+                values[spec.name] = number
+            else:
+                values[spec.name] = raw
+        limits = cls(**values)  # type: ignore[arg-type]
+        try:
+            parse_many(limits.rate_limit)
+        except ValueError as error:
+            raise SettingsError(
+                f"SHOUHU_RATE_LIMIT: not a rate like 600/minute or 30/second;600/minute: {limits.rate_limit!r}"
+            ) from error
+        return limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +176,7 @@ class Settings:
             timezone=zone,
             host=env.get("SHOUHU_HOST", "127.0.0.1"),
             port=_port(env, "SHOUHU_PORT", 8000),
+            limits=Limits.from_environment(env),
         )
 
 

@@ -38,6 +38,7 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     Undefined,
     VariableNode,
@@ -45,6 +46,7 @@ from graphql import (
     get_operation_ast,
 )
 from graphql.language import Lexer, Source, TokenKind
+from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -253,6 +255,20 @@ def check(
     return []
 
 
+def _transport_errors(document: DocumentNode, operation_name: str | None, context: object) -> list[GraphQLError]:
+    operation = get_operation_ast(document, operation_name)
+    request = getattr(context, "request", None)
+    if operation is not None and operation.operation is OperationType.SUBSCRIPTION and isinstance(request, Request):
+        return [
+            GraphQLError(
+                "Subscriptions are served over a WebSocket at /graphql (graphql-transport-ws), not over HTTP.",
+                operation,
+                extensions={"code": "BAD_USER_INPUT", "field": "query"},
+            )
+        ]
+    return []
+
+
 class OperationLimits(SchemaExtension):
     """Runs `check` once the document is valid, so a refused operation never executes."""
 
@@ -265,6 +281,8 @@ class OperationLimits(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
             errors = validate_document(context.schema._schema, context.graphql_document, context.validation_rules)
+            if not errors:
+                errors = _transport_errors(context.graphql_document, context.operation_name, context.context)
             if not errors:
                 errors = check(
                     context.schema._schema,

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 
-from graphql import ArgumentNode, DocumentNode, Node, ObjectFieldNode, Visitor, visit
+from graphql import ArgumentNode, DocumentNode, FieldNode, Node, ObjectFieldNode, Visitor, get_operation_ast, visit
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -19,6 +19,7 @@ from strawberry.types import StreamExecutionResult
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import AuthenticationError
+from api.transport import request_log
 from graph.errors import GraphError, InvalidInput, OutOfReach
 
 log = logging.getLogger("shouhu.graphql")
@@ -136,13 +137,31 @@ class ErrorCodes(SchemaExtension):
             result.errors = self._classified(result.errors)
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = self._classified(pre)
+            pre = self.execution_context.pre_execution_errors = self._classified(pre)
+        self._record(pre or [])
 
     def on_stream_result(self, result: StreamExecutionResult) -> None:  # type: ignore[override]
         # Each result of a subscription leaves before `on_operation` ends: give it its codes here,
         # so a WebSocket client reads the same `extensions.code` as an HTTP one.
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
             result.errors = self._classified(result.errors)
+            self._record(result.errors, operation=False)
+
+    def _record(self, errors: list[GraphQLError], *, operation: bool = True) -> None:
+        """Tell the request's log line what ran and how it failed: names and codes, no values."""
+        request = getattr(self.execution_context.context, "request", None)
+        entry = request_log(request.scope) if request is not None else None
+        if entry is None:
+            return
+        if operation:
+            document = self.execution_context.graphql_document
+            found = get_operation_ast(document, self.execution_context.operation_name) if document else None
+            entry.operation(
+                self.execution_context.operation_name,
+                found.operation.value if found else None,
+                [s.name.value for s in found.selection_set.selections if isinstance(s, FieldNode)] if found else [],
+            )
+        entry.error_codes([str((error.extensions or {}).get("code", "UNKNOWN")) for error in errors])
 
     def _classified(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         names = argument_names(self.execution_context.graphql_document) if errors else {}

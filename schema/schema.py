@@ -18,7 +18,7 @@ from schema.care import CareMutations
 from schema.cases import CaseMutations, CaseQueries
 from schema.cost import OperationLimits
 from schema.discovery import DiscoveryQueries
-from schema.errors import ErrorCodes, log
+from schema.errors import ErrorCodes
 from schema.guardianship import GuardianshipQueries
 from schema.households import HouseholdQueries
 from schema.institutions import InstitutionQueries
@@ -58,10 +58,10 @@ SUBSCRIPTIONS: tuple[type, ...] = (AlertSubscriptions,)
 
 class ShouhuSchema(Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        # Messages and variables may hold names or ID numbers: log only the code and path.
-        for error in errors:
-            code = (error.extensions or {}).get("code", "UNKNOWN")
-            log.info("graphql error %s at %s", code, ".".join(map(str, error.path or [])))
+        # Strawberry would log each error with its message and stack: messages can quote names
+        # and ID numbers. The request's log line has the codes (api/transport.py), and an
+        # internal error is logged by type where it is masked (schema/errors.py).
+        return
 
 
 def build_schema(limits: Limits | None = None, *, production: bool = False) -> Schema:
