@@ -12,7 +12,7 @@ import importlib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -243,14 +243,33 @@ def access_matrix() -> str:
 
 
 def limits_table() -> str:
+    from dataclasses import fields
+
     from api.settings import Limits
 
-    rows = [(f"`{name}`", f"{value:,}") for name, value in asdict(Limits()).items()]
-    intro = (
-        "The bounds on one GraphQL request, with their defaults (`Limits` in `api/settings.py`). "
-        "[Access](../access.md#abuse-limits) says what each bounds and what a request over it gets."
+    limits = Limits()
+
+    def shown(value: object) -> str:
+        return f"{value:,}" if isinstance(value, int) else f"`{value}`"
+
+    rows = [
+        (f"`{spec.name}`", f"`SHOUHU_{spec.name.upper()}`", shown(getattr(limits, spec.name)), spec.metadata["bounds"])
+        for spec in fields(Limits)
+    ]
+    rows.append(
+        (
+            "`max_import_body_bytes`",
+            "derived",
+            shown(limits.max_import_body_bytes),
+            "the body of an `importBundle` request: twice `max_bundle_bytes` (JSON escaping) plus `max_body_bytes`",
+        )
     )
-    return intro + "\n\n" + _table(("limit", "default"), rows)
+    intro = (
+        "The bounds on one request, with their defaults (`Limits` in `api/settings.py`) and the "
+        "environment variable that sets each. [Access](../access.md#abuse-limits) says what a request "
+        "over each gets."
+    )
+    return intro + "\n\n" + _table(("limit", "variable", "default", "bounds"), rows)
 
 
 # The command line (Click's own help) ------------------------------------------------------------

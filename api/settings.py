@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
@@ -34,29 +35,36 @@ class SettingsError(ValueError):
 MIB = 1024 * 1024
 
 
+def _limit(default: int | str, bounds: str) -> Any:
+    return field(default=default, metadata={"bounds": bounds})
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Bounds on what one request may ask for (docs/access.md, Abuse limits).
 
-    Each field is set by the environment variable `SHOUHU_` + its name in capitals
-    (`SHOUHU_MAX_COST=40000`); the README's table of limits lists them with their reasons.
+    Each is set by the environment variable `SHOUHU_` + its name in capitals
+    (`SHOUHU_MAX_COST=40000`); docs/generated/limits.md lists them from here.
     """
 
-    max_depth: int = 10
-    max_aliases: int = 30
-    #: Tokens of the document plus one per value, key and list item of its variables.
-    max_tokens: int = 2000
-    max_cost: int = 20000
-    max_page: int = 500
-    max_bundle_bytes: int = 5 * MIB
-    #: The body of any request but an importBundle one.
-    max_body_bytes: int = 1 * MIB
-    #: Requests per caller (token `sub` and role), in the `limits` package's notation; several
-    #: windows are separated by `;`. Counted in this process: each replica counts its own.
-    rate_limit: str = "30/second;600/minute"
-    #: Where the rate windows are kept: `memory://`, or shared storage such as `redis://host`
-    #: (with the redis client installed) so replicas count together.
-    rate_limit_storage: str = "memory://"
+    max_depth: int = _limit(10, "nesting of fields in an operation")
+    max_aliases: int = _limit(30, "aliases in an operation")
+    max_tokens: int = _limit(2000, "tokens of the document, plus one per value, key and list item of its variables")
+    max_cost: int = _limit(20000, "estimated cost: fields times the pages and lists above them")
+    max_page: int = _limit(500, "a page size (`first`, `last`), from 1; some fields allow fewer")
+    max_bundle_bytes: int = _limit(5 * MIB, "the NDJSON of one `importBundle`, in bytes")
+    max_body_bytes: int = _limit(1 * MIB, "the body of any request but an `importBundle` one, in bytes")
+    # Generous for field use: a web client opening a page sends a few dozen queries at once,
+    # and a director working through the day sends far fewer than ten a second.
+    rate_limit: str = _limit(
+        "30/second;600/minute",
+        "requests per caller (token subject and role), in windows separated by `;`, counted per process",
+    )
+    rate_limit_storage: str = _limit(
+        "memory://",
+        "where the rate windows live; shared storage (`redis://host:6379`, with the `redis` package) "
+        "counts across replicas",
+    )
 
     @property
     def max_import_body_bytes(self) -> int:
