@@ -16,6 +16,7 @@ never deletes. History is never overwritten:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, LiteralString
@@ -24,6 +25,7 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph import writes
+from graph.bundle.records import KINDS, Kind, Mutations
 from graph.dates import native
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, NotFound, OutOfReach
@@ -35,13 +37,13 @@ WHERE r.since = $since
 SET r.until = $until, r.endedBy = $by, r.endedAt = datetime(), r.endNote = $note
 RETURN properties(r) AS props
 """
-CREATE_SET: LiteralString = " SET r = $props, r.recordedAt = datetime() RETURN properties(r) AS props"
 
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """One interval kind: what identifies it, and its Cypher. Who may write it is the access
-    table's row of `operation` (and `end_operation`)."""
+    """One interval kind as its mutations see it, derived from its `Kind` and `Mutations` in
+    `graph.bundle.records`. Who may write it is the access table's row of `operation` (and
+    `end_operation`)."""
 
     kind: str
     operation: str  #: the record mutation's name; the end mutation is `end_operation`
@@ -53,7 +55,10 @@ class Spec:
     #: MATCH pattern binding `r` to the records of one identity (any since)
     pattern: LiteralString
     create: LiteralString
-    node_key: bool = False
+    #: an interval node's `key` from its fields (None for a relationship)
+    node_key: Callable[[Mapping[str, Any]], str | None]
+    #: the other reference fields, which must be within reach: (field, the kinds it may be)
+    references: tuple[tuple[str, tuple[str, ...]], ...] = ()
     siblings: LiteralString = field(init=False)
     end: LiteralString = field(init=False)
 
@@ -65,56 +70,32 @@ class Spec:
         """The properties stored on the record: every field but the endpoints."""
         endpoints = {name for name in self.identity if name not in ("type", "category")}
         props = {name: value for name, value in data.items() if name not in endpoints}
-        if self.node_key:
-            props["key"] = "|".join(str(data[name]) for name in (*self.identity, "since"))
+        key = self.node_key(data)
+        if key is not None:
+            props["key"] = key
         return props
 
 
-SPECS: Final[dict[str, Spec]] = {
-    spec.kind: spec
-    for spec in (
-        Spec(
-            "care", "recordCare", "endCare", ("caregiver", "child"), "child",
-            "(a:Person {id: $caregiver})-[r:CARES_FOR]->(b:Person {id: $child})",
-            "MATCH (a:Person {id: $caregiver}), (b:Person {id: $child}) CREATE (a)-[r:CARES_FOR]->(b)" + CREATE_SET,
-        ),
-        Spec(
-            "guardian", "setGuardian", "endGuardian", ("guardian", "child"), "child",
-            "(a:Person|Institution {id: $guardian})-[r:GUARDIAN_OF]->(b:Person {id: $child})",
-            "MATCH (a:Person|Institution {id: $guardian}), (b:Person {id: $child}) CREATE (a)-[r:GUARDIAN_OF]->(b)"
-            + CREATE_SET,
-        ),
-        Spec(
-            "pairing", "pairVolunteer", "unpairVolunteer", ("volunteer", "child"), "child",
-            "(a:Person {id: $volunteer})-[r:PAIRED_WITH]->(b:Person {id: $child})",
-            "MATCH (a:Person {id: $volunteer}), (b:Person {id: $child}) CREATE (a)-[r:PAIRED_WITH]->(b)" + CREATE_SET,
-        ),
-        Spec(
-            "enrollment", "enrolChild", "endEnrollment", ("child", "institution"), "child",
-            "(b:Person {id: $child})-[r:ENROLLED_IN]->(a:Institution {id: $institution})",
-            "MATCH (a:Institution {id: $institution}), (b:Person {id: $child}) CREATE (b)-[r:ENROLLED_IN]->(a)"
-            + CREATE_SET,
-        ),
-        Spec(
-            "away", "recordAway", "endAway", ("person",), "person",
-            "(b:Person {id: $person})-[:AWAY]->(r:AwayEpisode)",
-            "MATCH (b:Person {id: $person}) CREATE (b)-[:AWAY]->(r:AwayEpisode)" + CREATE_SET,
-            node_key=True,
-        ),
-        Spec(
-            "condition", "recordCondition", "endCondition", ("person", "type"), "person",
-            "(b:Person {id: $person})-[:HAS_CONDITION]->(r:Condition {type: $type})",
-            "MATCH (b:Person {id: $person}) CREATE (b)-[:HAS_CONDITION]->(r:Condition)" + CREATE_SET,
-            node_key=True,
-        ),
-        Spec(
-            "registration", "registerChild", "deregisterChild", ("child", "category"), "child",
-            "(b:Person {id: $child})-[:REGISTERED]->(r:Registration {category: $category})",
-            "MATCH (b:Person {id: $child}) CREATE (b)-[:REGISTERED]->(r:Registration)" + CREATE_SET,
-            node_key=True,
-        ),
+def _spec(kind: Kind, mutations: Mutations) -> Spec:
+    assert kind.store is not None
+    references = tuple((f.name, f.refs) for f in kind.fields if f.refs and f.name != mutations.anchor)
+    assert all(set(refs) <= {"person", "institution"} for _, refs in references), kind.name
+    return Spec(
+        kind.name,
+        mutations.record,
+        mutations.end,
+        kind.identity,
+        mutations.anchor,
+        mutations.pattern,
+        mutations.create,
+        node_key=kind.store.node_key,
+        references=references,
     )
-}  # fmt: skip
+
+
+SPECS: Final[dict[str, Spec]] = {
+    name: _spec(kind, kind.mutations) for name, kind in KINDS.items() if kind.mutations is not None
+}
 
 SIGN_AGREEMENT: LiteralString = """
 MATCH (a:Person {id: $caregiver})-[r:CARES_FOR]->(b:Person {id: $child})
@@ -194,16 +175,18 @@ async def _check_targets(tx: AsyncManagedTransaction, actor: Actor, spec: Spec, 
     """The anchor in scope and every person and institution it names within reach (see
     `graph.writes`); the anchor's region code."""
     region = await writes.person_in_scope(tx, actor, data[spec.anchor], spec.anchor)
-    for name in ("caregiver", "volunteer", "entrustedBy"):
-        if data.get(name) is not None:
-            await writes.person_reference(tx, actor, data[name], name)
-    if spec.kind == "enrollment":
-        await writes.institution(tx, actor, data["institution"], region)
-    if spec.kind == "guardian":
-        try:
-            await writes.person_reference(tx, actor, data["guardian"], "guardian")
-        except OutOfReach:
-            await writes.institution(tx, actor, data["guardian"], region, "guardian")
+    for name, refs in spec.references:
+        value = data.get(name)
+        if value is None:
+            continue
+        if "person" in refs:
+            try:
+                await writes.person_reference(tx, actor, value, name)
+                continue
+            except OutOfReach:
+                if "institution" not in refs:
+                    raise
+        await writes.institution(tx, actor, value, region, name)
     return region
 
 

@@ -1,6 +1,9 @@
 """Small typed factories that build test graphs in a line or two, exactly as `graph/MODEL.md`
-stores them. Each writes one record through the `Graph` handle; referenced nodes must exist
-(regions are created on demand by `region_tree`/`household`).
+stores them. Links (relationships, intervals, events) are written by `record`, through the
+import's own write for their kind, so a kind added to `graph.bundle.records` has a factory
+already: `await factories.record(g, "placement", child="C1", institution="I1", since=day)`.
+Each writes one record through the `Graph` handle; referenced nodes must exist (regions are
+created on demand by `region_tree`/`household`).
 
     await factories.household(g, "H1", "360732100201")
     await factories.person(g, "C1", date(2015, 3, 1), household="H1")
@@ -13,6 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
+from graph.bundle.records import KINDS
 from graph.driver import Graph
 from graph.regions import LEVELS, SIGNIFICANT_DIGITS
 
@@ -131,17 +135,21 @@ async def _relate(graph: Graph, query: LiteralString, **params: Any) -> None:
     assert records and records[0]["made"] == 1, f"a referenced node is missing: {params}"
 
 
+async def record(graph: Graph, kind: str, **fields: Any) -> None:
+    """One relationship, interval or event of `kind` from its bundle fields (dates as dates),
+    written by the import's own write for that kind (`graph.bundle.records`), so a test graph
+    is stored exactly as an imported one; every node it names must exist."""
+    store = KINDS[kind].store
+    assert store is not None and store.shape != "node", f"{kind} is not a link kind"
+    row = {name: value for name, value in fields.items() if value is not None}
+    key = store.node_key(row)
+    if key is not None:
+        row["key"] = key
+    await _relate(graph, store.write, rows=[row], at=dt.datetime.now(dt.UTC))
+
+
 async def parent(graph: Graph, parent: str, child: str, *, type: str = "biological") -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (p:Person {id: $parent}), (c:Person {id: $child})
-        CREATE (p)-[:PARENT_OF {type: $type}]->(c)
-        """,
-        parent=parent,
-        child=child,
-        type=type,
-    )
+    await record(graph, "parent", parent=parent, child=child, type=type)
 
 
 async def guardian(
@@ -154,21 +162,7 @@ async def guardian(
     basis: str = "parent",
 ) -> None:
     """`guardian` is a person id or an institution id."""
-    await _relate(
-        graph,
-        """
-        OPTIONAL MATCH (gp:Person {id: $guardian})
-        OPTIONAL MATCH (gi:Institution {id: $guardian})
-        WITH coalesce(gp, gi) AS g
-        MATCH (c:Person {id: $child}) WHERE g IS NOT NULL
-        CREATE (g)-[:GUARDIAN_OF {since: $since, until: $until, basis: $basis}]->(c)
-        """,
-        guardian=guardian,
-        child=child,
-        since=since,
-        until=until,
-        basis=basis,
-    )
+    await record(graph, "guardian", guardian=guardian, child=child, since=since, until=until, basis=basis)
 
 
 async def care(
@@ -181,18 +175,14 @@ async def care(
     agreement_signed_on: dt.date | None = None,
     entrusted_by: str | None = None,
 ) -> None:
-    await _relate(
+    await record(
         graph,
-        """
-        MATCH (g:Person {id: $caregiver}), (c:Person {id: $child})
-        CREATE (g)-[:CARES_FOR {since: $since, until: $until, agreementSignedOn: $signed,
-                                entrustedBy: $entrustedBy}]->(c)
-        """,
+        "care",
         caregiver=caregiver,
         child=child,
         since=since,
         until=until,
-        signed=agreement_signed_on,
+        agreementSignedOn=agreement_signed_on,
         entrustedBy=entrusted_by,
     )
 
@@ -206,13 +196,9 @@ async def away(
     destination: str = "广东东莞",
     destination_region: str | None = None,
 ) -> None:
-    await _relate(
+    await record(
         graph,
-        """
-        MATCH (p:Person {id: $person})
-        CREATE (p)-[:AWAY]->(:AwayEpisode {key: $person + '|' + toString($since), since: $since,
-                 until: $until, destination: $destination, destinationRegion: $destinationRegion})
-        """,
+        "away",
         person=person,
         since=since,
         until=until,
@@ -222,35 +208,13 @@ async def away(
 
 
 async def condition(graph: Graph, person: str, type: str, since: dt.date, *, until: dt.date | None = None) -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (p:Person {id: $person})
-        CREATE (p)-[:HAS_CONDITION]->(:Condition {key: $person + '|' + $type + '|' + toString($since),
-                 type: $type, since: $since, until: $until})
-        """,
-        person=person,
-        type=type,
-        since=since,
-        until=until,
-    )
+    await record(graph, "condition", person=person, type=type, since=since, until=until)
 
 
 async def registration(
     graph: Graph, child: str, category: str, since: dt.date, *, until: dt.date | None = None
 ) -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (c:Person {id: $child})
-        CREATE (c)-[:REGISTERED]->(:Registration {key: $child + '|' + $category + '|' + toString($since),
-                 category: $category, since: $since, until: $until})
-        """,
-        child=child,
-        category=category,
-        since=since,
-        until=until,
-    )
+    await record(graph, "registration", child=child, category=category, since=since, until=until)
 
 
 async def enrollment(
@@ -263,12 +227,9 @@ async def enrollment(
     grade: str | None = None,
     boarding: bool | None = None,
 ) -> None:
-    await _relate(
+    await record(
         graph,
-        """
-        MATCH (c:Person {id: $child}), (i:Institution {id: $institution})
-        CREATE (c)-[:ENROLLED_IN {since: $since, until: $until, grade: $grade, boarding: $boarding}]->(i)
-        """,
+        "enrollment",
         child=child,
         institution=institution,
         since=since,
@@ -281,31 +242,11 @@ async def enrollment(
 async def placement(
     graph: Graph, child: str, institution: str, since: dt.date, *, until: dt.date | None = None
 ) -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (c:Person {id: $child}), (i:Institution {id: $institution})
-        CREATE (c)-[:PLACED_IN {since: $since, until: $until}]->(i)
-        """,
-        child=child,
-        institution=institution,
-        since=since,
-        until=until,
-    )
+    await record(graph, "placement", child=child, institution=institution, since=since, until=until)
 
 
 async def pairing(graph: Graph, volunteer: str, child: str, since: dt.date, *, until: dt.date | None = None) -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (v:Person {id: $volunteer}), (c:Person {id: $child})
-        CREATE (v)-[:PAIRED_WITH {since: $since, until: $until}]->(c)
-        """,
-        volunteer=volunteer,
-        child=child,
-        since=since,
-        until=until,
-    )
+    await record(graph, "pairing", volunteer=volunteer, child=child, since=since, until=until)
 
 
 async def staff(
@@ -319,50 +260,19 @@ async def staff(
     until: dt.date | None = None,
 ) -> None:
     """`SERVES` the institution when given, else the region."""
-    await _relate(
-        graph,
-        """
-        MATCH (p:Person {id: $person})
-        MATCH (t) WHERE (t:Institution AND t.id = $institution)
-                     OR ($institution IS NULL AND t:Region AND t.code = $region)
-        CREATE (p)-[:SERVES {role: $role, since: $since, until: $until, regionCode: $region,
-                             institutionId: $institution}]->(t)
-        """,
-        person=person,
-        role=role,
-        since=since,
-        until=until,
-        region=region,
-        institution=institution,
+    await record(
+        graph, "staff", person=person, role=role, since=since, until=until, region=region, institution=institution
     )
 
 
 async def contact(graph: Graph, from_: str, child: str, on: dt.date, *, channel: str = "phone") -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (p:Person {id: $from}), (c:Person {id: $child})
-        CREATE (p)-[:CONTACTED {on: $on, channel: $channel}]->(c)
-        """,
-        **{"from": from_, "child": child, "on": on, "channel": channel},
-    )
+    await record(graph, "contact", **{"from": from_, "child": child, "on": on, "channel": channel})
 
 
 async def visit(
     graph: Graph, visitor: str, child: str, on: dt.date, *, type: str = "home_visit", notes: str | None = None
 ) -> None:
-    await _relate(
-        graph,
-        """
-        MATCH (v:Person {id: $visitor}), (c:Person {id: $child})
-        CREATE (v)-[:VISITED {on: $on, type: $type, notes: $notes}]->(c)
-        """,
-        visitor=visitor,
-        child=child,
-        on=on,
-        type=type,
-        notes=notes,
-    )
+    await record(graph, "visit", visitor=visitor, child=child, on=on, type=type, notes=notes)
 
 
 async def report(

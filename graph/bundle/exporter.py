@@ -19,18 +19,25 @@ absent optional fields omitted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Final, LiteralString
 
 import orjson
 
-from graph.bundle.records import ENTITY_ORDER, KINDS
+from graph.bundle.records import ENTITY_ORDER, KINDS, Kind
 from graph.dates import native
 from graph.driver import Graph
 from graph.regions import scope_prefix
 
 KIND_ORDER: Final = (*ENTITY_ORDER, *(kind for kind in KINDS if kind not in ENTITY_ORDER))
 REFERENCES: Final = {kind: tuple(spec for spec in KINDS[kind].fields if spec.refs) for kind in KINDS}
+
+
+def _read(kind: str) -> LiteralString:
+    store = KINDS[kind].store
+    assert store is not None and store.read is not None, f"{kind} has no export read"
+    return store.read
+
 
 # Every query answers with one record holding a list: the async driver reads one large
 # message far faster than thousands of small ones. By-key queries run in chunks of `CHUNK`.
@@ -45,36 +52,51 @@ SUBTREE_INSTITUTIONS: LiteralString = (
     "MATCH (i:Institution) WHERE i.regionCode STARTS WITH $prefix RETURN collect(i.id) AS keys"
 )
 
+# The stored links of the table, by relationship type: edges, and the nodes hanging off a
+# person (by the type that links them); and the kind of each entity label.
+EDGES: Final = {k.store.label: k for k in KINDS.values() if k.store and k.store.shape == "edge"}
+INTERVAL_NODES: Final = {k.store.via: k for k in KINDS.values() if k.store and k.store.via}
+LABELS: Final = {k.store.label: name for name, k in KINDS.items() if k.store and k.store.shape == "node"}
+
+
+def _types(kinds: Iterable[Kind], label: LiteralString | None = None) -> LiteralString:
+    """The relationship types of `kinds` (those with an end labelled `label`), as `A|B|C`."""
+    types: list[LiteralString] = []
+    for kind in kinds:
+        store = kind.store
+        assert store is not None and store.start is not None
+        labels = store.start.labels + (store.end.labels if store.end else ())
+        if label is None or label in labels:
+            types.append(store.via or store.label)
+    return "|".join(types)
+
+
+_LINK: LiteralString = """
+WITH DISTINCT r
+RETURN collect({type: type(r), start: startNode(r).id, startLabels: labels(startNode(r)),
+                end: coalesce(endNode(r).id, endNode(r).code), endLabels: labels(endNode(r)),
+                props: properties(r)}) AS rows
+"""
+
 # Relationship records touching a subtree person or institution, or (staff) a subtree region.
-LINKS_OF_PERSONS: LiteralString = """
-UNWIND $keys AS id
-MATCH (:Person {id: id})-[r:PARENT_OF|GUARDIAN_OF|CARES_FOR|ENROLLED_IN|PLACED_IN|PAIRED_WITH|SERVES|
-                           CONTACTED|VISITED]-()
-WITH DISTINCT r
-RETURN collect({type: type(r), start: startNode(r).id, startIsInstitution: startNode(r):Institution,
-                end: endNode(r).id, props: properties(r)}) AS rows
-"""
+LINKS_OF_PERSONS: Final = (
+    "UNWIND $keys AS id\nMATCH (:Person {id: id})-[r:" + _types(EDGES.values(), "Person") + "]-()" + _LINK
+)
+LINKS_OF_INSTITUTIONS: Final = (
+    "UNWIND $keys AS id\nMATCH (:Institution {id: id})-[r:" + _types(EDGES.values(), "Institution") + "]-()" + _LINK
+)
+STAFF_OF_REGIONS: Final = (
+    "MATCH (x:Region) WHERE x.code STARTS WITH $prefix\nMATCH ()-[r:"
+    + _types(EDGES.values(), "Region")
+    + "]->(x)"
+    + _LINK
+)
 
-LINKS_OF_INSTITUTIONS: LiteralString = """
-UNWIND $keys AS id
-MATCH (:Institution {id: id})-[r:GUARDIAN_OF|ENROLLED_IN|PLACED_IN|SERVES]-()
-WITH DISTINCT r
-RETURN collect({type: type(r), start: startNode(r).id, startIsInstitution: startNode(r):Institution,
-                end: endNode(r).id, props: properties(r)}) AS rows
-"""
-
-STAFF_OF_REGIONS: LiteralString = """
-MATCH (x:Region) WHERE x.code STARTS WITH $prefix
-MATCH ()-[r:SERVES]->(x)
-RETURN collect({type: type(r), start: startNode(r).id, startIsInstitution: false,
-                end: x.code, props: properties(r)}) AS rows
-"""
-
-NODE_INTERVALS: LiteralString = """
-UNWIND $keys AS id
-MATCH (p:Person {id: id})-[rel:AWAY|HAS_CONDITION|REGISTERED]->(n)
-RETURN collect({person: p.id, type: type(rel), props: properties(n)}) AS rows
-"""
+NODE_INTERVALS: Final = (
+    "UNWIND $keys AS id\nMATCH (p:Person {id: id})-[rel:"
+    + _types(INTERVAL_NODES.values())
+    + "]->(n)\nRETURN collect({person: p.id, type: type(rel), props: properties(n)}) AS rows\n"
+)
 
 TOUCHING_REPORTS: LiteralString = """
 MATCH (x:Person) WHERE x.regionCode STARTS WITH $prefix
@@ -107,84 +129,13 @@ CALL () {
 RETURN collect(DISTINCT f.id) AS keys
 """
 
-REGIONS: LiteralString = """
-UNWIND $keys AS code
-MATCH (:Region {code: code})-[:PART_OF*0..]->(r:Region)
-WITH DISTINCT r
-OPTIONAL MATCH (r)-[:PART_OF]->(parent:Region)
-RETURN collect({code: r.code, name: r.name, level: r.level, parent: parent.code}) AS rows
-"""
-
-HOUSEHOLDS: LiteralString = """
-UNWIND $keys AS id
-MATCH (h:Household {id: id})
-OPTIONAL MATCH (h)-[:LOCATED_IN]->(r:Region)
-RETURN collect({id: h.id, region: coalesce(r.code, h.regionCode), address: h.address,
-                lowIncome: h.lowIncome}) AS rows
-"""
-
-PERSONS: LiteralString = """
-UNWIND $keys AS id
-MATCH (p:Person {id: id})
-OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household)
-RETURN collect({id: p.id, name: p.name, gender: p.gender, birthDate: p.birthDate, idNumber: p.idNumber,
-                household: h.id, phone: p.phone, deceasedOn: p.deceasedOn}) AS rows
-"""
-
-INSTITUTIONS: LiteralString = """
-UNWIND $keys AS id
-MATCH (i:Institution {id: id})
-OPTIONAL MATCH (i)-[:LOCATED_IN]->(r:Region)
-RETURN collect({id: i.id, name: i.name, type: i.type, region: coalesce(r.code, i.regionCode),
-                services: i.services, capacity: i.capacity}) AS rows
-"""
-
-REPORTS: LiteralString = """
-UNWIND $keys AS id
-MATCH (r:Report {id: id})
-OPTIONAL MATCH (r)-[:ABOUT]->(child:Person)
-OPTIONAL MATCH (reporter:Person)-[:REPORTED]->(r)
-RETURN collect({id: r.id, child: child.id, reporter: reporter.id, reporterRole: r.reporterRole, at: r.at,
-                category: r.category, urgency: r.urgency, description: r.description}) AS rows
-"""
-
-CASES: LiteralString = """
-UNWIND $keys AS id
-MATCH (c:Case {id: id})
-OPTIONAL MATCH (c)-[:CONCERNS]->(child:Person)
-OPTIONAL MATCH (c)-[:ASSIGNED_TO]->(worker:Person)
-OPTIONAL MATCH (c)-[:FROM_REPORT]->(report:Report)
-RETURN collect({id: c.id, child: child.id, openedOn: c.openedOn, stage: c.stage, worker: worker.id,
-                report: report.id}) AS rows
-"""
-
-REFERRALS: LiteralString = """
-UNWIND $keys AS id
-MATCH (f:Referral {id: id})
-OPTIONAL MATCH (c:Case)-[:REFERRED]->(f)
-OPTIONAL MATCH (f)-[:TO]->(i:Institution)
-RETURN collect({id: f.id, `case`: c.id, institution: i.id, service: f.service, `on`: f.on, dueOn: f.dueOn,
-                status: f.status, reason: f.reason}) AS rows
-"""
-
-# Relationship type -> (kind, field of the start node, field of the end node).
-LINK_KINDS: Final = {
-    "PARENT_OF": ("parent", "parent", "child"),
-    "GUARDIAN_OF": ("guardian", "guardian", "child"),
-    "CARES_FOR": ("care", "caregiver", "child"),
-    "ENROLLED_IN": ("enrollment", "child", "institution"),
-    "PLACED_IN": ("placement", "child", "institution"),
-    "PAIRED_WITH": ("pairing", "volunteer", "child"),
-    "SERVES": ("staff", "person", None),
-    "CONTACTED": ("contact", "from", "child"),
-    "VISITED": ("visit", "visitor", "child"),
-}
-# Node-keyed interval type -> (kind, field naming the person).
-NODE_INTERVAL_KINDS: Final = {
-    "AWAY": ("away", "person"),
-    "HAS_CONDITION": ("condition", "person"),
-    "REGISTERED": ("registration", "child"),
-}
+REGIONS: Final = _read("region")
+HOUSEHOLDS: Final = _read("household")
+PERSONS: Final = _read("person")
+INSTITUTIONS: Final = _read("institution")
+REPORTS: Final = _read("report")
+CASES: Final = _read("case")
+REFERRALS: Final = _read("referral")
 
 
 def encode(kind: str, values: dict[str, Any]) -> str:
@@ -213,14 +164,14 @@ class _Export:
             "region": self.regions,
         }
 
-    def add(self, kind: str, values: dict[str, Any]) -> None:
+    def add(self, kind: str, values: dict[str, Any], targets: Mapping[str, str] | None = None) -> None:
+        """Add a record; `targets` says which kind a reference that may be of several is."""
         self.lines[kind].add(encode(kind, values))
         for spec in REFERENCES[kind]:
             value = values.get(spec.name)
             if value is None:
                 continue
-            # A guardian is a person or an institution: the query says which.
-            target = spec.refs[0] if len(spec.refs) == 1 else values.get("_target", spec.refs[0])
+            target = spec.refs[0] if len(spec.refs) == 1 or targets is None else targets[spec.name]
             keys = self.keys.get(target)
             if keys is not None:
                 keys.add(value)
@@ -254,16 +205,22 @@ async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
     links += await _rows(graph, LINKS_OF_INSTITUTIONS, out.institutions)
     links += (await graph.read(STAFF_OF_REGIONS, {"prefix": prefix}))[0]["rows"]
     for link in links:
-        kind, start_field, end_field = LINK_KINDS[link["type"]]
+        edge = EDGES[link["type"]]
+        store = edge.store
+        assert store is not None and store.start is not None and store.end is not None
         values = dict(link["props"])
-        values[start_field] = link["start"]
-        if end_field is not None:
-            values[end_field] = link["end"]
-        if kind == "staff":
-            values["region"], values["institution"] = values.pop("regionCode", None), values.pop("institutionId", None)
-        if kind == "guardian" and link["startIsInstitution"]:
-            values["_target"] = "institution"
-        out.add(kind, values)
+        for name, stored in store.stored_as.items():
+            values[name] = values.pop(stored, None)
+        # A guardian is a person or an institution: the node's label says which.
+        targets: dict[str, str] = {}
+        for end, key, labels in (
+            (store.start, link["start"], link["startLabels"]),
+            (store.end, link["end"], link["endLabels"]),
+        ):
+            if end.field is not None:
+                values[end.field] = key
+                targets[end.field] = next(LABELS[label] for label in labels if label in LABELS)
+        out.add(edge.name, values, targets)
 
     cases = await _keys(graph, TOUCHING_CASES, prefix=prefix)
     referrals = await _rows(
@@ -279,8 +236,9 @@ async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
 
     # Persons are complete now: nothing below refers to a person.
     for interval in await _rows(graph, NODE_INTERVALS, out.persons):
-        kind, person_field = NODE_INTERVAL_KINDS[interval["type"]]
-        out.add(kind, {**interval["props"], person_field: interval["person"]})
+        node = INTERVAL_NODES[interval["type"]]
+        assert node.store is not None and node.store.start is not None and node.store.start.field is not None
+        out.add(node.name, {**interval["props"], node.store.start.field: interval["person"]})
     for values in await _rows(graph, PERSONS, out.persons):
         out.add("person", values)
     for values in await _rows(graph, HOUSEHOLDS, out.households):

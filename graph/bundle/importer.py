@@ -29,7 +29,7 @@ import orjson
 
 from graph.bundle import runs
 from graph.bundle.idnumber import normalize as normalize_id_number
-from graph.bundle.records import KINDS
+from graph.bundle.records import ENTITY_ORDER, KINDS, Store
 from graph.bundle.validation import Rejection, numbered, validate_bundle
 from graph.driver import AsyncManagedTransaction, Graph
 from graph.errors import DatabaseUnavailable
@@ -50,313 +50,25 @@ BATCH_ATTEMPTS: Final = 5
 ENTITIES: Final = 1
 LINKS: Final = 2
 
-# --- phase 1: entities, with their own properties and the edges to what they name ------------
-# A named entity that has no node yet gets one holding only its key: validation has made sure
-# its own line is in the bundle (earlier or later in this phase) or its node in the database.
-# A changed reference replaces the old edge. `updatedAt` moves only when a field changed, so
-# a repeated import is a no-op.
 
-REGION_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (r:Region {code: row.code})
-SET r.name = row.name, r.level = row.level
-WITH r, row
-CALL (r, row) {
-    MATCH (r)-[old:PART_OF]->(p) WHERE row.parent IS NULL OR p.code <> row.parent
-    DELETE old
-}
-FOREACH (code IN CASE WHEN row.parent IS NULL THEN [] ELSE [row.parent] END |
-    MERGE (p:Region {code: code})
-    MERGE (r)-[:PART_OF]->(p)
-)
-"""
+def _store(kind: str) -> Store:
+    store = KINDS[kind].store
+    assert store is not None, f"{kind} is never written"
+    return store
 
-# A household that is new or has moved passes its village on to its members.
-HOUSEHOLD_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (h:Household {id: row.id})
-WITH h, row, coalesce(h.regionCode <> row.region, true) AS moved,
-     h.updatedAt IS NULL OR h.regionCode <> row.region OR h.lowIncome <> row.lowIncome
-     OR NOT coalesce(h.address = row.address, h.address IS NULL AND row.address IS NULL) AS changed
-SET h.address = row.address, h.lowIncome = row.lowIncome, h.regionCode = row.region,
-    h.updatedAt = CASE WHEN changed THEN $at ELSE h.updatedAt END
-WITH h, row, moved
-CALL (h, row) {
-    MATCH (h)-[old:LOCATED_IN]->(r) WHERE r.code <> row.region
-    DELETE old
-}
-MERGE (r:Region {code: row.region})
-MERGE (h)-[:LOCATED_IN]->(r)
-WITH h, moved WHERE moved
-MATCH (p:Person)-[:MEMBER_OF]->(h)
-SET p.regionCode = h.regionCode
-"""
 
-INSTITUTION_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (i:Institution {id: row.id})
-WITH i, row,
-     i.updatedAt IS NULL OR i.name <> row.name OR i.type <> row.type OR i.regionCode <> row.region
-     OR i.services <> row.services
-     OR NOT coalesce(i.capacity = row.capacity, i.capacity IS NULL AND row.capacity IS NULL) AS changed
-SET i.name = row.name, i.type = row.type, i.services = row.services, i.capacity = row.capacity,
-    i.regionCode = row.region, i.updatedAt = CASE WHEN changed THEN $at ELSE i.updatedAt END
-WITH i, row
-CALL (i, row) {
-    MATCH (i)-[old:LOCATED_IN]->(r) WHERE r.code <> row.region
-    DELETE old
-}
-MERGE (r:Region {code: row.region})
-MERGE (i)-[:LOCATED_IN]->(r)
-"""
-
-# A person's regionCode is their household's village (set here when the household's line came
-# first, by the household's line otherwise); no household, no region.
-PERSON_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (p:Person {id: row.id})
-WITH p, row,
-     p.updatedAt IS NULL OR p.name <> row.name OR p.gender <> row.gender OR p.birthDate <> row.birthDate
-     OR NOT coalesce(p.idNumber = row.idNumber, p.idNumber IS NULL AND row.idNumber IS NULL)
-     OR NOT coalesce(p.phone = row.phone, p.phone IS NULL AND row.phone IS NULL)
-     OR NOT coalesce(p.deceasedOn = row.deceasedOn, p.deceasedOn IS NULL AND row.deceasedOn IS NULL)
-     OR NOT CASE WHEN row.household IS NULL THEN NOT EXISTS { (p)-[:MEMBER_OF]->() }
-                 ELSE EXISTS { (p)-[:MEMBER_OF]->(:Household {id: row.household}) } END AS changed
-SET p.name = row.name, p.gender = row.gender, p.birthDate = row.birthDate, p.idNumber = row.idNumber,
-    p.phone = row.phone, p.deceasedOn = row.deceasedOn,
-    p.updatedAt = CASE WHEN changed THEN $at ELSE p.updatedAt END
-WITH p, row
-CALL (p, row) {
-    MATCH (p)-[old:MEMBER_OF]->(h) WHERE row.household IS NULL OR h.id <> row.household
-    DELETE old
-}
-FOREACH (id IN CASE WHEN row.household IS NULL THEN [] ELSE [row.household] END |
-    MERGE (h:Household {id: id})
-    MERGE (p)-[:MEMBER_OF]->(h)
-)
-WITH p, row
-OPTIONAL MATCH (h:Household {id: row.household})
-SET p.regionCode = h.regionCode
-"""
-
-REPORT_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (r:Report {id: row.id})
-SET r.at = row.at, r.reporterRole = row.reporterRole, r.category = row.category,
-    r.urgency = row.urgency, r.description = row.description
-WITH r, row
-CALL (r, row) {
-    MATCH (r)-[old:ABOUT]->(c) WHERE c.id <> row.child
-    DELETE old
-}
-CALL (r, row) {
-    MATCH (p)-[old:REPORTED]->(r) WHERE row.reporter IS NULL OR p.id <> row.reporter
-    DELETE old
-}
-MERGE (c:Person {id: row.child})
-MERGE (r)-[:ABOUT]->(c)
-FOREACH (id IN CASE WHEN row.reporter IS NULL THEN [] ELSE [row.reporter] END |
-    MERGE (p:Person {id: id})
-    MERGE (p)-[:REPORTED]->(r)
-)
-"""
-
-# A case's history starts with the stage it was imported at; a later import that changes the
-# stage records that change too.
-CASE_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (c:Case {id: row.id})
-WITH c, row, c.stage AS previous,
-     c.updatedAt IS NULL OR c.openedOn <> row.openedOn OR c.stage <> row.stage AS changed
-SET c.openedOn = row.openedOn, c.stage = row.stage,
-    c.updatedAt = CASE WHEN changed THEN $at ELSE c.updatedAt END
-WITH c, row, previous
-CALL (c, row) {
-    MATCH (c)-[old:CONCERNS]->(p) WHERE p.id <> row.child
-    DELETE old
-}
-CALL (c, row) {
-    MATCH (c)-[old:ASSIGNED_TO]->(p) WHERE row.worker IS NULL OR p.id <> row.worker
-    DELETE old
-}
-CALL (c, row) {
-    MATCH (c)-[old:FROM_REPORT]->(r) WHERE row.report IS NULL OR r.id <> row.report
-    DELETE old
-}
-MERGE (child:Person {id: row.child})
-MERGE (c)-[:CONCERNS]->(child)
-FOREACH (id IN CASE WHEN row.worker IS NULL THEN [] ELSE [row.worker] END |
-    MERGE (worker:Person {id: id})
-    MERGE (c)-[:ASSIGNED_TO]->(worker)
-)
-FOREACH (id IN CASE WHEN row.report IS NULL THEN [] ELSE [row.report] END |
-    MERGE (report:Report {id: id})
-    MERGE (c)-[:FROM_REPORT]->(report)
-)
-FOREACH (_ IN CASE WHEN previous IS NULL OR previous <> row.stage THEN [1] ELSE [] END |
-    CREATE (c)-[:HAD_STAGE]->(:StageChange {stage: row.stage, at: $at, by: 'import'})
-)
-"""
-
-REFERRAL_NODES: LiteralString = """
-UNWIND $rows AS row
-MERGE (f:Referral {id: row.id})
-WITH f, row, f.status AS previous,
-     f.updatedAt IS NULL OR f.service <> row.service OR f.on <> row.on OR f.dueOn <> row.dueOn
-     OR f.status <> row.status
-     OR NOT coalesce(f.reason = row.reason, f.reason IS NULL AND row.reason IS NULL) AS changed
-SET f.service = row.service, f.on = row.on, f.dueOn = row.dueOn, f.status = row.status,
-    f.reason = row.reason, f.updatedAt = CASE WHEN changed THEN $at ELSE f.updatedAt END
-WITH f, row, previous
-CALL (f, row) {
-    MATCH (c)-[old:REFERRED]->(f) WHERE c.id <> row.case
-    DELETE old
-}
-CALL (f, row) {
-    MATCH (f)-[old:TO]->(i) WHERE i.id <> row.institution
-    DELETE old
-}
-MERGE (c:Case {id: row.case})
-MERGE (c)-[:REFERRED]->(f)
-MERGE (i:Institution {id: row.institution})
-MERGE (f)-[:TO]->(i)
-FOREACH (_ IN CASE WHEN previous IS NULL OR previous <> row.status THEN [1] ELSE [] END |
-    CREATE (f)-[:HAD_STATUS]->(:StatusChange {status: row.status, at: $at, by: 'import'})
-)
-"""
-
-# --- phase 2: relationships, intervals (keyed by endpoints plus since) and events ------------
-
-PARENT_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (p:Person {id: row.parent}), (c:Person {id: row.child})
-MERGE (p)-[r:PARENT_OF]->(c)
-SET r.type = row.type
-"""
-
-GUARDIAN_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (c:Person {id: row.child})
-OPTIONAL MATCH (person:Person {id: row.guardian})
-OPTIONAL MATCH (institution:Institution {id: row.guardian})
-WITH c, row, coalesce(person, institution) AS g
-WHERE g IS NOT NULL
-MERGE (g)-[r:GUARDIAN_OF {since: row.since}]->(c)
-SET r.until = row.until, r.basis = row.basis
-"""
-
-CARE_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (g:Person {id: row.caregiver}), (c:Person {id: row.child})
-MERGE (g)-[r:CARES_FOR {since: row.since}]->(c)
-SET r.until = row.until, r.agreementSignedOn = row.agreementSignedOn, r.entrustedBy = row.entrustedBy
-"""
-
-AWAY_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (p:Person {id: row.person})
-MERGE (a:AwayEpisode {key: row.key})
-SET a.since = row.since, a.until = row.until, a.destination = row.destination,
-    a.destinationRegion = row.destinationRegion
-MERGE (p)-[:AWAY]->(a)
-"""
-
-CONDITION_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (p:Person {id: row.person})
-MERGE (c:Condition {key: row.key})
-SET c.type = row.type, c.since = row.since, c.until = row.until
-MERGE (p)-[:HAS_CONDITION]->(c)
-"""
-
-REGISTRATION_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (p:Person {id: row.child})
-MERGE (r:Registration {key: row.key})
-SET r.category = row.category, r.since = row.since, r.until = row.until
-MERGE (p)-[:REGISTERED]->(r)
-"""
-
-ENROLLMENT_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (c:Person {id: row.child}), (i:Institution {id: row.institution})
-MERGE (c)-[r:ENROLLED_IN {since: row.since}]->(i)
-SET r.until = row.until, r.grade = row.grade, r.boarding = row.boarding
-"""
-
-PLACEMENT_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (c:Person {id: row.child}), (i:Institution {id: row.institution})
-MERGE (c)-[r:PLACED_IN {since: row.since}]->(i)
-SET r.until = row.until
-"""
-
-PAIRING_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (v:Person {id: row.volunteer}), (c:Person {id: row.child})
-MERGE (v)-[r:PAIRED_WITH {since: row.since}]->(c)
-SET r.until = row.until
-"""
-
-# Staff serve an institution when one is named, else a region.
-STAFF_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (p:Person {id: row.person})
-OPTIONAL MATCH (i:Institution {id: row.institution})
-OPTIONAL MATCH (r:Region {code: row.region})
-WITH p, row, coalesce(i, r) AS target
-WHERE target IS NOT NULL
-MERGE (p)-[s:SERVES {since: row.since}]->(target)
-SET s.role = row.role, s.until = row.until, s.regionCode = row.region, s.institutionId = row.institution
-"""
-
-CONTACT_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (f:Person {id: row.from}), (c:Person {id: row.child})
-MERGE (f)-[:CONTACTED {on: row.on, channel: row.channel}]->(c)
-"""
-
-VISIT_LINKS: LiteralString = """
-UNWIND $rows AS row
-MATCH (v:Person {id: row.visitor}), (c:Person {id: row.child})
-MERGE (v)-[e:VISITED {on: row.on, type: row.type}]->(c)
-SET e.notes = row.notes
-"""
-
+# Phase 1 writes the entities, with their own properties and the edges to what they name; a
+# named entity that has no node yet gets one holding only its key (validation has made sure
+# its own line is in the bundle or its node in the database). A changed reference replaces the
+# old edge; `updatedAt` moves only when a field changed, so a repeated import is a no-op.
+# Phase 2 writes relationships, intervals (keyed by endpoints plus since) and events. Each
+# kind's write is its `Store.write` in `graph.bundle.records`; within a batch the kinds are
+# written in one fixed order, so concurrent batches take their locks in the same order.
 QUERIES: Final[dict[int, dict[str, LiteralString]]] = {
-    ENTITIES: {
-        "region": REGION_NODES,
-        "household": HOUSEHOLD_NODES,
-        "institution": INSTITUTION_NODES,
-        "person": PERSON_NODES,
-        "report": REPORT_NODES,
-        "case": CASE_NODES,
-        "referral": REFERRAL_NODES,
-    },
-    LINKS: {
-        "parent": PARENT_LINKS,
-        "guardian": GUARDIAN_LINKS,
-        "care": CARE_LINKS,
-        "away": AWAY_LINKS,
-        "condition": CONDITION_LINKS,
-        "registration": REGISTRATION_LINKS,
-        "enrollment": ENROLLMENT_LINKS,
-        "placement": PLACEMENT_LINKS,
-        "pairing": PAIRING_LINKS,
-        "staff": STAFF_LINKS,
-        "contact": CONTACT_LINKS,
-        "visit": VISIT_LINKS,
-    },
+    ENTITIES: {name: _store(name).write for name in ENTITY_ORDER},
+    LINKS: {name: kind.store.write for name, kind in KINDS.items() if kind.store and not kind.entity},
 }
 ENTITY_KINDS: Final = frozenset(QUERIES[ENTITIES])
-assert ENTITY_KINDS | set(QUERIES[LINKS]) == set(KINDS), "every bundle kind needs a write query"
-
-#: Node-keyed intervals: the fields their `key` is made of (MODEL.md).
-NODE_KEYS: Final = {
-    "away": ("person", "since"),
-    "condition": ("person", "type", "since"),
-    "registration": ("child", "category", "since"),
-}
 _DATES: Final = {kind: tuple(f.name for f in spec.fields if f.type == "date") for kind, spec in KINDS.items()}
 _DATETIMES: Final = {kind: tuple(f.name for f in spec.fields if f.type == "datetime") for kind, spec in KINDS.items()}
 _ID_NUMBERS: Final = {kind: tuple(f.name for f in spec.fields if f.type == "id_number") for kind, spec in KINDS.items()}
@@ -445,9 +157,9 @@ def _row(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         value = data.get(name)
         if value is not None:
             data[name] = normalize_id_number(value)
-    key_fields = NODE_KEYS.get(kind)
-    if key_fields is not None:
-        data["key"] = "|".join(str(data[name]) for name in key_fields)
+    key = _store(kind).node_key(data)
+    if key is not None:
+        data["key"] = key
     return data
 
 
