@@ -1,217 +1,165 @@
-"""Keeping a child's file current in GraphQL: care, guardians, away episodes, conditions,
-registrations, pairings and enrollments (see `graph.care` for the rules).
+"""Keeping a child's file current in GraphQL: the interval kinds of `graph.bundle.records` that
+declare `Mutations` (care, guardians, away episodes, conditions, registrations, pairings and
+enrollments; see `graph.care` for the rules).
 
-Every `record…`/`set…`/`pair…`/`enrol…`/`register…` mutation writes a new interval;
-every `end…`/`unpair…`/`deregister…` sets the `until` of one, identified by its endpoints and
-`since`. All return an `IntervalRecord`.
+Each such kind gets, from its table entry alone, an input type (`<Kind>Input`: its bundle
+fields, references as `<field>Id`), a mutation writing a new interval from it, and one setting
+the `until` of an interval identified by its endpoints and `since`. All return an
+`IntervalRecord`, whose fields are every field of those kinds. Only the signing of a care
+agreement, which no other kind has, is written out here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Self
+import inspect
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
 
 import strawberry
 
 from api.context import Info
 from graph import care
+from graph.bundle.records import KINDS, Field, Kind, Mutations
 from graph.care import IntervalRecord as Record
 from schema.writing import actor, idempotency_key, mutate
+
+#: The Python type of a bundle field type in GraphQL inputs and results.
+TYPES: Final[dict[str, Any]] = {
+    "id": strawberry.ID,
+    "text": str,
+    "enum": str,
+    "code": str,
+    "date": dt.date,
+    "datetime": dt.datetime,
+    "bool": bool,
+    "count": int,
+}
+KEPT: Final = {name: kind for name, kind in KINDS.items() if kind.mutations is not None}
+UNTIL = "The last day it held (inclusive); default today."
+_P = inspect.Parameter
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _python_name(spec: Field) -> str:
+    """`caregiver` -> `caregiver_id` (GraphQL `caregiverId`), `agreementSignedOn` -> `agreement_signed_on`."""
+    return _snake(spec.name) + ("_id" if spec.refs else "")
+
+
+def _type(spec: Field) -> Any:
+    return strawberry.ID if spec.refs else TYPES[spec.type]
+
+
+def _mutations(kind: Kind) -> Mutations:
+    assert kind.mutations is not None
+    return kind.mutations
 
 
 def _key() -> Any:
     return strawberry.field(default=None, description="Idempotency key for retries.")
 
 
-@strawberry.type(description="One interval record of a child's file, as written or ended.")
-class IntervalRecord:
-    kind: str = strawberry.field(description="care, guardian, away, condition, registration, pairing or enrollment")
-    id: strawberry.ID = strawberry.field(description="kind|endpoints…|since: the record's identity.")
-    since: dt.date
-    until: dt.date | None
-    child_id: strawberry.ID | None
-    person_id: strawberry.ID | None = strawberry.field(description="away, condition: whose record it is.")
-    caregiver_id: strawberry.ID | None
-    guardian_id: strawberry.ID | None = strawberry.field(description="A person or an institution.")
-    volunteer_id: strawberry.ID | None
-    institution_id: strawberry.ID | None
-    type: str | None = strawberry.field(description="condition: its type.")
-    category: str | None = strawberry.field(description="registration: its category.")
-    basis: str | None
-    agreement_signed_on: dt.date | None
-    entrusted_by_id: strawberry.ID | None
-    destination: str | None
-    destination_region: str | None
-    grade: str | None
-    boarding: bool | None
-    recorded_by: str | None
-    recorded_at: dt.datetime | None
-    ended_by: str | None
-    ended_at: dt.datetime | None
-    end_note: str | None
+# --- the record every mutation returns ------------------------------------------------------
 
-    @classmethod
-    def from_record(cls, record: Record) -> Self:
-        every = record.identity | record.values
-
-        def ident(name: str) -> strawberry.ID | None:
-            value = every.get(name)
-            return None if value is None else strawberry.ID(str(value))
-
-        return cls(
-            kind=record.kind,
-            id=strawberry.ID(record.id),
-            since=record.since,
-            until=record.until,
-            child_id=ident("child"),
-            person_id=ident("person"),
-            caregiver_id=ident("caregiver"),
-            guardian_id=ident("guardian"),
-            volunteer_id=ident("volunteer"),
-            institution_id=ident("institution"),
-            type=every.get("type"),
-            category=every.get("category"),
-            basis=every.get("basis"),
-            agreement_signed_on=every.get("agreementSignedOn"),
-            entrusted_by_id=ident("entrustedBy"),
-            destination=every.get("destination"),
-            destination_region=every.get("destinationRegion"),
-            grade=every.get("grade"),
-            boarding=every.get("boarding"),
-            recorded_by=record.recorded_by,
-            recorded_at=record.recorded_at,
-            ended_by=record.ended_by,
-            ended_at=record.ended_at,
-            end_note=record.end_note,
-        )
+#: Every field of the kept kinds but since/until, once, in the table's order.
+RESULT_FIELDS: Final = tuple(
+    {spec.name: spec for kind in KEPT.values() for spec in kind.fields if spec.name not in ("since", "until")}.values()
+)
 
 
-def _id(value: strawberry.ID | None) -> str | None:
-    return None if value is None else str(value)
+def _result_description(spec: Field) -> str | None:
+    if spec.doc:
+        return spec.doc
+    return "A person or an institution." if set(spec.refs) == {"person", "institution"} else None
 
 
-@strawberry.input(description="Day-to-day care by an entrusted caregiver, with its written agreement.")
-class CareInput:
-    caregiver_id: strawberry.ID
-    child_id: strawberry.ID
-    since: dt.date
-    until: dt.date | None = None
-    agreement_signed_on: dt.date | None = strawberry.field(default=None, description="书面照护协议: when signed.")
-    entrusted_by_id: strawberry.ID | None = strawberry.field(default=None, description="The guardian entrusting.")
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {
-            "caregiver": str(self.caregiver_id),
-            "child": str(self.child_id),
-            "since": self.since,
-            "until": self.until,
-            "agreementSignedOn": self.agreement_signed_on,
-            "entrustedBy": _id(self.entrusted_by_id),
-        }
-
-
-@strawberry.input(description="A legal guardian (a person or an institution) of a child.")
-class GuardianInput:
-    guardian_id: strawberry.ID
-    child_id: strawberry.ID
-    since: dt.date
-    basis: str = strawberry.field(description="parent, relative, court_appointed or state")
-    until: dt.date | None = None
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {
-            "guardian": str(self.guardian_id),
-            "child": str(self.child_id),
-            "since": self.since,
-            "until": self.until,
-            "basis": self.basis,
-        }
+def _result_type() -> type:
+    annotations: dict[str, Any] = {
+        "kind": str,
+        "id": strawberry.ID,
+        "since": dt.date,
+        "until": dt.date | None,
+    }
+    namespace: dict[str, Any] = {
+        "kind": strawberry.field(description=", ".join(list(KEPT)[:-1]) + " or " + list(KEPT)[-1]),
+        "id": strawberry.field(description="kind|endpoints…|since: the record's identity."),
+    }
+    for spec in RESULT_FIELDS:
+        annotations[_python_name(spec)] = _type(spec) | None
+        namespace[_python_name(spec)] = strawberry.field(description=_result_description(spec))
+    annotations |= {
+        "recorded_by": str | None,
+        "recorded_at": dt.datetime | None,
+        "ended_by": str | None,
+        "ended_at": dt.datetime | None,
+        "end_note": str | None,
+    }
+    namespace["__annotations__"] = annotations
+    namespace["from_record"] = classmethod(_from_record)
+    return strawberry.type(
+        type("IntervalRecord", (), namespace), description="One interval record of a child's file, as written or ended."
+    )
 
 
-@strawberry.input(description="A time a person is away for work (外出务工).")
-class AwayInput:
-    person_id: strawberry.ID
-    since: dt.date
-    destination: str
-    until: dt.date | None = None
-    destination_region: str | None = None
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {
-            "person": str(self.person_id),
-            "since": self.since,
-            "until": self.until,
-            "destination": self.destination,
-            "destinationRegion": self.destination_region,
-        }
-
-
-@strawberry.input(description="A condition of a person (missing, imprisoned, abuse_record, ...).")
-class ConditionInput:
-    person_id: strawberry.ID
-    type: str
-    since: dt.date
-    until: dt.date | None = None
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {"person": str(self.person_id), "type": self.type, "since": self.since, "until": self.until}
+def _from_record(cls: type, record: Record) -> Any:
+    every = record.identity | record.values
+    values: dict[str, Any] = {}
+    for spec in RESULT_FIELDS:
+        value = every.get(spec.name)
+        values[_python_name(spec)] = strawberry.ID(str(value)) if spec.refs and value is not None else value
+    return cls(
+        kind=record.kind,
+        id=strawberry.ID(record.id),
+        since=record.since,
+        until=record.until,
+        recorded_by=record.recorded_by,
+        recorded_at=record.recorded_at,
+        ended_by=record.ended_by,
+        ended_at=record.ended_at,
+        end_note=record.end_note,
+        **values,
+    )
 
 
-@strawberry.input(description="A registration of a child in a category (left_behind, orphan, ...).")
-class RegistrationInput:
-    child_id: strawberry.ID
-    category: str
-    since: dt.date
-    until: dt.date | None = None
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {"child": str(self.child_id), "category": self.category, "since": self.since, "until": self.until}
+IntervalRecord: Final[Any] = _result_type()
 
 
-@strawberry.input(description="A volunteer or cadre paired with a child (结对帮扶).")
-class PairingInput:
-    volunteer_id: strawberry.ID
-    child_id: strawberry.ID
-    since: dt.date
-    until: dt.date | None = None
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {
-            "volunteer": str(self.volunteer_id),
-            "child": str(self.child_id),
-            "since": self.since,
-            "until": self.until,
-        }
+# --- inputs and mutations, per kept kind ----------------------------------------------------
 
 
-@strawberry.input(description="A child's enrollment in a school or kindergarten.")
-class EnrollmentInput:
-    child_id: strawberry.ID
-    institution_id: strawberry.ID
-    since: dt.date
-    until: dt.date | None = None
-    grade: str | None = None
-    boarding: bool | None = None
-    client_mutation_id: str | None = _key()
-
-    def bundle(self) -> dict[str, Any]:
-        return {
-            "child": str(self.child_id),
-            "institution": str(self.institution_id),
-            "since": self.since,
-            "until": self.until,
-            "grade": self.grade,
-            "boarding": self.boarding,
-        }
+def _input_type(kind: Kind) -> type:
+    """`<Kind>Input`: the kind's fields, required ones first (as Python needs them)."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {}
+    for spec in sorted(kind.fields, key=lambda spec: not spec.required):
+        name = _python_name(spec)
+        annotations[name] = _type(spec) if spec.required else _type(spec) | None
+        if spec.required:
+            if spec.doc:
+                namespace[name] = strawberry.field(description=spec.doc)
+        else:
+            namespace[name] = strawberry.field(default=None, description=spec.doc or None)
+    annotations["client_mutation_id"] = str | None
+    namespace["client_mutation_id"] = _key()
+    namespace["__annotations__"] = annotations
+    cls = type(f"{kind.name.capitalize()}Input", (), namespace)
+    return strawberry.input(cls, description=_mutations(kind).summary)
 
 
-async def _record(info: Info, kind: str, fields: dict[str, Any], client_mutation_id: str | None) -> IntervalRecord:
+def _bundle(kind: Kind, values: Any) -> dict[str, Any]:
+    """An input's values as the kind's bundle fields (references as plain ids)."""
+    fields: dict[str, Any] = {}
+    for spec in kind.fields:
+        value = getattr(values, _python_name(spec))
+        fields[spec.name] = str(value) if spec.refs and value is not None else value
+    return fields
+
+
+async def _record(info: Info, kind: str, fields: dict[str, Any], client_mutation_id: str | None) -> Any:
     record = await mutate(
         care.record_interval(
             info.context.graph,
@@ -233,7 +181,7 @@ async def _end(
     until: dt.date | None,
     note: str | None,
     client_mutation_id: str | None,
-) -> IntervalRecord:
+) -> Any:
     record = await mutate(
         care.end_interval(
             info.context.graph,
@@ -249,155 +197,87 @@ async def _end(
     return IntervalRecord.from_record(record)
 
 
-UNTIL = "The last day it held (inclusive); default today."
+Resolver = Callable[..., Coroutine[Any, Any, Any]]
 
 
-@strawberry.type
-class CareMutations:
-    @strawberry.mutation(description="Record that a caregiver looks after a child from `since`.")
-    async def record_care(self, info: Info, input: CareInput) -> IntervalRecord:
-        return await _record(info, "care", input.bundle(), input.client_mutation_id)
+def _signed(resolver: Resolver, parameters: list[inspect.Parameter]) -> Resolver:
+    """`resolver` with the signature strawberry reads its arguments from."""
+    head = [_P("self", _P.POSITIONAL_OR_KEYWORD), _P("info", _P.KEYWORD_ONLY, annotation=Info)]
+    resolver.__signature__ = inspect.Signature(head + parameters, return_annotation=IntervalRecord)  # type: ignore[attr-defined]
+    return resolver
 
-    @strawberry.mutation(description="End a care arrangement. " + UNTIL)
-    async def end_care(
-        self,
-        info: Info,
-        caregiver_id: strawberry.ID,
-        child_id: strawberry.ID,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        identity = {"caregiver": str(caregiver_id), "child": str(child_id)}
-        return await _end(info, "care", identity, since, until, note, client_mutation_id)
 
-    @strawberry.mutation(description="Record that the written agreement of a care arrangement was signed.")
-    async def sign_care_agreement(
-        self,
-        info: Info,
-        caregiver_id: strawberry.ID,
-        child_id: strawberry.ID,
-        since: dt.date,
-        signed_on: dt.date | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        record = await mutate(
-            care.sign_care_agreement(
-                info.context.graph,
-                actor(info),
-                caregiver=str(caregiver_id),
-                child=str(child_id),
-                since=since,
-                signed_on=signed_on or info.context.today,
-                today=info.context.today,
-                key=idempotency_key(info, client_mutation_id),
-            )
+def _record_mutation(kind: Kind) -> Any:
+    input_type = _input_type(kind)
+
+    async def record(self: Any, *, info: Info, input: Any) -> Any:
+        return await _record(info, kind.name, _bundle(kind, input), input.client_mutation_id)
+
+    record.__name__ = _snake(_mutations(kind).record)
+    resolver = _signed(record, [_P("input", _P.KEYWORD_ONLY, annotation=input_type)])
+    return strawberry.mutation(resolver=resolver, description=_mutations(kind).record_doc)
+
+
+def _end_mutation(kind: Kind) -> Any:
+    identity = [next(spec for spec in kind.fields if spec.name == name) for name in kind.identity]
+
+    async def end(self: Any, *, info: Info, **arguments: Any) -> Any:
+        ids = {spec.name: str(arguments[_python_name(spec)]) for spec in identity}
+        return await _end(
+            info,
+            kind.name,
+            ids,
+            arguments["since"],
+            arguments.get("until"),
+            arguments.get("note"),
+            arguments.get("client_mutation_id"),
         )
-        return IntervalRecord.from_record(record)
 
-    @strawberry.mutation(description="Record a legal guardian of a child from `since`.")
-    async def set_guardian(self, info: Info, input: GuardianInput) -> IntervalRecord:
-        return await _record(info, "guardian", input.bundle(), input.client_mutation_id)
+    end.__name__ = _snake(_mutations(kind).end)
+    parameters = [_P(_python_name(spec), _P.KEYWORD_ONLY, annotation=_type(spec)) for spec in identity]
+    parameters += [
+        _P("since", _P.KEYWORD_ONLY, annotation=dt.date),
+        _P("until", _P.KEYWORD_ONLY, annotation=dt.date | None, default=None),
+        _P("note", _P.KEYWORD_ONLY, annotation=str | None, default=None),
+        _P("client_mutation_id", _P.KEYWORD_ONLY, annotation=str | None, default=None),
+    ]
+    return strawberry.mutation(resolver=_signed(end, parameters), description=f"{_mutations(kind).end_doc} {UNTIL}")
 
-    @strawberry.mutation(description="End a guardianship. " + UNTIL)
-    async def end_guardian(
-        self,
-        info: Info,
-        guardian_id: strawberry.ID,
-        child_id: strawberry.ID,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        identity = {"guardian": str(guardian_id), "child": str(child_id)}
-        return await _end(info, "guardian", identity, since, until, note, client_mutation_id)
 
-    @strawberry.mutation(description="Record a time away for work.")
-    async def record_away(self, info: Info, input: AwayInput) -> IntervalRecord:
-        return await _record(info, "away", input.bundle(), input.client_mutation_id)
+async def _sign_care_agreement(
+    self: Any,
+    info: Info,
+    caregiver_id: strawberry.ID,
+    child_id: strawberry.ID,
+    since: dt.date,
+    signed_on: dt.date | None = None,
+    client_mutation_id: str | None = None,
+) -> IntervalRecord:
+    record = await mutate(
+        care.sign_care_agreement(
+            info.context.graph,
+            actor(info),
+            caregiver=str(caregiver_id),
+            child=str(child_id),
+            since=since,
+            signed_on=signed_on or info.context.today,
+            today=info.context.today,
+            key=idempotency_key(info, client_mutation_id),
+        )
+    )
+    return IntervalRecord.from_record(record)
 
-    @strawberry.mutation(description="End a time away (the person came back). " + UNTIL)
-    async def end_away(
-        self,
-        info: Info,
-        person_id: strawberry.ID,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        return await _end(info, "away", {"person": str(person_id)}, since, until, note, client_mutation_id)
 
-    @strawberry.mutation(description="Record a condition of a person.")
-    async def record_condition(self, info: Info, input: ConditionInput) -> IntervalRecord:
-        return await _record(info, "condition", input.bundle(), input.client_mutation_id)
+def _mutations_type() -> type:
+    namespace: dict[str, Any] = {}
+    for kind in KEPT.values():
+        namespace[_snake(_mutations(kind).record)] = _record_mutation(kind)
+        namespace[_snake(_mutations(kind).end)] = _end_mutation(kind)
+    namespace["sign_care_agreement"] = strawberry.mutation(
+        resolver=_sign_care_agreement,
+        description="Record that the written agreement of a care arrangement was signed.",
+    )
+    return strawberry.type(type("CareMutations", (), namespace))
 
-    @strawberry.mutation(description="End a condition. " + UNTIL)
-    async def end_condition(
-        self,
-        info: Info,
-        person_id: strawberry.ID,
-        type: str,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        identity = {"person": str(person_id), "type": type}
-        return await _end(info, "condition", identity, since, until, note, client_mutation_id)
 
-    @strawberry.mutation(description="Register a child in a category (coordinators).")
-    async def register_child(self, info: Info, input: RegistrationInput) -> IntervalRecord:
-        return await _record(info, "registration", input.bundle(), input.client_mutation_id)
-
-    @strawberry.mutation(description="End a child's registration in a category (coordinators). " + UNTIL)
-    async def deregister_child(
-        self,
-        info: Info,
-        child_id: strawberry.ID,
-        category: str,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        identity = {"child": str(child_id), "category": category}
-        return await _end(info, "registration", identity, since, until, note, client_mutation_id)
-
-    @strawberry.mutation(description="Pair a volunteer with a child.")
-    async def pair_volunteer(self, info: Info, input: PairingInput) -> IntervalRecord:
-        return await _record(info, "pairing", input.bundle(), input.client_mutation_id)
-
-    @strawberry.mutation(description="End a pairing. " + UNTIL)
-    async def unpair_volunteer(
-        self,
-        info: Info,
-        volunteer_id: strawberry.ID,
-        child_id: strawberry.ID,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        identity = {"volunteer": str(volunteer_id), "child": str(child_id)}
-        return await _end(info, "pairing", identity, since, until, note, client_mutation_id)
-
-    @strawberry.mutation(description="Enrol a child in a school.")
-    async def enrol_child(self, info: Info, input: EnrollmentInput) -> IntervalRecord:
-        return await _record(info, "enrollment", input.bundle(), input.client_mutation_id)
-
-    @strawberry.mutation(description="End an enrollment (left or graduated). " + UNTIL)
-    async def end_enrollment(
-        self,
-        info: Info,
-        child_id: strawberry.ID,
-        institution_id: strawberry.ID,
-        since: dt.date,
-        until: dt.date | None = None,
-        note: str | None = None,
-        client_mutation_id: str | None = None,
-    ) -> IntervalRecord:
-        identity = {"child": str(child_id), "institution": str(institution_id)}
-        return await _end(info, "enrollment", identity, since, until, note, client_mutation_id)
+CareMutations: Final[Any] = _mutations_type()

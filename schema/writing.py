@@ -10,26 +10,20 @@ from api.context import Info
 from graph import audit
 from graph.access import read_scope
 from graph.audit import AuditEntry
+from graph.bundle.records import KINDS
 from graph.errors import DatabaseUnavailable, GraphError, InvalidInput, OutOfReach
 from graph.writes import Actor
 
 T = TypeVar("T")
 
-#: Bundle field names (what the bundle validator names) -> the GraphQL input fields they come from.
+#: Bundle field names (what the bundle validator names) -> the GraphQL input fields they come from:
+#: a reference is `<field>Id`, as the generated interval inputs (`schema.care`) name it too.
 INPUT_NAMES: Final = {
-    "child": "childId",
-    "caregiver": "caregiverId",
-    "guardian": "guardianId",
-    "volunteer": "volunteerId",
-    "institution": "institutionId",
-    "person": "personId",
-    "reporter": "reporterId",
-    "worker": "workerId",
-    "report": "reportId",
-    "case": "caseId",
-    "from": "fromId",
-    "visitor": "visitorId",
-    "entrustedBy": "entrustedById",
+    spec.name: f"{spec.name}Id"
+    for kind in KINDS.values()
+    if kind.mutations is not None or kind.name in ("report", "case", "referral", "contact", "visit")
+    for spec in kind.fields
+    if spec.refs
 }
 
 
