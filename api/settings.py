@@ -65,6 +65,10 @@ class Limits:
         "where the rate windows live; shared storage (`redis://host:6379`, with the `redis` package) "
         "counts across replicas",
     )
+    id_lookups_per_minute: int = _limit(
+        10, "look-ups by a full ID number (`searchPersons(idNumber:)`) a subject makes a minute"
+    )
+    id_lookups_per_day: int = _limit(100, "look-ups by a full ID number a subject makes a day")
 
     @property
     def max_import_body_bytes(self) -> int:

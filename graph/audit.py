@@ -66,14 +66,16 @@ WITH i, region WHERE region IS NOT NULL
 RETURN region ORDER BY i LIMIT 1
 """
 
-#: Look-ups by full ID number the subject made since `$since` (the rate limit's count). The
-#: subject's quota node is locked first, so two look-ups at once are counted one after the other.
-LOOKUPS_SINCE: LiteralString = """
+#: How many `$operation` events the subject appended since each of `$since` (a rate limit's
+#: counts, durable and the same on every replica). The subject's quota node is locked first, so
+#: two requests at once are counted one after the other.
+COUNT_SINCE: LiteralString = """
 MERGE (q:LookupQuota {sub: $sub})
 SET q._lock = true REMOVE q._lock
 WITH q
+UNWIND $since AS since
 RETURN COUNT { MATCH (e:AuditEvent) WHERE e.sub = $sub AND e.operation = $operation AND e.outcome = 'ok'
-               AND e.at >= $since } AS count
+               AND e.at >= since } AS count
 """
 
 LIST_IN_SCOPE: LiteralString = """
@@ -152,12 +154,12 @@ async def append_refusal(graph: Graph, entry: AuditEntry) -> str:
     return await graph.write_transaction(transaction)
 
 
-async def lookups_since(tx: AsyncManagedTransaction, sub: str, operation: str, since: datetime) -> int:
-    """How many `operation` events `sub` appended since `since` (inside the caller's write
-    transaction, which holds the subject's quota lock until it commits its own event)."""
-    result = await tx.run(LOOKUPS_SINCE, {"sub": sub, "operation": operation, "since": since})
-    record = await result.single(strict=True)
-    return int(record["count"])
+async def count_since(tx: AsyncManagedTransaction, sub: str, operation: str, since: Sequence[datetime]) -> list[int]:
+    """How many successful `operation` events `sub` appended since each instant of `since`,
+    inside the caller's write transaction: it holds the subject's lock until it commits its own
+    event, so a limit counted here cannot be overrun by requests racing each other."""
+    result = await tx.run(COUNT_SINCE, {"sub": sub, "operation": operation, "since": list(since)})
+    return [int(record["count"]) async for record in result]
 
 
 async def append(graph: Graph, entry: AuditEntry) -> str:

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
-from graph import paging
+from neo4j import AsyncManagedTransaction
+
+from graph import audit, paging
+from graph.audit import AuditEntry
 from graph.bundle.records import CATEGORIES, INCAPACITY
 from graph.dates import birth_cutoff, native_date
 from graph.driver import Graph
-from graph.errors import InvalidInput
+from graph.errors import InvalidInput, LimitExceeded
 
 #: The stored fields of the person bound to `p`, and their household's id.
 PERSON_FIELDS: LiteralString = """p {
@@ -593,25 +596,75 @@ async def search(
     scope: str,
     name: str | None,
     birth_date: dt.date | None,
-    id_number: str | None,
     limit: int,
 ) -> list[PersonRecord]:
-    """Persons in scope matching every criterion given: name by prefix, the others exactly."""
+    """Persons in scope matching every criterion given: name by prefix, birth date exactly. A
+    look-up by ID number is `search_by_id_number`, never this."""
+    rows = await graph.read(SEARCH, _search_parameters(scope, name, birth_date, None, limit))
+    return [person_record(row["person"]) for row in rows]
+
+
+#: The audit operation of a look-up by a full ID number.
+ID_LOOKUP: Final = "lookup:idNumber"
+
+
+@dataclass(frozen=True, slots=True)
+class IdLookup:
+    """Who looks a person up by a full ID number, and how many such look-ups they may make."""
+
+    sub: str
+    role: str
+    per_minute: int
+    per_day: int
+
+
+async def search_by_id_number(
+    graph: Graph,
+    lookup: IdLookup,
+    *,
+    scope: str,
+    name: str | None,
+    birth_date: dt.date | None,
+    id_number: str,
+    limit: int,
+) -> list[PersonRecord]:
+    """`search` with a full ID number: a probe for a masked value, so it is rate-limited per
+    subject and audited in one transaction. The limit counts the subject's own audited
+    look-ups (misses too: enumerating candidates mostly misses), so it holds across restarts
+    and replicas; the event names the persons found, never the number asked for."""
+    parameters = _search_parameters(scope, name, birth_date, id_number, limit)
+
+    async def transaction(tx: AsyncManagedTransaction) -> list[PersonRecord]:
+        now = dt.datetime.now(dt.UTC)
+        minute, day = await audit.count_since(
+            tx, lookup.sub, ID_LOOKUP, [now - dt.timedelta(minutes=1), now - dt.timedelta(days=1)]
+        )
+        if minute >= lookup.per_minute or day >= lookup.per_day:
+            limit_, window = (lookup.per_minute, "minute") if minute >= lookup.per_minute else (lookup.per_day, "day")
+            raise LimitExceeded(f"idNumber: at most {limit_} look-ups by ID number a {window}")
+        result = await tx.run(SEARCH, parameters)
+        found = [person_record(record["person"]) async for record in result]
+        region = next((p.region_code for p in found if p.region_code), scope)
+        await audit.append_in(tx, AuditEntry(lookup.sub, lookup.role, ID_LOOKUP, [p.id for p in found], "ok", region))
+        return found
+
+    return await graph.write_transaction(transaction)
+
+
+def _search_parameters(
+    scope: str, name: str | None, birth_date: dt.date | None, id_number: str | None, limit: int
+) -> dict[str, Any]:
     name = name.strip() if name is not None else None
     if not name and birth_date is None and not id_number:
         raise InvalidInput("name", "give at least one of name, birthDate and idNumber")
-    rows = await graph.read(
-        SEARCH,
-        {
-            "scope": scope,
-            "name": name or None,
-            "birthDate": birth_date,
-            # Stored numbers end in an upper-case X (graph.bundle.idnumber's canonical form).
-            "idNumber": id_number.strip().upper() if id_number else None,
-            "limit": limit,
-        },
-    )
-    return [person_record(row["person"]) for row in rows]
+    return {
+        "scope": scope,
+        "name": name or None,
+        "birthDate": birth_date,
+        # Stored numbers end in an upper-case X (graph.bundle.idnumber's canonical form).
+        "idNumber": id_number.strip().upper() if id_number else None,
+        "limit": limit,
+    }
 
 
 async def duplicate_candidates(graph: Graph, region: str, *, scope: str, limit: int) -> list[DuplicateCandidate]:

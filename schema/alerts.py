@@ -22,7 +22,7 @@ from graph.discovery import Level, Thresholds
 from schema.access import scope
 from schema.discovery import RiskLevel
 from schema.persons import Person
-from schema.writing import audited
+from schema.writing import audited, mutate
 
 
 class AlertHub:
@@ -211,8 +211,10 @@ class AlertMutations:
         record = await audited(
             info,
             entry,
-            alerts.acknowledge(
-                info.context.graph, str(alert_id), note=note, by=caller.sub, scope_prefix=within, audit=entry
+            mutate(
+                alerts.acknowledge(
+                    info.context.graph, str(alert_id), note=note, by=caller.sub, scope_prefix=within, audit=entry
+                )
             ),
         )
         return Alert.from_record(record)

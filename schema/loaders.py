@@ -64,6 +64,8 @@ class Loaders:
         #: Full records this request read: (operation, ids touched) -> the child's village. The
         #: request appends one audit event each when it ends (`schema.audit`).
         self.full_record_reads: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        #: Look-ups by a full ID number this request made (at most one is answered).
+        self.id_lookups = 0
 
     def _by_id(self, fetch: Callable[..., Awaitable[Mapping[str, Any]]], default: Any) -> DataLoader[str, Any]:
         async def load(ids: Sequence[str]) -> list[Any]:

@@ -18,7 +18,9 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from graph import guardianship as records
 from graph import persons as person_records
+from graph.audit import AuditEntry
 from graph.dates import age_at
+from graph.errors import LimitExceeded
 from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
 from schema.cost import page_limit
@@ -27,6 +29,7 @@ from schema.loaders import RECENT
 from schema.masking import mask_id_number, mask_phone
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from schema.regions import Region
+from schema.writing import audited, refuse
 
 if TYPE_CHECKING:
     from schema.cases import Case
@@ -548,15 +551,33 @@ class PersonQueries:
         id_number: str | None = None,
         first: int | None = None,
     ) -> list[Person]:
-        found = await person_records.search(
-            info.context.graph,
-            scope=info.context.loaders.scope,
+        context = info.context
+        limit = page_size(first, context.settings.limits)
+        if not id_number:
+            found = await person_records.search(
+                context.graph, scope=context.loaders.scope, name=name, birth_date=birth_date, limit=limit
+            )
+            return [Person.from_record(p) for p in found]
+        caller = context.caller
+        limits = context.settings.limits
+        lookup = person_records.IdLookup(
+            caller.sub, caller.role.value, limits.id_lookups_per_minute, limits.id_lookups_per_day
+        )
+        entry = AuditEntry(caller.sub, caller.role.value, person_records.ID_LOOKUP, [], "ok", context.loaders.scope)
+        context.loaders.id_lookups += 1
+        if context.loaders.id_lookups > 1:
+            # Aliases would otherwise try every candidate a masked number allows in one request.
+            await refuse(info, entry, LimitExceeded("idNumber: one look-up by ID number per request"))
+        search = person_records.search_by_id_number(
+            context.graph,
+            lookup,
+            scope=context.loaders.scope,
             name=name,
             birth_date=birth_date,
             id_number=id_number,
-            limit=page_size(first, info.context.settings.limits),
+            limit=limit,
         )
-        return [Person.from_record(p) for p in found]
+        return [Person.from_record(p) for p in await audited(info, entry, search)]
 
     @strawberry.field(
         description="Pairs of persons in a region's subtree (and the caller's scope) who look like the same "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable
-from typing import Final, TypeVar
+from typing import Final, NoReturn, TypeVar
 
 from api.context import Info
 from graph import audit
@@ -61,7 +61,12 @@ async def audited(info: Info, entry: AuditEntry, call: Awaitable[T]) -> T:
     except DatabaseUnavailable:
         raise
     except GraphError as error:
-        refused = AuditEntry(entry.sub, entry.role, entry.operation, entry.ids, error.code, entry.scope)
-        with contextlib.suppress(DatabaseUnavailable):
-            await audit.append_refusal(info.context.graph, refused)
-        raise
+        await refuse(info, entry, error)
+
+
+async def refuse(info: Info, entry: AuditEntry, error: GraphError) -> NoReturn:
+    """Audit `entry` as refused with `error`'s code, then raise it."""
+    refused = AuditEntry(entry.sub, entry.role, entry.operation, entry.ids, error.code, entry.scope)
+    with contextlib.suppress(DatabaseUnavailable):
+        await audit.append_refusal(info.context.graph, refused)
+    raise error
