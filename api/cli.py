@@ -140,15 +140,20 @@ def schema_command(output: Path) -> None:
 @main.command("docs")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a generated page is stale.")
 def docs_command(check: bool) -> None:
-    """Write the reference pages generated from the code (docs/generated/)."""
+    """Write the reference pages generated from the code (docs/generated/, and the record-kind
+    tables of graph/MODEL.md)."""
     from api import docs
+    from graph import model
 
     if check:
-        if stale := docs.stale():
-            raise click.ClickException(f"stale in docs/generated: {', '.join(stale)}; run `shouhu docs`")
-        click.echo("docs/generated is current")
+        stale = [f"docs/generated/{name}" for name in docs.stale()]
+        if model.stale():
+            stale.append("graph/MODEL.md")
+        if stale:
+            raise click.ClickException(f"stale: {', '.join(stale)}; run `shouhu docs`")
+        click.echo("docs/generated and graph/MODEL.md are current")
         return
-    for path in docs.write():
+    for path in (*docs.write(), model.write()):
         click.echo(f"wrote {path.relative_to(PROJECT_ROOT)}")
 
 

@@ -8,7 +8,7 @@ from graph import model
 
 def test_the_model_documentation_is_generated_from_the_table_of_kinds() -> None:
     text = model.MODEL.read_text(encoding="utf-8")
-    assert text == model.render(text), "graph/MODEL.md is stale: run `.venv/bin/python -m graph.model`"
+    assert text == model.render(text), "graph/MODEL.md is stale: run `.venv/bin/shouhu docs`"
     # Every stored kind has its row, under its label or relationship type.
     for kind in model.KINDS.values():
         if kind.store is not None:
