@@ -7,25 +7,15 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from graph.bundle.records import KINDS
 from graph.driver import Graph
 
+#: Each stored kind's uniqueness constraint is declared with the kind (`Store.unique`).
 STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
-    ("region_code", "CREATE CONSTRAINT region_code IF NOT EXISTS FOR (r:Region) REQUIRE r.code IS UNIQUE"),
-    ("household_id", "CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:Household) REQUIRE h.id IS UNIQUE"),
-    ("person_id", "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE"),
+    *(kind.store.unique for kind in KINDS.values() if kind.store is not None and kind.store.unique is not None),
     (
         "person_id_number",
         "CREATE CONSTRAINT person_id_number IF NOT EXISTS FOR (p:Person) REQUIRE p.idNumber IS UNIQUE",
-    ),
-    ("institution_id", "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution) REQUIRE i.id IS UNIQUE"),
-    ("report_id", "CREATE CONSTRAINT report_id IF NOT EXISTS FOR (r:Report) REQUIRE r.id IS UNIQUE"),
-    ("case_id", "CREATE CONSTRAINT case_id IF NOT EXISTS FOR (c:Case) REQUIRE c.id IS UNIQUE"),
-    ("referral_id", "CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (r:Referral) REQUIRE r.id IS UNIQUE"),
-    ("away_key", "CREATE CONSTRAINT away_key IF NOT EXISTS FOR (a:AwayEpisode) REQUIRE a.key IS UNIQUE"),
-    ("condition_key", "CREATE CONSTRAINT condition_key IF NOT EXISTS FOR (c:Condition) REQUIRE c.key IS UNIQUE"),
-    (
-        "registration_key",
-        "CREATE CONSTRAINT registration_key IF NOT EXISTS FOR (r:Registration) REQUIRE r.key IS UNIQUE",
     ),
     ("alert_id", "CREATE CONSTRAINT alert_id IF NOT EXISTS FOR (a:Alert) REQUIRE a.id IS UNIQUE"),
     ("import_run_id", "CREATE CONSTRAINT import_run_id IF NOT EXISTS FOR (r:ImportRun) REQUIRE r.id IS UNIQUE"),

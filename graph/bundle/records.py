@@ -120,6 +120,8 @@ class Store:
     stored_as: Mapping[str, str] = field(default_factory=dict)
     #: an entity's reference fields, which are stored as relationships (pattern from the node)
     edges: Mapping[str, str] = field(default_factory=dict)
+    #: a node's uniqueness constraint on its key (`graph.migrations` applies it): name, statement
+    unique: tuple[str, LiteralString] | None = None
     #: what else is stored, for the model's documentation
     also: str = ""
 
@@ -232,6 +234,7 @@ FOREACH (code IN CASE WHEN row.parent IS NULL THEN [] ELSE [row.parent] END |
     MERGE (r)-[:PART_OF]->(p)
 )
 """,
+        unique=("region_code", "CREATE CONSTRAINT region_code IF NOT EXISTS FOR (r:Region) REQUIRE r.code IS UNIQUE"),
         read="""
 UNWIND $keys AS code
 MATCH (:Region {code: code})-[:PART_OF*0..]->(r:Region)
@@ -273,6 +276,10 @@ WITH h, moved WHERE moved
 MATCH (p:Person)-[:MEMBER_OF]->(h)
 SET p.regionCode = h.regionCode
 """,
+        unique=(
+            "household_id",
+            "CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:Household) REQUIRE h.id IS UNIQUE",
+        ),
         read="""
 UNWIND $keys AS id
 MATCH (h:Household {id: id})
@@ -325,6 +332,7 @@ WITH p, row
 OPTIONAL MATCH (h:Household {id: row.household})
 SET p.regionCode = h.regionCode
 """,
+        unique=("person_id", "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:Person) REQUIRE p.id IS UNIQUE"),
         read="""
 UNWIND $keys AS id
 MATCH (p:Person {id: id})
@@ -365,6 +373,11 @@ CALL (i, row) {
 MERGE (r:Region {code: row.region})
 MERGE (i)-[:LOCATED_IN]->(r)
 """,
+        unique=(
+            "institution_id",
+            "CREATE CONSTRAINT institution_id IF NOT EXISTS FOR (i:Institution)"
+            " REQUIRE i.id IS UNIQUE",
+        ),
         read="""
 UNWIND $keys AS id
 MATCH (i:Institution {id: id})
@@ -473,6 +486,7 @@ AWAY: Final = Kind(
     interval=True,
     store=Store(
         "interval_node", "AwayEpisode", key=("person", "since"), start=_end("person", "Person"), via="AWAY",
+        unique=("away_key", "CREATE CONSTRAINT away_key IF NOT EXISTS FOR (a:AwayEpisode) REQUIRE a.key IS UNIQUE"),
         write="""
 UNWIND $rows AS row
 MATCH (p:Person {id: row.person})
@@ -503,6 +517,11 @@ CONDITION: Final = Kind(
     interval=True,
     store=Store(
         "interval_node", "Condition", key=("person", "type", "since"), start=_end("person", "Person"),
+        unique=(
+            "condition_key",
+            "CREATE CONSTRAINT condition_key IF NOT EXISTS FOR (c:Condition)"
+            " REQUIRE c.key IS UNIQUE",
+        ),
         via="HAS_CONDITION", write="""
 UNWIND $rows AS row
 MATCH (p:Person {id: row.person})
@@ -638,6 +657,11 @@ REGISTRATION: Final = Kind(
     interval=True,
     store=Store(
         "interval_node", "Registration", key=("child", "category", "since"), start=_end("child", "Person"),
+        unique=(
+            "registration_key",
+            "CREATE CONSTRAINT registration_key IF NOT EXISTS FOR (r:Registration)"
+            " REQUIRE r.key IS UNIQUE",
+        ),
         via="REGISTERED", write="""
 UNWIND $rows AS row
 MATCH (p:Person {id: row.child})
@@ -731,6 +755,7 @@ FOREACH (id IN CASE WHEN row.reporter IS NULL THEN [] ELSE [row.reporter] END |
     MERGE (p)-[:REPORTED]->(r)
 )
 """,
+        unique=("report_id", "CREATE CONSTRAINT report_id IF NOT EXISTS FOR (r:Report) REQUIRE r.id IS UNIQUE"),
         read="""
 UNWIND $keys AS id
 MATCH (r:Report {id: id})
@@ -790,6 +815,7 @@ FOREACH (_ IN CASE WHEN previous IS NULL OR previous <> row.stage THEN [1] ELSE 
     CREATE (c)-[:HAD_STAGE]->(:StageChange {stage: row.stage, at: $at, by: 'import'})
 )
 """,
+        unique=("case_id", "CREATE CONSTRAINT case_id IF NOT EXISTS FOR (c:Case) REQUIRE c.id IS UNIQUE"),
         read="""
 UNWIND $keys AS id
 MATCH (c:Case {id: id})
@@ -845,6 +871,7 @@ FOREACH (_ IN CASE WHEN previous IS NULL OR previous <> row.status THEN [1] ELSE
     CREATE (f)-[:HAD_STATUS]->(:StatusChange {status: row.status, at: $at, by: 'import'})
 )
 """,
+        unique=("referral_id", "CREATE CONSTRAINT referral_id IF NOT EXISTS FOR (r:Referral) REQUIRE r.id IS UNIQUE"),
         read="""
 UNWIND $keys AS id
 MATCH (f:Referral {id: id})
@@ -882,6 +909,10 @@ KINDS: Final[dict[str, Kind]] = {
         REFERRAL,
     )
 }
+
+assert all(kind.store.unique is not None for kind in KINDS.values() if kind.store and kind.store.shape != "edge"), (
+    "every stored node is unique by its key"
+)
 
 ENTITY_KINDS: Final = frozenset(name for name, kind in KINDS.items() if kind.entity)
 INTERVAL_KINDS: Final = frozenset(name for name, kind in KINDS.items() if kind.interval)
