@@ -1,11 +1,14 @@
 """`shouhu import` and `shouhu export`: bundles in and out of the database.
 
 Each command opens its own driver from the environment and applies the migrations first, so
-it works against an empty database.
+it works against an empty database. Whoever runs them has the database's credentials, so they
+act as `admin`: no region scope, full ID numbers. Their audit events name the operator
+(`cli:<login name>`, or `--operator`).
 """
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 import tempfile
@@ -18,15 +21,23 @@ import click
 from tqdm import tqdm
 
 from api.cli_common import load_settings, run_with_graph
+from graph.bundle import auditing
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import ImportMode, ImportResult, import_bundle
 from graph.bundle.runs import ImportRunRecord, import_runs
+from graph.callers import Caller, Role
 from graph.driver import Graph
 
 T = TypeVar("T")
 
 #: Rejections printed before the count says how many more there are.
 SHOWN_REJECTIONS = 50
+OPERATOR_HELP = "Who the audit trail names as having run this (default: your login name). The command acts as admin."
+
+
+def operator(name: str | None) -> Caller:
+    """The operator as a caller: an admin, named in the audit trail."""
+    return Caller(sub=f"cli:{name or getpass.getuser()}", role=Role.ADMIN)
 
 
 @click.command("import")
@@ -43,10 +54,18 @@ SHOWN_REJECTIONS = 50
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Where skip-invalid writes the rejected lines (default: FILE.rejects.ndjson in the current folder).",
 )
-@click.option("--status", is_flag=True, help="List import runs instead, incomplete ones first.")
-def import_command(file: Path | None, mode: str | None, skip_invalid: bool, rejects: Path | None, status: bool) -> None:
-    """Import an NDJSON bundle; run it again to complete an import that was killed."""
+@click.option("--status", is_flag=True, help="List import runs (every caller's) instead, incomplete ones first.")
+@click.option("--operator", "name", help=OPERATOR_HELP)
+def import_command(
+    file: Path | None, mode: str | None, skip_invalid: bool, rejects: Path | None, status: bool, name: str | None
+) -> None:
+    """Import an NDJSON bundle; run it again to complete an import that was killed.
+
+    Runs as admin (it has the database's credentials): every line in any region is accepted,
+    and the import is audited under the regions it touches, naming the operator.
+    """
     settings = load_settings()
+    caller = operator(name)
     if status:
         _show_runs(run_with_graph(settings, import_runs, migrate=True))
         return
@@ -78,7 +97,7 @@ def import_command(file: Path | None, mode: str | None, skip_invalid: bool, reje
         with tempfile.TemporaryDirectory(prefix="shouhu-import-") as workdir:
             return await import_bundle(
                 graph, file, mode=chosen, today=today, workdir=Path(workdir), rejects=rejects,
-                progress=advance, validated=validated,
+                progress=advance, validated=validated, caller=caller,
             )  # fmt: skip
 
     try:
@@ -129,16 +148,24 @@ def _show_runs(found: list[ImportRunRecord]) -> None:
 @click.command("export")
 @click.option("--region", "code", required=True, help="12-digit code of the region whose subtree to export.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Default: stdout.")
-def export_command(code: str, output: Path | None) -> None:
-    """Export every record of a region subtree as an NDJSON bundle."""
+@click.option("--operator", "name", help=OPERATOR_HELP)
+def export_command(code: str, output: Path | None, name: str | None) -> None:
+    """Export every record of a region subtree as an NDJSON bundle.
+
+    Runs as admin: full records, ID numbers included, of everything the region's records
+    name; audited under the regions exported, naming the operator.
+    """
     settings = load_settings()
+    caller = operator(name)
 
     async def work(graph: Graph, out: TextIO) -> int:
-        count = 0
+        tally = auditing.ExportTally()
         async for line in export_region(graph, code):
             out.write(line + "\n")
-            count += 1
-        return count
+            tally.add(line)
+        if tally.lines:
+            await auditing.append(graph, tally.events(caller, code))
+        return tally.lines
 
     if output is None:
         count = run_with_graph(settings, lambda graph: work(graph, sys.stdout), migrate=True)

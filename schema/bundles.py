@@ -2,7 +2,10 @@
 
 Large bundles go through `shouhu import` / `shouhu export`, which stream. Who may use these
 is the access table's (`graph.access`: integrators within their region, and admins); a role
-without `fullIdNumber` never receives ID numbers or phone numbers.
+without `fullIdNumber` never receives ID numbers or phone numbers. What an integrator may
+import and what its export carries of records outside its region: `graph.bundle.scope` and
+`graph.bundle.exporter`. Every import and export, refused ones included, is audited where the
+records it touches lie.
 """
 
 from __future__ import annotations
@@ -17,16 +20,19 @@ import strawberry
 
 from api.context import Info
 from graph import access
-from graph.bundle import runs
+from graph.audit import AuditEntry
+from graph.bundle import auditing, runs
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import import_bundle
-from graph.bundle.scope import first_out_of_scope, without_masked_fields
+from graph.bundle.scope import without_masked_fields
 from graph.bundle.validation import Rejection as RejectionRecord
-from graph.errors import Forbidden, LimitExceeded, NotFound
-from graph.regions import level_of
+from graph.errors import Forbidden, GraphError, LimitExceeded, NotFound
+from graph.regions import CODE, level_of
 
 #: Lines `exportBundle` returns at most; larger regions use `shouhu export`.
 MAX_EXPORT_LINES = 100_000
+#: Refused lines a FORBIDDEN import's message lists.
+LISTED_REFUSALS = 20
 
 
 @strawberry.enum(description="How an import treats invalid lines.")
@@ -40,10 +46,14 @@ class Rejection:
     line: int
     field: str | None
     reason: str
+    code: str = strawberry.field(
+        description="FORBIDDEN: the line names or changes something outside your region, or nothing at all "
+        "(the two read the same); CONFLICT: a case or referral moving as no mutation may; else BAD_USER_INPUT."
+    )
 
     @classmethod
     def from_record(cls, record: RejectionRecord) -> Self:
-        return cls(line=record.line, field=record.field, reason=record.reason)
+        return cls(line=record.line, field=record.field, reason=record.reason, code=record.code)
 
 
 @strawberry.type
@@ -75,6 +85,21 @@ class ImportRun:
         )  # fmt: skip
 
 
+async def _audited_refusal(info: Info, operation: str, error: GraphError, region: str | None = None) -> None:
+    """A refusal before any line was read: filed under the region asked for, else the caller's."""
+    caller = info.context.caller
+    where = region if region is not None and CODE.fullmatch(region) else caller.region or ""
+    entry = AuditEntry(caller.sub, caller.role.value, operation, [], error.code, where)
+    await auditing.append(info.context.graph, [entry])
+
+
+def _refusal_message(rejected: list[RejectionRecord]) -> str:
+    listed = "; ".join(f"line {r.line}: {r.reason}" for r in rejected[:LISTED_REFUSALS])
+    more = len(rejected) - LISTED_REFUSALS
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"{listed}{tail}; nothing was written"
+
+
 @strawberry.type
 class BundleMutations:
     @strawberry.mutation(
@@ -86,21 +111,26 @@ class BundleMutations:
         context = info.context
         limit = context.settings.limits.max_bundle_bytes
         size = len(ndjson.encode())
-        if size > limit:
-            raise LimitExceeded(
-                f"ndjson: the bundle has {size} bytes, over the limit of {limit} for importBundle; "
-                "use `shouhu import FILE` for larger bundles"
-            )
+        try:
+            if size > limit:
+                raise LimitExceeded(
+                    f"ndjson: the bundle has {size} bytes, over the limit of {limit} for importBundle; "
+                    "use `shouhu import FILE` for larger bundles"
+                )
+        except GraphError as error:
+            await _audited_refusal(info, auditing.IMPORT, error)
+            raise
         # Not splitlines(): it also breaks at characters a JSON string may hold, shifting line numbers.
         lines = ndjson.split("\n")
-        outside = first_out_of_scope(lines, context.caller.scope)
-        if outside is not None:
-            line, field, code = outside
-            raise Forbidden(f"line {line}: {field} {code} is outside the caller's region")
         with tempfile.TemporaryDirectory(prefix="shouhu-import-") as workdir:
             result = await import_bundle(
-                context.graph, lines, mode=mode.value, today=context.today, workdir=Path(workdir)
-            )
+                context.graph, lines, mode=mode.value, today=context.today, workdir=Path(workdir),
+                caller=context.caller,
+            )  # fmt: skip
+        # The import has audited itself. A line naming something outside the region (or
+        # nothing) refuses an all-or-nothing import as FORBIDDEN, listing every bad line.
+        if not result.ok and any(rejection.code == "FORBIDDEN" for rejection in result.rejected):
+            raise Forbidden(_refusal_message(result.rejected))
         return ImportReport(
             ok=result.ok, written=result.written, rejected=[Rejection.from_record(r) for r in result.rejected]
         )
@@ -111,24 +141,38 @@ class BundleQueries:
     @strawberry.field(description="Every record of a small region's subtree as NDJSON; larger: `shouhu export`.")
     async def export_bundle(self, info: Info, region: str) -> str:
         context = info.context
-        level_of(region)
-        if not region.startswith(context.caller.scope):
-            raise NotFound(f"region {region} does not exist")
-        lines: list[str] = []
-        async for line in export_region(context.graph, region):
-            lines.append(line)
-            if len(lines) > MAX_EXPORT_LINES:
-                raise LimitExceeded(
-                    f"region: more than {MAX_EXPORT_LINES} lines; use `shouhu export --region {region}`"
-                )
-        if not lines:
-            raise NotFound(f"region {region} does not exist")
-        if not access.allowed(context.caller.role, "fullIdNumber"):
-            lines = list(without_masked_fields(lines))
+        caller = context.caller
+        try:
+            lines = await _export(info, region)
+        except GraphError as error:
+            await _audited_refusal(info, auditing.EXPORT, error, region)
+            raise
+        tally = auditing.ExportTally()
+        for line in lines:
+            tally.add(line)
+        await auditing.append(context.graph, tally.events(caller, region))
         return "".join(f"{line}\n" for line in lines)
 
     @strawberry.field(
         description="Bundle imports, newest first; `complete: false` ones can be resumed by importing again."
     )
     async def import_runs(self, info: Info) -> list[ImportRun]:
-        return [ImportRun.from_record(record) for record in await runs.import_runs(info.context.graph)]
+        found = await runs.import_runs(info.context.graph, info.context.caller.scope)
+        return [ImportRun.from_record(record) for record in found]
+
+
+async def _export(info: Info, region: str) -> list[str]:
+    caller = info.context.caller
+    level_of(region)
+    if not region.startswith(caller.scope):
+        raise NotFound(f"region {region} does not exist")
+    lines: list[str] = []
+    async for line in export_region(info.context.graph, region, linked=caller.scope != ""):
+        lines.append(line)
+        if len(lines) > MAX_EXPORT_LINES:
+            raise LimitExceeded(f"region: more than {MAX_EXPORT_LINES} lines; use `shouhu export --region {region}`")
+    if not lines:
+        raise NotFound(f"region {region} does not exist")
+    if not access.allowed(caller.role, "fullIdNumber"):
+        lines = list(without_masked_fields(lines))
+    return lines

@@ -11,6 +11,18 @@ What a region's export holds:
   another county, a referral's case), with each such person's household and region, and the
   away episodes, conditions and registrations of every exported person.
 
+With `linked` (every caller but an admin), an export carries nothing about a record outside
+the region beyond what a record inside it needs (docs/access.md: id, name, relation, status):
+
+- only the records that lie inside (`graph.bundle.scope.anchor`: a relationship, interval,
+  report or case with its child, an away episode or condition with its person, a referral
+  with its case, a staff post where it serves);
+- a person outside whom such a record names as a `linked_person` line (id and name), not as
+  a person: no birth date, ID number, phone, household or registration, and none of their own
+  away episodes or conditions; the relation and its status are the link's own line;
+- the institutions such records name, and the regions above everything exported, in full:
+  they are public facts, and the caller's import accepts them back unchanged.
+
 Exporting the import of an export gives the same lines: what is included depends only on
 the subtree and on records that are themselves exported. Lines come kind by kind (regions
 first, entities before what refers to them), each kind sorted, keys in the format's order and
@@ -24,7 +36,8 @@ from typing import Any, Final, LiteralString
 
 import orjson
 
-from graph.bundle.records import ENTITY_ORDER, KINDS, Kind
+from graph.bundle.records import ENTITY_ORDER, KINDS, LINKED_PERSON, Kind
+from graph.bundle.scope import anchor, target_kind
 from graph.dates import native
 from graph.driver import Graph
 from graph.regions import scope_prefix
@@ -189,9 +202,31 @@ async def _rows(graph: Graph, query: LiteralString, keys: Iterable[str]) -> list
     return rows
 
 
-async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
+class _Inside:
+    """Which records lie inside the exported region (all of them, unless `linked`)."""
+
+    def __init__(self, prefix: str, persons: set[str], institutions: set[str], *, linked: bool) -> None:
+        self.prefix = prefix
+        self.linked = linked
+        self.keys: dict[str, set[str]] = {"person": set(persons), "institution": set(institutions), "case": set()}
+
+    def __call__(self, kind: str, values: dict[str, Any], targets: Mapping[str, str] | None = None) -> bool:
+        if not self.linked:
+            return True
+        where = anchor(kind, values)
+        if where is None:
+            return False
+        name, value = where
+        target = (targets or {}).get(name) or target_kind(kind, name)
+        if target == "region":
+            return bool(value.startswith(self.prefix))
+        return value in self.keys.get(target, set())
+
+
+async def export_region(graph: Graph, code: str, *, linked: bool = False) -> AsyncIterator[str]:
     """The NDJSON lines (without newlines) of the region subtree of `code`; none when the region
-    does not exist."""
+    does not exist. With `linked`, records outside the region are carried only as far as the
+    records inside need them (see the module docstring)."""
     if not await _rows(graph, REGIONS, [code]):
         return
     prefix = scope_prefix(code)
@@ -200,6 +235,7 @@ async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
     out.households |= await _keys(graph, SUBTREE_HOUSEHOLDS, prefix=prefix)
     out.persons |= await _keys(graph, SUBTREE_PERSONS, prefix=prefix)
     out.institutions |= await _keys(graph, SUBTREE_INSTITUTIONS, prefix=prefix)
+    inside = _Inside(prefix, out.persons, out.institutions, linked=linked)
 
     links = await _rows(graph, LINKS_OF_PERSONS, out.persons)
     links += await _rows(graph, LINKS_OF_INSTITUTIONS, out.institutions)
@@ -220,27 +256,34 @@ async def export_region(graph: Graph, code: str) -> AsyncIterator[str]:
             if end.field is not None:
                 values[end.field] = key
                 targets[end.field] = next(LABELS[label] for label in labels if label in LABELS)
-        out.add(edge.name, values, targets)
+        if inside(edge.name, values, targets):
+            out.add(edge.name, values, targets)
 
     cases = await _keys(graph, TOUCHING_CASES, prefix=prefix)
     referrals = await _rows(
         graph, REFERRALS, await _keys(graph, TOUCHING_REFERRALS, prefix=prefix, cases=sorted(cases))
     )
     cases |= {row["case"] for row in referrals if row["case"] is not None}
-    case_rows = await _rows(graph, CASES, cases)
+    case_rows = [row for row in await _rows(graph, CASES, cases) if inside("case", row)]
+    inside.keys["case"] = {row["id"] for row in case_rows}
     reports = await _keys(graph, TOUCHING_REPORTS, prefix=prefix)
     reports |= {row["report"] for row in case_rows if row["report"] is not None}
     for kind, rows in (("referral", referrals), ("case", case_rows), ("report", await _rows(graph, REPORTS, reports))):
         for values in rows:
-            out.add(kind, values)
+            if inside(kind, values):
+                out.add(kind, values)
 
     # Persons are complete now: nothing below refers to a person.
-    for interval in await _rows(graph, NODE_INTERVALS, out.persons):
+    region_persons = inside.keys["person"]
+    for interval in await _rows(graph, NODE_INTERVALS, region_persons if linked else out.persons):
         node = INTERVAL_NODES[interval["type"]]
         assert node.store is not None and node.store.start is not None and node.store.start.field is not None
         out.add(node.name, {**interval["props"], node.store.start.field: interval["person"]})
     for values in await _rows(graph, PERSONS, out.persons):
-        out.add("person", values)
+        if linked and values["id"] not in region_persons:
+            out.add(LINKED_PERSON, {"id": values["id"], "name": values["name"]})
+        else:
+            out.add("person", values)
     for values in await _rows(graph, HOUSEHOLDS, out.households):
         out.add("household", values)
     for values in await _rows(graph, INSTITUTIONS, out.institutions):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +28,13 @@ from typing import Any, Final, Literal, LiteralString
 
 import orjson
 
-from graph.bundle import runs
+from graph import access
+from graph.audit import AuditEntry
+from graph.bundle import auditing, runs
 from graph.bundle.idnumber import normalize as normalize_id_number
 from graph.bundle.records import ENTITY_ORDER, KINDS, Store
-from graph.bundle.validation import Rejection, numbered, validate_bundle
+from graph.bundle.validation import OPERATOR, Rejection, ValidationReport, numbered, validate_bundle
+from graph.callers import Caller
 from graph.driver import AsyncManagedTransaction, Graph
 from graph.errors import DatabaseUnavailable
 
@@ -163,13 +167,13 @@ def _row(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def _write_batch(tx: AsyncManagedTransaction, phase: int, batch: _Batch, at: datetime) -> None:
+async def _write_batch(tx: AsyncManagedTransaction, phase: int, batch: _Batch, at: datetime, keep: bool) -> None:
     # Kinds in one fixed order, so that concurrent batches take their locks in the same order
     # (a deadlock between two of them costs a retry).
     for kind, query in QUERIES[phase].items():
         rows = batch.rows.get(kind)
         if rows:
-            await (await tx.run(query, rows=rows, at=at)).consume()
+            await (await tx.run(query, rows=rows, at=at, keepMasked=keep)).consume()
 
 
 async def _prefetched(batches: Iterator[_Batch]) -> AsyncGenerator[_Batch, None]:
@@ -196,35 +200,54 @@ async def import_bundle(
     rejects: Path | None = None,
     progress: Progress | None = None,
     validated: Progress | None = None,
+    caller: Caller = OPERATOR,
 ) -> ImportResult:
     """Validate the bundle, then write it (see the module docstring for what is atomic).
 
+    `caller` is who imports: a caller with a region writes only inside it
+    (`graph.bundle.scope`); every import, refused or not, is audited where the records it
+    touches lie (`graph.bundle.auditing`), a written one in the transaction that writes it.
     `progress` is called with the number of records each written batch adds; their sum is
     the number of valid records. `rejects` (skip-invalid) receives every rejected line after
     `# line N: field: reason` comments, so it can be fixed and imported again. `validated`
     is called with the number of valid records once validation is done.
     """
     bundle = _Bundle(source)
-    run_id = bundle.sha256()
-    report = await validate_bundle(bundle.lines(), graph, today=today, workdir=workdir)
+    sha256 = bundle.sha256()
+    run_id = runs.run_id(sha256, caller.scope)
+    report = await validate_bundle(bundle.lines(), graph, today=today, workdir=workdir, caller=caller)
     rejected = list(report.rejections)
     if rejected and mode == "ALL_OR_NOTHING":
+        await auditing.append(graph, _audit(caller, report, run_id, written=0))
         return ImportResult(ok=False, written=0, rejected=rejected, run_id=run_id, complete=False, lines=report.lines)
     if validated is not None:
-        validated(report.valid)
+        validated(report.valid - len(report.unchanged))
     if rejects is not None and mode == "SKIP_INVALID":
         write_rejects(rejects, rejected)
-    skip = report.rejected_lines()
+    skip = report.rejected_lines() | report.unchanged
     at = datetime.now(UTC)
-    run = {"source": bundle.name, "mode": mode, "lines": report.lines, "rejected": len(rejected)}
+    run = {
+        "source": bundle.name, "mode": mode, "lines": report.lines, "rejected": len(rejected),
+        "scope": caller.scope, "sub": caller.sub, "sha256": sha256,
+    }  # fmt: skip
+    keep = not access.allowed(caller.role, "fullIdNumber")
     resumed = 0
     if report.lines <= SINGLE_TRANSACTION_LINES:
-        written = await graph.write_transaction(_write_whole, bundle, skip, at, progress, run_id, run)
+        events = functools.partial(_audit, caller, report, run_id)
+        written = await graph.write_transaction(_write_whole, bundle, skip, at, progress, run_id, run, keep, events)
     else:
-        written, resumed = await _write_batched(graph, bundle, skip, at, progress, run_id, run)
+        written, resumed = await _write_batched(graph, bundle, skip, at, progress, run_id, run, keep)
+        await auditing.append(graph, _audit(caller, report, run_id, written=written))
     return ImportResult(
         ok=True, written=written, rejected=rejected, run_id=run_id, complete=True, lines=report.lines, resumed=resumed
     )
+
+
+def _audit(caller: Caller, report: ValidationReport, run_id: str, *, written: int) -> list[AuditEntry]:
+    rejected = len(report.rejections)
+    summary = [f"lines={report.lines}", f"written={written}", f"rejected={rejected}", f"run={run_id[:12]}"]
+    result = auditing.outcome(rejection.code for rejection in report.rejections)
+    return auditing.entries(caller, auditing.IMPORT, report.touched, summary, result)
 
 
 async def _write_whole(
@@ -235,16 +258,19 @@ async def _write_whole(
     progress: Progress | None,
     run_id: str,
     run: dict[str, Any],
+    keep: bool,
+    events: Callable[..., list[AuditEntry]],
 ) -> int:
     written = 0
     for phase in (ENTITIES, LINKS):
         async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip))) as batches:
             async for batch in batches:
-                await _write_batch(tx, phase, batch, at)
+                await _write_batch(tx, phase, batch, at, keep)
                 written += batch.records
                 if progress is not None:
                     progress(batch.records)
     await runs.record_complete_run(tx, run_id, written=written, at=at, **run)
+    await auditing.append_in(tx, events(written=written))
     return written
 
 
@@ -256,6 +282,7 @@ async def _write_batched(
     progress: Progress | None,
     run_id: str,
     run: dict[str, Any],
+    keep: bool,
 ) -> tuple[int, int]:
     """Write in committed batches, `PARALLEL_BATCHES` at a time (the database then uses more
     than one core), skipping those an interrupted run committed; return the records written
@@ -274,7 +301,7 @@ async def _write_batched(
         progress(resumed)
 
     async def commit(tx: AsyncManagedTransaction, phase: int, name: str, batch: _Batch) -> None:
-        await _write_batch(tx, phase, batch, at)
+        await _write_batch(tx, phase, batch, at, keep)
         # Last, so that concurrent batches wait for each other on the run node only to commit.
         await runs.record_progress(tx, run_id, batch=name, records=batch.records)
 

@@ -295,7 +295,9 @@ RETURN collect({id: h.id, region: coalesce(r.code, h.regionCode), address: h.add
 # --- person -------------------------------------------------------------------------------
 
 # A person's regionCode is their household's village (set here when the household's line came
-# first, by the household's line otherwise); no household, no region.
+# first, by the household's line otherwise); no household, no region. A caller who never
+# receives ID and phone numbers (`$keepMasked`) leaves out those it does not send: its export,
+# imported back, must not erase them.
 PERSON_KIND: Final = Kind(
     "person",
     (
@@ -309,6 +311,9 @@ PERSON_KIND: Final = Kind(
         "node", "Person", write="""
 UNWIND $rows AS row
 MERGE (p:Person {id: row.id})
+WITH p, CASE WHEN $keepMasked
+             THEN row {.*, idNumber: coalesce(row.idNumber, p.idNumber), phone: coalesce(row.phone, p.phone)}
+             ELSE row END AS row
 WITH p, row,
      p.updatedAt IS NULL OR p.name <> row.name OR p.gender <> row.gender OR p.birthDate <> row.birthDate
      OR NOT coalesce(p.idNumber = row.idNumber, p.idNumber IS NULL AND row.idNumber IS NULL)
@@ -884,6 +889,12 @@ RETURN collect({id: f.id, `case`: c.id, institution: i.id, service: f.service, `
         also="`updatedAt`; `-[:HAD_STATUS]->(:StatusChange {status, at, by, note})`",
     ),
 )  # fmt: skip
+# --- linked person ------------------------------------------------------------------------
+
+LINKED_PERSON: Final = "linked_person"
+# A person outside an export's region whom a record inside it names (a parent away in another
+# village): only as far as the link requires. An import never writes nor checks it.
+LINKED: Final = Kind(LINKED_PERSON, (_f("id", "id"), _f("name", "text")))
 
 KINDS: Final[dict[str, Kind]] = {
     kind.name: kind
@@ -907,6 +918,7 @@ KINDS: Final[dict[str, Kind]] = {
         REPORT,
         CASE,
         REFERRAL,
+        LINKED,
     )
 }
 
@@ -916,6 +928,8 @@ assert all(kind.store.unique is not None for kind in KINDS.values() if kind.stor
 
 ENTITY_KINDS: Final = frozenset(name for name, kind in KINDS.items() if kind.entity)
 INTERVAL_KINDS: Final = frozenset(name for name, kind in KINDS.items() if kind.interval)
+#: Kinds an import accepts and never writes.
+UNWRITTEN_KINDS: Final = frozenset(name for name, kind in KINDS.items() if kind.store is None)
 
 #: Entity kinds in the order their cross-line checks run: every kind refers only to kinds
 #: before it (a region to its parent region, which is checked level by level).

@@ -5,10 +5,15 @@ its run inside that transaction, already complete. A larger one records `running
 then, in the same transaction as every committed batch, that batch (`committedBatches`, as
 `phase:index`; batches commit two at a time, not always in order) and the records it wrote;
 running the same import again after a kill writes only the batches not yet committed.
+
+A run belongs to the scope of whoever ran it (`scope`, the region-code prefix; '' for an
+admin or an operator) and names them (`sub`); `importRuns` lists only the runs in the
+caller's scope. The same bundle imported in two scopes is two runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
@@ -25,8 +30,10 @@ MATCH (r:ImportRun {id: $id})
 RETURN r {.*} AS run
 """
 
+# A run recorded before runs had a scope is an operator's.
 LIST_RUNS: LiteralString = """
 MATCH (r:ImportRun)
+WHERE coalesce(r.scope, '') STARTS WITH $scope
 RETURN r {.*} AS run
 ORDER BY r.startedAt DESC, r.id
 """
@@ -34,8 +41,8 @@ ORDER BY r.startedAt DESC, r.id
 # Starting afresh resets the progress; resuming keeps it (and the original start time).
 START_RUN: LiteralString = """
 MERGE (r:ImportRun {id: $id})
-SET r.sha256 = $id, r.source = $source, r.mode = $mode, r.status = 'running',
-    r.lines = $lines, r.rejected = $rejected, r.finishedAt = null
+SET r.sha256 = $sha256, r.source = $source, r.mode = $mode, r.status = 'running',
+    r.lines = $lines, r.rejected = $rejected, r.finishedAt = null, r.scope = $scope, r.sub = $sub
 FOREACH (_ IN CASE WHEN $resume THEN [] ELSE [1] END |
     SET r.startedAt = $at, r.batchRecords = $batchRecords, r.committedBatches = [], r.written = 0)
 """
@@ -53,7 +60,8 @@ SET r.status = $status, r.finishedAt = $at
 # A run that fits one transaction is recorded by that transaction, complete or not at all.
 RECORD_COMPLETE_RUN: LiteralString = """
 MERGE (r:ImportRun {id: $id})
-SET r.sha256 = $id, r.source = $source, r.mode = $mode, r.status = 'complete',
+SET r.sha256 = $sha256, r.source = $source, r.mode = $mode, r.status = 'complete',
+    r.scope = $scope, r.sub = $sub,
     r.lines = $lines, r.rejected = $rejected, r.written = $written, r.startedAt = $at,
     r.finishedAt = datetime(), r.batchRecords = null, r.committedBatches = []
 """
@@ -98,9 +106,14 @@ def _record(run: dict[str, Any]) -> ImportRunRecord:
     )
 
 
-async def import_runs(graph: Graph) -> list[ImportRunRecord]:
-    """Every recorded import run, newest first."""
-    return [_record(row["run"]) for row in await graph.read(LIST_RUNS)]
+def run_id(sha256: str, scope: str) -> str:
+    """A run's key: the source's sha256 for an operator, and per scope for everyone else."""
+    return sha256 if scope == "" else hashlib.sha256(f"{scope}\n{sha256}".encode()).hexdigest()
+
+
+async def import_runs(graph: Graph, scope: str = "") -> list[ImportRunRecord]:
+    """The import runs recorded in `scope` (every run for ''), newest first."""
+    return [_record(row["run"]) for row in await graph.read(LIST_RUNS, {"scope": scope})]
 
 
 async def get_run(graph: Graph, run_id: str) -> ImportRunRecord | None:
@@ -119,12 +132,16 @@ async def start_run(
     at: datetime,
     resume: bool,
     batch_records: int,
+    scope: str = "",
+    sub: str = "",
+    sha256: str | None = None,
 ) -> None:
     await graph.write(
         START_RUN,
         {
             "id": run_id, "source": source, "mode": mode, "lines": lines, "rejected": rejected,
-            "at": at, "resume": resume, "batchRecords": batch_records,
+            "at": at, "resume": resume, "batchRecords": batch_records, "scope": scope, "sub": sub,
+            "sha256": sha256 or run_id,
         },
     )  # fmt: skip
 
@@ -147,10 +164,14 @@ async def record_complete_run(
     rejected: int,
     written: int,
     at: datetime,
+    scope: str = "",
+    sub: str = "",
+    sha256: str | None = None,
 ) -> None:
     await (
         await tx.run(
             RECORD_COMPLETE_RUN,
             id=run_id, source=source, mode=mode, lines=lines, rejected=rejected, written=written, at=at,
+            scope=scope, sub=sub, sha256=sha256 or run_id,
         )
     ).consume()  # fmt: skip

@@ -38,6 +38,7 @@ Choices the format leaves open, made here:
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +48,8 @@ from typing import Any, Final, LiteralString
 
 import orjson
 
-from graph.bundle import idnumber
+from graph import access
+from graph.bundle import exporter, idnumber
 from graph.bundle.index import LAYOUTS, BundleIndex, day_number
 from graph.bundle.records import (
     ENTITY_KINDS,
@@ -57,12 +59,23 @@ from graph.bundle.records import (
     Field,
     Kind,
 )
+from graph.bundle.scope import BAD_USER_INPUT, FORBIDDEN, Kept, masked, seal, without_masked_fields
+from graph.callers import Caller, Role
 from graph.dates import native_date
 from graph.driver import Graph
 from graph.regions import LEVEL_RANK, LEVELS, SIGNIFICANT_DIGITS
 
 #: Keys per database round trip.
 BATCH: Final = 5000
+#: An admin's bundle up to this many lines is kept in memory for the checks of
+#: `graph.bundle.scope` (and the audit of every region it touches); a larger one keeps only
+#: what the lifecycle checks and the audit's regions need.
+KEEP_ALL_LINES: Final = 20_000
+KEPT_WHEN_LARGE: Final = frozenset({"region", "household", "institution", "case", "referral"})
+#: Who acts when no caller is named: an operator with database access, as admin.
+OPERATOR: Final = Caller(sub="operator", role=Role.ADMIN)
+#: What a caller who may not see whose number it is reads about a number the database holds.
+ID_NUMBER_REFUSED: Final = "idNumber: cannot be accepted: check it against the person's documents"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,9 @@ class Rejection:
     field: str | None  #: the offending field; None for bad JSON and whole-line problems
     reason: str  #: starts with the field, e.g. "birthDate: 2031-01-01 is in the future"
     text: str  #: the original line, for the reject file
+    #: FORBIDDEN (outside the caller's scope, or nowhere), CONFLICT (a case or referral
+    #: moving as no mutation could) or BAD_USER_INPUT (everything else).
+    code: str = BAD_USER_INPUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,10 @@ class ValidationReport:
     valid: int
     #: Valid lines per kind.
     counts: dict[str, int] = field(default_factory=dict)
+    #: Valid lines the import does not write: they would change nothing (`graph.bundle.scope`).
+    unchanged: frozenset[int] = frozenset()
+    #: Region code -> ids of the records the bundle touches there, refused ones included.
+    touched: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -98,6 +118,10 @@ class ValidationReport:
 
     def rejected_lines(self) -> frozenset[int]:
         return frozenset(rejection.line for rejection in self.rejections)
+
+    @property
+    def forbidden(self) -> list[Rejection]:
+        return [rejection for rejection in self.rejections if rejection.code == FORBIDDEN]
 
 
 def numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
@@ -386,9 +410,10 @@ LOOKUPS: Final[dict[str, LiteralString]] = {
     "case": "UNWIND $keys AS key MATCH (n:Case {id: key}) RETURN n.id AS key, null AS attr",
     "referral": "UNWIND $keys AS key MATCH (n:Referral {id: key}) RETURN n.id AS key, null AS attr",
 }
-ID_NUMBER_HOLDERS: Final[LiteralString] = (
-    "UNWIND $numbers AS number MATCH (p:Person {idNumber: number}) RETURN p.idNumber AS number, p.id AS id"
-)
+ID_NUMBER_HOLDERS: Final[LiteralString] = """
+UNWIND $numbers AS number MATCH (p:Person {idNumber: number})
+RETURN p.idNumber AS number, p.id AS id, p.regionCode AS region
+"""
 DATABASE_CYCLES: Final[LiteralString] = """
 UNWIND $edges AS edge
 MATCH (child:Person {id: edge.child})
@@ -397,20 +422,35 @@ RETURN edge.line AS line
 """
 
 
-def _load(index: BundleIndex, lines: Iterable[str], today: date) -> tuple[list[Rejection], int]:
-    rejections: list[Rejection] = []
-    count = 0
+@dataclass(slots=True)
+class _Loaded:
+    rejections: list[Rejection]
+    count: int = 0
+    #: Lines kept for `graph.bundle.scope`, and the (line, kind, key) of refused entity lines.
+    kept: list[Kept] = field(default_factory=list)
+    rejected_keys: list[tuple[int, str, str]] = field(default_factory=list)
+    whole: bool = True
+
+
+def _load(index: BundleIndex, lines: Iterable[str], today: date, *, keep_all: bool) -> _Loaded:
+    loaded = _Loaded([])
     for number, text in numbered(lines):
-        count += 1
+        loaded.count += 1
+        if loaded.whole and not keep_all and loaded.count > KEEP_ALL_LINES:
+            loaded.whole = False
+            loaded.kept = [record for record in loaded.kept if record.kind in KEPT_WHEN_LARGE]
         outcome, kind, key = _parse(number, text, today)
         if isinstance(outcome, ValidRecord):
             index.add(number, outcome.kind, outcome.data, text)
+            if loaded.whole or outcome.kind in KEPT_WHEN_LARGE:
+                loaded.kept.append(Kept(number, outcome.kind, outcome.data, text))
         else:
-            rejections.append(outcome)
+            loaded.rejections.append(outcome)
             if kind is not None and key is not None:
                 index.add_rejected(number, kind, key)
+                loaded.rejected_keys.append((number, kind, key))
     index.finish_loading()
-    return rejections, count
+    return loaded
 
 
 def _database_attribute(kind: str, value: Any) -> Any:
@@ -539,8 +579,16 @@ async def _cycles(index: BundleIndex, graph: Graph, candidates: list[Candidate])
     return cyclic
 
 
-async def _check_id_numbers(index: BundleIndex, graph: Graph) -> list[Problem]:
-    """Two valid persons of the bundle with one number, or a number a database person holds."""
+async def _check_id_numbers(
+    index: BundleIndex, graph: Graph, *, disclose: bool, probes: dict[str, set[str]]
+) -> list[Problem]:
+    """Two valid persons of the bundle with one number, or a number a database person holds.
+
+    Unless `disclose`, the second reads the same whoever holds the number, in scope or not,
+    and names no one: a caller who may not see numbers must not confirm one by importing it.
+    Each such holder goes into `probes` (region -> ids) so the audit files the attempt where
+    the holder lives.
+    """
     problems: list[Problem] = [
         (line, "idNumber", f"idNumber: {number} is already used by {holder} on line {first}")
         for line, number, first, holder in await index.in_thread(index.duplicate_id_numbers)
@@ -554,12 +602,15 @@ async def _check_id_numbers(index: BundleIndex, graph: Graph) -> list[Problem]:
             line, key = mine[record["number"]]
             if record["id"] != key:
                 reason = f"idNumber: {record['number']} is already used by {record['id']} in the database"
-                held.append((line, "idNumber", reason))
+                held.append((line, "idNumber", reason if disclose else ID_NUMBER_REFUSED))
+                probes.setdefault(record["region"] or "", set()).add(record["id"])
     await index.in_thread(index.reject, "person", [line for line, _, _ in held])
     return problems + held
 
 
-async def _cross_check(index: BundleIndex, graph: Graph) -> list[Problem]:
+async def _cross_check(
+    index: BundleIndex, graph: Graph, *, disclose: bool, probes: dict[str, set[str]]
+) -> list[Problem]:
     problems: list[Problem] = []
 
     async def check(kind: str, level: int | None = None) -> None:
@@ -592,27 +643,77 @@ async def _cross_check(index: BundleIndex, graph: Graph) -> list[Problem]:
     for kind in ENTITY_ORDER[1:]:
         await check(kind)
         if kind == "person":
-            problems.extend(await _check_id_numbers(index, graph))
+            problems.extend(await _check_id_numbers(index, graph, disclose=disclose, probes=probes))
     for kind in KINDS:
         if kind not in ENTITY_KINDS:
             await check(kind)
     return problems
 
 
-async def validate_bundle(lines: Iterable[str], graph: Graph, *, today: date, workdir: Path) -> ValidationReport:
+async def validate_bundle(
+    lines: Iterable[str], graph: Graph, *, today: date, workdir: Path, caller: Caller = OPERATOR
+) -> ValidationReport:
     """Validate a whole bundle: every line on its own, then every reference and cross-line
-    rule against the bundle itself and the database. Nothing is written to the database."""
+    rule against the bundle itself and the database, then what `caller` may write
+    (`graph.bundle.scope`). Nothing is written to the database."""
+    scope = caller.scope
     index = BundleIndex(workdir)
+    probes: dict[str, set[str]] = {}
     try:
-        rejections, count = await index.in_thread(_load, index, lines, today)
-        problems = await _cross_check(index, graph)
+        loaded = await index.in_thread(functools.partial(_load, index, lines, today, keep_all=scope != ""))
+        problems = await _cross_check(index, graph, disclose=scope == "", probes=probes)
         texts = await index.in_thread(lambda: [index.text(line) for line, _, _ in problems])
         counts = await index.in_thread(index.counts)
     finally:
         # Cancelled, a worker thread may still be using the index: close after it, off the loop.
         await asyncio.shield(asyncio.to_thread(index.close))
-    rejections.extend(
-        Rejection(line, name, reason, text) for (line, name, reason), text in zip(problems, texts, strict=True)
+    found = {rejection.line: rejection for rejection in loaded.rejections}
+    for (line, name, reason), text in zip(problems, texts, strict=True):
+        found[line] = Rejection(line, name, reason, text)
+    sealed = await seal(
+        graph,
+        loaded.kept,
+        rejected=frozenset(found),
+        rejected_keys=loaded.rejected_keys,
+        scope=scope,
+        home=caller.region or "",
+        canonical=functools.partial(_canonical, caller),
+        exported=functools.partial(_exported, graph, caller),
+        references=loaded.whole,
     )
-    rejections.sort(key=lambda rejection: rejection.line)
-    return ValidationReport(rejections, count, sum(counts.values()), counts)
+    kept = {record.line: record for record in loaded.kept}
+    for line, verdict in sealed.verdicts.items():
+        # A refusal for scope replaces any other reason: that one may quote what lies outside.
+        if line not in found or verdict.code == FORBIDDEN:
+            if line not in found:
+                counts[kept[line].kind] -= 1
+            found[line] = Rejection(line, verdict.field, verdict.reason, kept[line].text, verdict.code)
+    for region, ids in probes.items():
+        sealed.touched.setdefault(region or caller.region or "", set()).update(ids)
+    rejections = sorted(found.values(), key=lambda rejection: rejection.line)
+    counts = {kind: count for kind, count in counts.items() if count}
+    return ValidationReport(
+        rejections,
+        loaded.count,
+        sum(counts.values()),
+        counts,
+        unchanged=frozenset(sealed.unchanged) - frozenset(found),
+        touched=sealed.touched,
+    )
+
+
+def _canonical(caller: Caller, kind: str, data: dict[str, Any]) -> str:
+    """A line as the caller's export would write it."""
+    if kind == "person" and not access.allowed(caller.role, "fullIdNumber"):
+        data = masked(data)
+    return exporter.encode(kind, data)
+
+
+async def _exported(graph: Graph, caller: Caller) -> frozenset[str]:
+    """The caller's own export of its region: what it may import back unchanged."""
+    if caller.region is None:
+        return frozenset()
+    lines = [line async for line in exporter.export_region(graph, caller.region, linked=True)]
+    if not access.allowed(caller.role, "fullIdNumber"):
+        lines = list(without_masked_fields(lines))
+    return frozenset(lines)
