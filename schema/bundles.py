@@ -27,6 +27,7 @@ from graph.bundle.importer import import_bundle
 from graph.bundle.scope import without_masked_fields
 from graph.bundle.validation import Rejection as RejectionRecord
 from graph.errors import Forbidden, GraphError, LimitExceeded, NotFound
+from graph.persons import IdLookup
 from graph.regions import CODE, level_of
 
 #: Lines `exportBundle` returns at most; larger regions use `shouhu export`.
@@ -122,10 +123,15 @@ class BundleMutations:
             raise
         # Not splitlines(): it also breaks at characters a JSON string may hold, shifting line numbers.
         lines = ndjson.split("\n")
+        caller = context.caller
+        lookups = None
+        if not access.allowed(caller.role, "fullIdNumber"):
+            limits = context.settings.limits
+            lookups = IdLookup(caller.sub, caller.role.value, limits.id_lookups_per_minute, limits.id_lookups_per_day)
         with tempfile.TemporaryDirectory(prefix="shouhu-import-") as workdir:
             result = await import_bundle(
                 context.graph, lines, mode=mode.value, today=context.today, workdir=Path(workdir),
-                caller=context.caller,
+                caller=caller, id_lookups=lookups,
             )  # fmt: skip
         # The import has audited itself. A line naming something outside the region (or
         # nothing) refuses an all-or-nothing import as FORBIDDEN, listing every bad line.

@@ -9,6 +9,7 @@ at most `MAX_IDS` of them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -21,6 +22,8 @@ from graph.bundle.records import KINDS, LINKED_PERSON
 from graph.bundle.scope import anchor, target_kind
 from graph.callers import Caller
 from graph.driver import AsyncManagedTransaction, Graph
+from graph.errors import LimitExceeded
+from graph.persons import ID_LOOKUP, IdLookup
 
 IMPORT: Final = "importBundle"
 EXPORT: Final = "exportBundle"
@@ -58,6 +61,38 @@ async def append_in(tx: AsyncManagedTransaction, events: Iterable[AuditEntry]) -
 
 async def append(graph: Graph, events: list[AuditEntry]) -> None:
     await audit.append_many(graph, events)
+
+
+async def charge_id_lookups(graph: Graph, lookup: IdLookup, holders: Mapping[str, Iterable[str]]) -> None:
+    """Charge an import's ID numbers that other persons hold as look-ups by a full ID number.
+
+    Refused with one reason whoever holds it, such a line still tells a caller who may not
+    see numbers that someone holds that number: a look-up. Each counts against the caller's
+    look-ups (`graph.persons.search_by_id_number`'s quota, counted from the audit trail) and is
+    audited as one under the holder's region. More than one in a request, or one over the
+    quota, refuses the whole import as LIMIT_EXCEEDED, naming no line.
+    """
+    found = {region: sorted(ids) for region, ids in holders.items() if ids}
+    hits = sum(len(ids) for ids in found.values())
+    if not hits:
+        return
+
+    async def transaction(tx: AsyncManagedTransaction) -> bool:
+        now = dt.datetime.now(dt.UTC)
+        minute, day = await audit.count_since(
+            tx, lookup.sub, ID_LOOKUP, [now - dt.timedelta(minutes=1), now - dt.timedelta(days=1)]
+        )
+        over = hits > 1 or minute + hits > lookup.per_minute or day + hits > lookup.per_day
+        for region, ids in found.items():
+            outcome = "LIMIT_EXCEEDED" if over else "ok"
+            await audit.append_in(tx, AuditEntry(lookup.sub, lookup.role, ID_LOOKUP, ids, outcome, region))
+        return over
+
+    if await graph.write_transaction(transaction):
+        raise LimitExceeded(
+            "idNumber: this bundle names ID numbers held by other persons; each is a look-up by ID number, "
+            f"at most one a request, {lookup.per_minute} a minute and {lookup.per_day} a day"
+        )
 
 
 @dataclass(slots=True)

@@ -36,7 +36,8 @@ from graph.bundle.records import ENTITY_ORDER, KINDS, Store
 from graph.bundle.validation import OPERATOR, Rejection, ValidationReport, numbered, validate_bundle
 from graph.callers import Caller
 from graph.driver import AsyncManagedTransaction, Graph
-from graph.errors import DatabaseUnavailable
+from graph.errors import DatabaseUnavailable, LimitExceeded
+from graph.persons import IdLookup
 
 ImportMode = Literal["ALL_OR_NOTHING", "SKIP_INVALID"]
 Progress = Callable[[int], None]
@@ -201,12 +202,15 @@ async def import_bundle(
     progress: Progress | None = None,
     validated: Progress | None = None,
     caller: Caller = OPERATOR,
+    id_lookups: IdLookup | None = None,
 ) -> ImportResult:
     """Validate the bundle, then write it (see the module docstring for what is atomic).
 
     `caller` is who imports: a caller with a region writes only inside it
     (`graph.bundle.scope`); every import, refused or not, is audited where the records it
     touches lie (`graph.bundle.auditing`), a written one in the transaction that writes it.
+    `id_lookups` (a caller who may not see ID numbers) is charged for every number of the
+    bundle another person holds (`auditing.charge_id_lookups`).
     `progress` is called with the number of records each written batch adds; their sum is
     the number of valid records. `rejects` (skip-invalid) receives every rejected line after
     `# line N: field: reason` comments, so it can be fixed and imported again. `validated`
@@ -217,6 +221,12 @@ async def import_bundle(
     run_id = runs.run_id(sha256, caller.scope)
     report = await validate_bundle(bundle.lines(), graph, today=today, workdir=workdir, caller=caller)
     rejected = list(report.rejections)
+    if id_lookups is not None:
+        try:
+            await auditing.charge_id_lookups(graph, id_lookups, report.id_number_holders)
+        except LimitExceeded as error:
+            await auditing.append(graph, _audit(caller, report, run_id, written=0, result=error.code))
+            raise
     if rejected and mode == "ALL_OR_NOTHING":
         await auditing.append(graph, _audit(caller, report, run_id, written=0))
         return ImportResult(ok=False, written=0, rejected=rejected, run_id=run_id, complete=False, lines=report.lines)
@@ -243,10 +253,12 @@ async def import_bundle(
     )
 
 
-def _audit(caller: Caller, report: ValidationReport, run_id: str, *, written: int) -> list[AuditEntry]:
+def _audit(
+    caller: Caller, report: ValidationReport, run_id: str, *, written: int, result: str | None = None
+) -> list[AuditEntry]:
     rejected = len(report.rejections)
     summary = [f"lines={report.lines}", f"written={written}", f"rejected={rejected}", f"run={run_id[:12]}"]
-    result = auditing.outcome(rejection.code for rejection in report.rejections)
+    result = result or auditing.outcome(rejection.code for rejection in report.rejections)
     return auditing.entries(caller, auditing.IMPORT, report.touched, summary, result)
 
 

@@ -111,6 +111,9 @@ class ValidationReport:
     unchanged: frozenset[int] = frozenset()
     #: Region code -> ids of the records the bundle touches there, refused ones included.
     touched: dict[str, set[str]] = field(default_factory=dict)
+    #: Region code -> persons holding an ID number the bundle gives someone else, when the
+    #: caller may not be told whose it is (each is a look-up by ID number).
+    id_number_holders: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -603,7 +606,8 @@ async def _check_id_numbers(
             if record["id"] != key:
                 reason = f"idNumber: {record['number']} is already used by {record['id']} in the database"
                 held.append((line, "idNumber", reason if disclose else ID_NUMBER_REFUSED))
-                probes.setdefault(record["region"] or "", set()).add(record["id"])
+                if not disclose:
+                    probes.setdefault(record["region"] or "", set()).add(record["id"])
     await index.in_thread(index.reject, "person", [line for line, _, _ in held])
     return problems + held
 
@@ -699,6 +703,7 @@ async def validate_bundle(
         counts,
         unchanged=frozenset(sealed.unchanged) - frozenset(found),
         touched=sealed.touched,
+        id_number_holders={region or caller.region or "": ids for region, ids in probes.items()},
     )
 
 

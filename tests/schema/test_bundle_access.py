@@ -15,9 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from graph import audit
+from graph.bundle.validation import ID_NUMBER_REFUSED
 from graph.driver import Graph
+from graph.persons import ID_LOOKUP
 from tests.conftest import GraphQLClient
-from tests.graph.bundle.sealed_world import C1_ID, C1_PHONE, F1_PHONE, SECRETS, V1, V2, line, load_world
+from tests.graph.bundle.sealed_world import C1_ID, C1_PHONE, F1_ID, F1_PHONE, SECRETS, V1, V2, line, load_world
 
 IMPORT = """mutation($ndjson: String!, $mode: ImportMode) {
   importBundle(ndjson: $ndjson, mode: $mode) { ok written rejected { line field reason code } }
@@ -156,3 +158,25 @@ async def test_the_cli_acts_as_admin_and_names_its_operator_in_the_audit(
     assert {("cli:alice", "admin", "exportBundle"), ("cli:alice", "admin", "importBundle")} <= {
         (event.sub, event.role, event.operation) for event in events
     }
+
+
+async def test_an_id_number_someone_holds_counts_as_a_look_up_by_id_number(world: Graph, gql: GraphQLClient) -> None:
+    def newcomer(key: str, number: str, born: str, gender: str) -> str:
+        return line({"kind": "person", "id": key, "name": "新人", "gender": gender, "birthDate": born,
+                     "idNumber": number, "household": "H1"})  # fmt: skip
+
+    fathers = newcomer("PN1", F1_ID, "1985-01-01", "M")
+    daughters = newcomer("PN2", C1_ID, "2015-03-01", "F")
+    one = await gql.execute(IMPORT, {"ndjson": fathers, "mode": "SKIP_INVALID"}, **AS_V1)
+    [rejection] = one["data"]["importBundle"]["rejected"]  # type: ignore[index]
+    assert rejection["reason"] == ID_NUMBER_REFUSED
+
+    two = await gql.execute(IMPORT, {"ndjson": f"{fathers}\n{daughters}", "mode": "SKIP_INVALID"}, **AS_V1)
+    [error] = errors(two)
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED" and "line" not in error["message"]
+    assert await world.read("MATCH (p:Person) WHERE p.id STARTS WITH 'PN' RETURN p.id") == []
+
+    # Each attempt is filed where the holder lives, for that village's auditor.
+    for village, expected in ((V2, [("ok", ["F1"]), ("LIMIT_EXCEEDED", ["F1"])]), (V1, [("LIMIT_EXCEEDED", ["C1"])])):
+        events = await audit.list_events(world, scope=village, operation=ID_LOOKUP)
+        assert sorted((e.outcome, e.ids) for e in events) == sorted(expected)
