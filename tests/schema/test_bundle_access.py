@@ -18,8 +18,8 @@ from graph import audit
 from graph.bundle.validation import ID_NUMBER_REFUSED
 from graph.driver import Graph
 from graph.persons import ID_LOOKUP
-from tests.conftest import GraphQLClient
-from tests.graph.bundle.sealed_world import C1_ID, C1_PHONE, F1_ID, F1_PHONE, SECRETS, V1, V2, line, load_world
+from tests.conftest import GraphQLClient, wipe
+from tests.graph.bundle.sealed_world import C1_ID, C1_PHONE, F1_ID, F1_PHONE, SECRETS, T1, V1, V2, line, load_world
 
 IMPORT = """mutation($ndjson: String!, $mode: ImportMode) {
   importBundle(ndjson: $ndjson, mode: $mode) { ok written rejected { line field reason code } }
@@ -87,6 +87,24 @@ async def test_the_export_names_the_father_outside_and_imports_back_unchanged(wo
     assert await world.read(C1_NUMBERS) == [{"idNumber": C1_ID, "phone": C1_PHONE}]
     again = (await gql.execute(EXPORT, {"region": V1}, **AS_V1))["data"]["exportBundle"]  # type: ignore[index]
     assert again == exported
+
+
+async def test_a_township_export_of_one_village_imports_back_and_an_empty_database_takes_what_it_can(
+    world: Graph, gql: GraphQLClient
+) -> None:
+    township = {"role": "integrator", "region": T1, "sub": "integrator-t1"}
+    exported: str = (await gql.execute(EXPORT, {"region": V1}, **township))["data"]["exportBundle"]  # type: ignore[index]
+    # F1 lies in T1's scope but outside the village exported: the export names him only.
+    assert '"kind":"linked_person","id":"F1"' in exported
+    report = (await gql.execute(IMPORT, {"ndjson": exported}, **township))["data"]["importBundle"]  # type: ignore[index]
+    assert report["ok"] and report["rejected"] == [], report
+
+    # Into an empty database the lines naming F1 have nothing to point at; the rest land.
+    await wipe(world)
+    body = await gql.execute(IMPORT, {"ndjson": exported, "mode": "SKIP_INVALID"}, role="admin")
+    rejected = body["data"]["importBundle"]["rejected"]  # type: ignore[index]
+    assert rejected and all("F1" in r["reason"] and "exists nowhere" in r["reason"] for r in rejected)
+    assert await world.read(FATHER) == []
 
 
 async def test_import_runs_are_the_callers_scope_only(world: Graph, gql: GraphQLClient) -> None:
