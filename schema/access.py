@@ -38,7 +38,7 @@ def named_ids(arguments: Mapping[str, Any]) -> list[str]:
         for name, value in values.items():
             if isinstance(value, Mapping):  # an input object, as GraphQL coerced it
                 walk(value)
-            elif isinstance(value, str) and (name == "id" or name.endswith("Id") or name.endswith("_id")):
+            elif isinstance(value, str) and name != "clientMutationId" and (name == "id" or name.endswith("Id")):
                 found.append(value)
 
     walk(arguments)

@@ -388,6 +388,7 @@ async def _subscribe(settings: Settings, graph: Graph, role: Role, region: str) 
     """Subscribe as `role`, publish a red alert in V1 and one in VX, and see what arrives."""
     app = Starlette()
     app.state.alert_hub = AlertHub()
+
     async def nothing() -> dict[str, Any]:
         return {}
 
