@@ -1,13 +1,21 @@
 """Visits to a child and contacts from a parent or guardian: the events discovery reads.
 
 A visit is `(:Person)-[:VISITED {on, type, notes}]->(:Person)`, a contact
-`(:Person)-[:CONTACTED {on, channel}]->(:Person)` (MODEL.md); both are identified by their
-endpoints and every field but the notes, so recording the same event twice keeps one. Who
-recorded it and when are kept on the relationship (`recordedBy`, `recordedAt`).
+`(:Person)-[:CONTACTED {on, channel}]->(:Person)` (MODEL.md). Who recorded it and when are
+kept on the relationship (`recordedBy`, `recordedAt`).
+
+A visit is identified by every field of its bundle line, notes included: two visits on one day
+with different notes are two visits (a director may call in the morning and again at night),
+and re-importing a bundle, whose visit lines carry no id, adds none. So a visit exactly like
+one already kept is refused as a conflict rather than stored twice (its export line would
+collapse into one) or silently answered with the first; only a retry under the same
+`clientMutationId` replays. A contact holds nothing but its identity, so the same contact
+twice is one contact.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, LiteralString
@@ -17,7 +25,7 @@ from neo4j import AsyncManagedTransaction
 from graph import writes
 from graph.dates import native_datetime
 from graph.driver import Graph
-from graph.errors import InvalidInput
+from graph.errors import Conflict, InvalidInput
 from graph.writes import Actor, Outcome
 
 RETURN_VISIT: LiteralString = """
@@ -25,11 +33,20 @@ RETURN elementId(e) AS elementId, v.id AS visitorId, c.id AS childId, e.on AS on
        e.notes AS notes, e.recordedBy AS recordedBy, e.recordedAt AS recordedAt
 """
 
+# Setting and removing a property takes the child's write lock, so two identical visits sent at
+# once cannot both pass the check below: the second waits for the first and then sees it.
 RECORD_VISIT: LiteralString = (
     """
 MATCH (v:Person {id: $visitor}), (c:Person {id: $child})
-MERGE (v)-[e:VISITED {on: $on, type: $type}]->(c)
-ON CREATE SET e.notes = $notes, e.recordedBy = $by, e.recordedAt = datetime()
+SET c.visitLock = true
+REMOVE c.visitLock
+WITH v, c
+WHERE NOT EXISTS {
+  (v)-[same:VISITED {on: $on, type: $type}]->(c)
+  WHERE coalesce(same.notes = $notes, same.notes IS NULL AND $notes IS NULL)
+}
+CREATE (v)-[e:VISITED {on: $on, type: $type}]->(c)
+SET e.notes = $notes, e.recordedBy = $by, e.recordedAt = datetime()
 """
     + RETURN_VISIT
 )
@@ -71,7 +88,9 @@ class VisitRecord:
 
     @property
     def id(self) -> str:
-        return f"{self.visitor_id}|{self.child_id}|{self.on.isoformat()}|{self.type}"
+        """Its bundle line's fields: visitor|child|on|type|a digest of the notes."""
+        digest = hashlib.sha256((self.notes or "").encode()).hexdigest()[:12]
+        return f"{self.visitor_id}|{self.child_id}|{self.on.isoformat()}|{self.type}|{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +158,12 @@ async def record_visit(
         region = await writes.person_in_scope(tx, actor, child)
         await writes.person_reference(tx, actor, data["visitor"], "visitor")
         await writes.not_before_birth(tx, child, data["on"], "on")
-        row = (await writes.rows(tx, RECORD_VISIT, data | {"by": actor.sub}))[0]
+        found = await writes.rows(tx, RECORD_VISIT, {"notes": None} | data | {"by": actor.sub})
+        if not found:
+            raise Conflict(
+                "this visit, with these notes, is already recorded; a second visit says what differs in notes"
+            )
+        row = found[0]
         return Outcome(visit_record(row), row["elementId"], [child, data["visitor"]], region)
 
     return await writes.perform(

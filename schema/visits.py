@@ -21,7 +21,9 @@ async def _person(info: Info, person_id: str) -> Person | None:
 
 @strawberry.type(description="A visit to a child by a children's director, case worker or volunteer.")
 class Visit:
-    id: strawberry.ID = strawberry.field(description="visitor|child|on|type: a visit's identity.")
+    id: strawberry.ID = strawberry.field(
+        description="visitor|child|on|type|digest of the notes: every field of its bundle line identifies a visit."
+    )
     visitor_id: strawberry.ID
     child_id: strawberry.ID
     on: dt.date
@@ -100,7 +102,10 @@ class ContactInput:
 
 @strawberry.type
 class VisitMutations:
-    @strawberry.mutation(description="Record a visit to a child in your scope.")
+    @strawberry.mutation(
+        description="Record a visit to a child in your scope. A second visit of the same day is another visit; "
+        "one identical in every field to a kept visit is a CONFLICT; only a retry with its clientMutationId replays."
+    )
     async def record_visit(self, info: Info, input: VisitInput) -> Visit:
         record = await mutate(
             visits.record_visit(

@@ -715,14 +715,26 @@ VISIT: Final = Kind(
         _opt("notes", "text"),
     ),
     store=Store(
-        "edge", "VISITED", key=("on", "type"), start=_end("visitor", "Person"), end=_end("child", "Person"),
+        "edge", "VISITED", key=("on", "type", "notes"), start=_end("visitor", "Person"),
+        end=_end("child", "Person"),
+        # A visit line has no id: every field identifies it (graph.visits), so a line kept
+        # already adds nothing and one with other notes is another visit. Identical lines of
+        # one bundle are one; MERGE cannot match a null `notes`, hence the explicit check.
         write="""
 UNWIND $rows AS row
-MATCH (v:Person {id: row.visitor}), (c:Person {id: row.child})
-MERGE (v)-[e:VISITED {on: row.on, type: row.type}]->(c)
-SET e.notes = row.notes
+WITH DISTINCT row.visitor AS visitor, row.child AS child, row.on AS on, row.type AS type, row.notes AS notes
+MATCH (v:Person {id: visitor}), (c:Person {id: child})
+SET c.visitLock = true
+REMOVE c.visitLock
+WITH v, c, on, type, notes
+WHERE NOT EXISTS {
+  (v)-[same:VISITED {on: on, type: type}]->(c)
+  WHERE coalesce(same.notes = notes, same.notes IS NULL AND notes IS NULL)
+}
+CREATE (v)-[e:VISITED {on: on, type: type}]->(c)
+SET e.notes = notes
 """,
-        also="visitor to child",
+        also="visitor to child; identified by every field, notes included",
     ),
 )  # fmt: skip
 

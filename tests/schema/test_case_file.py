@@ -109,12 +109,32 @@ async def test_a_village_director_records_visits_and_contacts_and_the_childs_col
     assert signed["agreementSignedOn"] == today().isoformat()
     assert await _profile(gql) == ("green", set())
 
-    # The same visit recorded twice is one visit; an older one is kept beside it.
-    again = await gql.execute(VISIT, {"input": {"childId": "C1", "type": "home_visit"}}, **DIRECTOR)
-    assert data(again)["recordVisit"]["id"] == visit["id"]
+    # An older visit is kept beside it.
     earlier = (today() - dt.timedelta(days=40)).isoformat()
     data(await gql.execute(VISIT, {"input": {"childId": "C1", "type": "home_visit", "on": earlier}}, **DIRECTOR))
     assert await count(county, "MATCH ()-[v:VISITED]->() RETURN count(v) AS n") == 2
+
+
+async def test_two_visits_on_one_day_are_two_visits_and_only_a_retry_replays(county: Graph, gql: GraphQLClient) -> None:
+    morning = {"childId": "C1", "type": "home_visit", "notes": "上午：奶奶在家", "clientMutationId": "v-1"}
+    first = data(await gql.execute(VISIT, {"input": morning}, **DIRECTOR))["recordVisit"]
+    # The retry of the same request (same clientMutationId) is the one replay: the first visit.
+    assert data(await gql.execute(VISIT, {"input": morning}, **DIRECTOR))["recordVisit"] == first
+
+    evening = morning | {"notes": "晚上：孩子独自在家", "clientMutationId": "v-2"}
+    second = data(await gql.execute(VISIT, {"input": evening}, **DIRECTOR))["recordVisit"]
+    assert second["id"] != first["id"] and second["notes"] == "晚上：孩子独自在家"
+    assert second["on"] == first["on"] == today().isoformat()
+
+    # The same visit again under a new key (or none) is neither stored twice nor answered with
+    # the first as if new: the caller hears it is already kept.
+    for retry in ({"clientMutationId": "v-3"}, {"clientMutationId": None}):
+        again = await gql.execute(VISIT, {"input": morning | retry}, **DIRECTOR)
+        assert error(again)["code"] == "CONFLICT"
+    kept = "MATCH ()-[v:VISITED]->(:Person {id: 'C1'}) RETURN v.notes AS notes ORDER BY notes"
+    assert [row["notes"] for row in await county.read(kept)] == ["上午：奶奶在家", "晚上：孩子独自在家"]
+    outcomes = "MATCH (e:AuditEvent {operation: 'recordVisit'}) RETURN e.outcome AS outcome ORDER BY e.at"
+    assert [row["outcome"] for row in await county.read(outcomes)] == ["ok", "replayed", "ok", "CONFLICT", "CONFLICT"]
 
 
 async def test_visit_and_contact_input_follows_the_bundle_rules(county: Graph, gql: GraphQLClient) -> None:

@@ -97,3 +97,35 @@ async def test_a_village_export_carries_what_it_refers_to(clean_graph: Graph, tm
 
 async def test_an_unknown_region_exports_nothing(clean_graph: Graph) -> None:
     assert await export(clean_graph, "990000000000") == []
+
+
+SMALL_VILLAGE = [
+    '{"kind": "region", "code": "360000000000", "name": "江西省", "level": "province"}',
+    '{"kind": "region", "code": "360700000000", "name": "赣州市", "level": "city", "parent": "360000000000"}',
+    '{"kind": "region", "code": "360732000000", "name": "兴国县", "level": "county", "parent": "360700000000"}',
+    '{"kind": "region", "code": "360732100000", "name": "一镇", "level": "township", "parent": "360732000000"}',
+    '{"kind": "region", "code": "360732100201", "name": "一村", "level": "village", "parent": "360732100000"}',
+    '{"kind": "household", "id": "H1", "region": "360732100201", "lowIncome": []}',
+    '{"kind": "person", "id": "D1", "name": "周主任", "gender": "F", "birthDate": "1980-01-01", "household": "H1"}',
+    '{"kind": "person", "id": "C1", "name": "张小一", "gender": "M", "birthDate": "2016-01-01", "household": "H1"}',
+]
+VISITS_OF_ONE_DAY = [
+    '{"kind": "visit", "visitor": "D1", "child": "C1", "on": "2026-05-20", "type": "home_visit"}',
+    '{"kind": "visit", "visitor": "D1", "child": "C1", "on": "2026-05-20", "type": "home_visit", "notes": "上午"}',
+    '{"kind": "visit", "visitor": "D1", "child": "C1", "on": "2026-05-20", "type": "home_visit", "notes": "晚上"}',
+]
+
+
+async def test_visit_lines_are_identified_by_every_field(clean_graph: Graph, tmp_path: Path) -> None:
+    """Three visits of one day that differ only in their notes (one has none) are three visits;
+    a line repeated in the bundle, a second import and an export round trip add none."""
+    lines = SMALL_VILLAGE + VISITS_OF_ONE_DAY + VISITS_OF_ONE_DAY[1:2]
+    visits = "MATCH (:Person {id: 'D1'})-[e:VISITED]->(:Person {id: 'C1'}) RETURN e.notes AS notes"
+    for _ in range(2):
+        assert (await import_bundle(clean_graph, lines, today=TODAY, workdir=tmp_path)).ok
+        assert sorted(str(row["notes"]) for row in await clean_graph.read(visits)) == ["None", "上午", "晚上"]
+
+    first = await export(clean_graph, COUNTY)
+    assert canonical([line for line in first if '"visit"' in line]) == canonical(VISITS_OF_ONE_DAY)
+    await reimport(clean_graph, first, tmp_path)
+    assert await export(clean_graph, COUNTY) == first
