@@ -45,9 +45,12 @@ from api.transport import (
 )
 from graph import migrations
 from graph.callers import Caller, Role
+from graph.discovery import Thresholds
 from graph.driver import Connection as DatabaseConnection
 from graph.driver import Graph, open_driver
 from graph.errors import DatabaseUnavailable
+from graph.risk import Reevaluator
+from graph.scheduler import DailySweep
 from schema.schema import build_schema
 
 log = logging.getLogger("shouhu.app")
@@ -246,9 +249,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         )
         graph = Graph(driver, active.neo4j_database)
+        thresholds = Thresholds(timezone=active.timezone.key)
+        graph.after_write = Reevaluator(thresholds, active.alert_policy)
+        daily: asyncio.Task[None] | None = None
         try:
             await _wait_for_database(graph)
             await migrations.apply(graph)
+            if active.daily_sweep:
+                sweeper = DailySweep(graph, thresholds, active.alert_policy, at=active.daily_sweep_at)
+                daily = asyncio.create_task(sweeper.forever())
             yield {
                 "settings": active,
                 "graph": graph,
@@ -256,6 +265,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "limiter": RateLimiter(active.limits),
             }
         finally:
+            if daily is not None:
+                daily.cancel()
+                await asyncio.gather(daily, return_exceptions=True)
             await driver.close()
 
     production = settings.production if settings is not None else False

@@ -26,7 +26,9 @@ from graph.bundle.exporter import export_region
 from graph.bundle.importer import ImportMode, ImportResult, import_bundle
 from graph.bundle.runs import ImportRunRecord, import_runs
 from graph.callers import Caller, Role
+from graph.discovery import Thresholds
 from graph.driver import Graph
+from graph.risk import Reevaluator, bundle_ids
 
 T = TypeVar("T")
 
@@ -95,10 +97,23 @@ def import_command(
     async def work(graph: Graph) -> ImportResult:
         today = datetime.now(settings.timezone).date()
         with tempfile.TemporaryDirectory(prefix="shouhu-import-") as workdir:
-            return await import_bundle(
+            result = await import_bundle(
                 graph, file, mode=chosen, today=today, workdir=Path(workdir), rejects=rejects,
                 progress=advance, validated=validated, caller=caller,
             )  # fmt: skip
+        if result.written:
+            # The children the bundle names are judged again and their alerts follow, as after
+            # any write (graph.risk); `shouhu sweep` does the same for a whole region.
+            reevaluate = Reevaluator(Thresholds(timezone=settings.timezone.key), settings.alert_policy)
+            with file.open(encoding="utf-8") as lines:
+                evaluation = await reevaluate(graph, bundle_ids(lines), "import")
+            if evaluation is not None:
+                click.echo(
+                    f"re-evaluated {len(evaluation.children)} children in {evaluation.seconds:.1f} s: "
+                    f"{len(evaluation.changes.raised)} alerts raised, {len(evaluation.changes.resolved)} resolved",
+                    err=True,
+                )
+        return result
 
     try:
         result = run_with_graph(settings, work, migrate=True)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from api.cli_common import load_settings, run_with_graph
-from graph import alerts, regions
+from graph import alerts, regions, scheduler
 from graph.discovery import DiscoveryResult, Level, Thresholds, discover
 from graph.driver import Graph
 
@@ -114,27 +114,43 @@ def discover_command(
 
 
 @click.command("sweep")
-@click.option("--region", "region", required=True, help="12-digit region code; its whole subtree is swept.")
+@click.option("--region", "region", help="12-digit region code; its whole subtree is swept (default: everything).")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date D (default: today).")
 @click.option("--threshold", "threshold_pairs", multiple=True, metavar="NAME=VALUE", help="Override a threshold.")
-def sweep_command(region: str, as_of: dt.datetime | None, threshold_pairs: tuple[str, ...]) -> None:
-    """Persist a region's findings as alerts: raise new ones, escalate, resolve those that stopped holding."""
+@click.option(
+    "--daily",
+    is_flag=True,
+    help="Claim today's daily sweep first (the lock the API's scheduler takes), and do nothing if it is taken.",
+)
+def sweep_command(region: str | None, as_of: dt.datetime | None, threshold_pairs: tuple[str, ...], daily: bool) -> None:
+    """Persist a region's findings as alerts: raise new ones, escalate, resolve those that stopped holding,
+    give new ones an owner and a due date, and hand up the overdue (for cron; docs/operations.md)."""
     settings = load_settings()
     thresholds = _thresholds(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
 
-    async def run(graph: Graph) -> alerts.SweepResult:
+    async def run(graph: Graph) -> alerts.SweepResult | None:
+        if daily:
+            runner = scheduler.DailySweep(graph, thresholds, settings.alert_policy, at=dt.time(0, 0))
+            if region is not None or as_of is not None:
+                raise click.UsageError("--daily sweeps everything as of today: it takes no --region or --as-of")
+            return await runner.run_once()
         return await alerts.sweep(
             graph,
-            region_prefix=regions.scope_prefix(region),
+            region_prefix="" if region is None else regions.scope_prefix(region),
             scope_prefix="",
             as_of=day,
             thresholds=thresholds,
+            policy=settings.alert_policy,
             by="cli",
         )
 
-    result = run_with_graph(settings, run)
+    result = run_with_graph(settings, run, migrate=True)
+    if result is None:
+        click.echo("today's daily sweep is already done or running elsewhere")
+        return
     click.echo(
         f"sweep {result.id} as of {result.as_of.isoformat()}: {len(result.raised)} raised, "
-        f"{len(result.escalated)} escalated, {len(result.lowered)} lowered, {len(result.resolved)} resolved"
+        f"{len(result.escalated)} escalated, {len(result.lowered)} lowered, {len(result.resolved)} resolved, "
+        f"{len(result.overdue)} handed up as overdue"
     )

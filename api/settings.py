@@ -5,6 +5,7 @@ Secrets never show in `repr`. Production refuses to start without real keys.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from limits import parse_many
 
 from graph.localdb import LocalDatabase
+from graph.risk import AlertPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = PROJECT_ROOT / ".shouhu"
@@ -120,6 +122,12 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     connection_timeout: float = 3.0
     retry_budget: float = 3.0
+    #: days an alert of each colour may stay live before it is handed up (docs/operations.md)
+    alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
+    #: whether this process runs the daily sweep (under a database lock: one replica a day)
+    daily_sweep: bool = False
+    #: the local time of day (in `timezone`) after which the daily sweep is due
+    daily_sweep_at: dt.time = dt.time(2, 0)
 
     @property
     def production(self) -> bool:
@@ -189,6 +197,14 @@ class Settings:
             host=env.get("SHOUHU_HOST", "127.0.0.1"),
             port=_port(env, "SHOUHU_PORT", 8000),
             limits=Limits.from_environment(env),
+            alert_policy=AlertPolicy(
+                red_days=_days(env, "SHOUHU_ALERT_DUE_RED_DAYS", 1),
+                yellow_days=_days(env, "SHOUHU_ALERT_DUE_YELLOW_DAYS", 7),
+                blue_days=_days(env, "SHOUHU_ALERT_DUE_BLUE_DAYS", 30),
+            ),
+            # Tests sweep when they mean to: a background sweep would change alerts under them.
+            daily_sweep=_switch(env, "SHOUHU_DAILY_SWEEP", environment != "test"),
+            daily_sweep_at=_time_of_day(env, "SHOUHU_DAILY_SWEEP_AT", dt.time(2, 0)),
         )
 
 
@@ -203,3 +219,31 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not 0 < value < 65536:
         raise SettingsError(f"{name}: {value} is not a port number")
     return value
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"{name}: a whole number of days, 0 or more, not {raw!r}")
+    return int(raw)
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in {"on", "off", "true", "false", "1", "0"}:
+        raise SettingsError(f"{name}: on or off, not {raw!r}")
+    return raw in {"on", "true", "1"}
+
+
+def _time_of_day(env: Mapping[str, str], name: str, default: dt.time) -> dt.time:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return dt.time.fromisoformat(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name}: a time of day such as 02:00, not {raw!r}") from error

@@ -1,6 +1,7 @@
 """Alerts: discovery findings that persist between sweeps, with a status and a history.
 
-A sweep runs discovery for a region as of a date and reconciles, in one write transaction:
+A sweep runs discovery for a region as of a date and reconciles, one write transaction per
+village (`graph.risk.reconcile_in`, which a write's re-evaluation of its children runs too):
 
 - a finding with no live alert (open or acknowledged) for its child and rule raises a new
   `open` alert;
@@ -9,14 +10,16 @@ A sweep runs discovery for a region as of a date and reconciles, in one write tr
 - a live alert in the region whose finding no longer holds is resolved automatically, with
   the sweep's date.
 
-Every change appends an `AlertChange {status, level, at, on, by, note}` to the alert, and the
-sweep itself is a `Sweep` node listing what it changed, so "what changed since the last
-sweep" is one read.
+Each new alert gets an owner and a due date, and a live alert past its due date is handed up a
+tier (`graph.risk`). Every change appends an `AlertChange {status, level, at, on, by, note, to}`
+to the alert, and the sweep itself is a `Sweep` node listing what it changed, so "what changed
+since the last sweep" is one read.
 
-    (:Alert {id, childId, rule, level, status, raisedOn, resolvedOn, regionCode, updatedAt})
+    (:Alert {id, childId, rule, level, status, raisedOn, resolvedOn, regionCode, updatedAt,
+             ownerId, dueOn, tier, escalatedToId})
       -[:RAISED_FOR]->(:Person)
-    (:Alert)-[:HAD_CHANGE]->(:AlertChange {status, level, at, on, by, note, sweepId})
-    (:Sweep {id, regionPrefix, asOf, at, by, thresholds, raised, escalated, resolved})
+    (:Alert)-[:HAD_CHANGE]->(:AlertChange {status, level, at, on, by, note, to, sweepId})
+    (:Sweep {id, regionPrefix, asOf, at, by, thresholds, raised, escalated, resolved, overdue})
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ from typing import Any, LiteralString
 from neo4j import AsyncManagedTransaction
 
 from graph import audit as audit_trail
+from graph import risk
 from graph.audit import AuditEntry
-from graph.discovery import Level, Thresholds, discover_findings
+from graph.dates import native_date
+from graph.discovery import Level, Thresholds, discover
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, OutOfReach
+from graph.risk import AlertPolicy
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -86,7 +92,7 @@ RETURN collect(a.id) AS alertIds
 RECORD_SWEEP: LiteralString = """
 CREATE (:Sweep {id: $sweepId, regionPrefix: $region, scopePrefix: $scope, asOf: $asOf, at: $at,
                 by: $by, thresholds: $thresholds, raised: $raised, escalated: $escalated,
-                lowered: $lowered, resolved: $resolved})
+                lowered: $lowered, resolved: $resolved, overdue: $overdue})
 """
 
 ACKNOWLEDGE: LiteralString = """
@@ -102,9 +108,12 @@ RETURN before, a.regionCode AS region
 """
 
 ALERT_FIELDS: LiteralString = """
-RETURN a {.id, .childId, .rule, .level, .status, .raisedOn, .resolvedOn, .regionCode} AS alert,
+RETURN a {.id, .childId, .rule, .level, .status, .raisedOn, .resolvedOn, .regionCode, .ownerId,
+          .dueOn, .tier, .escalatedToId,
+          ownerName: head(COLLECT { MATCH (o:Person {id: a.ownerId}) RETURN o.name }),
+          escalatedToName: head(COLLECT { MATCH (o:Person {id: a.escalatedToId}) RETURN o.name })} AS alert,
        COLLECT { MATCH (a)-[:HAD_CHANGE]->(x:AlertChange)
-                 RETURN x {.status, .level, .at, .on, .by, .note, .change} AS change
+                 RETURN x {.status, .level, .at, .on, .by, .note, .change, .to} AS change
                  ORDER BY x.at, x.change } AS history
 """
 
@@ -148,6 +157,8 @@ class AlertChange:
     on: dt.date
     by: str | None
     note: str | None
+    #: the person an assignment, a reassignment or an overdue escalation handed the alert to
+    to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +172,17 @@ class Alert:
     resolved_on: dt.date | None
     region_code: str | None
     history: tuple[AlertChange, ...]
+    owner_id: str | None = None
+    due_on: dt.date | None = None
+    #: 0 with its owner, 1 handed up to the township's supervisor, 2 to the county
+    tier: int = 0
+    escalated_to_id: str | None = None
+    #: the names of the owner and of whom it was handed up to: colleagues seen through the alert
+    owner_name: str | None = None
+    escalated_to_name: str | None = None
+
+    def overdue(self, on: dt.date) -> bool:
+        return self.status != RESOLVED and self.due_on is not None and self.due_on < on
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +204,8 @@ class SweepResult:
     lowered: tuple[str, ...]
     resolved: tuple[str, ...]
     thresholds: Thresholds
+    #: alerts handed up a tier because they were still live after their due date
+    overdue: tuple[str, ...] = ()
 
 
 async def sweep(
@@ -195,61 +219,73 @@ async def sweep(
     at: dt.datetime | None = None,
     rules: Sequence[str] | None = None,
     audit: AuditEntry | None = None,
+    policy: AlertPolicy | None = None,
 ) -> SweepResult:
-    """Run discovery for the region and reconcile its alerts in one write transaction.
+    """Run discovery for the region and reconcile its alerts and risk nodes, one write
+    transaction per village (so a province's sweep never holds more than a village's findings
+    with their evidence), then record the sweep.
 
-    `audit`, when given, is appended in that same transaction (a mutation's audit event).
+    Each village is reconciled exactly as a write re-evaluates its children (`graph.risk`):
+    alerts raised, escalated, lowered, resolved, owned, due, and handed up when overdue.
+    `audit`, when given, is appended with the sweep's record (a mutation's audit event).
     """
     if not region_prefix.startswith(scope_prefix):
         # A sweep changes the region's alerts and becomes its latest: only within the scope.
         raise OutOfReach("region")
-    found = await discover_findings(
-        graph, region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
-    )
+    policy = policy or AlertPolicy()
+    policy.validate()
     at = at or dt.datetime.now(dt.UTC)
     sweep_id = str(uuid.uuid4())
-    findings = [
-        {"id": str(uuid.uuid4()), "childId": child_id, "rule": rule, "level": level.value, "rank": level.rank}
-        for child_id, rule, level in found
-    ]
-    params: dict[str, Any] = {
-        "findings": findings,
-        "keys": [f"{f['childId']}|{f['rule']}" for f in findings],
-        "asOf": as_of,
-        "at": at,
-        "by": by,
+    total = risk.Changes()
+    for village in await risk.villages(graph, region_prefix=region_prefix, scope_prefix=scope_prefix):
+        found = await discover(
+            graph, region_prefix=village, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+        )
+        params = risk.reconcile_parameters(
+            found.children, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=sweep_id
+        ) | {"region": village, "scope": scope_prefix, "evaluated": [c.child_id for c in found.children]}
+        if rules is not None:  # a partial sweep judges only some rules: it is no risk of the day
+            params |= {"risks": [], "evaluated": None}
+        total.add(await graph.write_transaction(_reconcile_village, params))
+    record: dict[str, Any] = {
         "sweepId": sweep_id,
         "region": region_prefix,
         "scope": scope_prefix,
+        "asOf": as_of,
+        "at": at,
+        "by": by,
         "thresholds": json.dumps(thresholds.as_dict()),
+        "raised": total.raised,
+        "escalated": total.escalated,
+        "lowered": total.lowered,
+        "resolved": total.resolved,
+        "overdue": total.overdue,
     }
-    changes = await graph.write_transaction(_reconcile, params, audit)
+    await graph.write_transaction(_record_sweep, record, audit)
     return SweepResult(
         id=sweep_id,
         as_of=as_of,
         at=at,
-        raised=tuple(changes.get("raised", ())),
-        escalated=tuple(changes.get("escalated", ())),
-        lowered=tuple(changes.get("lowered", ())),
-        resolved=tuple(changes.get("resolved", ())),
+        raised=tuple(total.raised),
+        escalated=tuple(total.escalated),
+        lowered=tuple(total.lowered),
+        resolved=tuple(total.resolved),
         thresholds=thresholds,
+        overdue=tuple(total.overdue),
     )
 
 
-async def _reconcile(
-    tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None
-) -> dict[str, list[str]]:
-    changes: dict[str, list[str]] = {}
-    raised = await tx.run(RAISE, params)
-    async for record in raised:
-        changes[record["change"]] = list(record["alertIds"])
-    resolved = await (await tx.run(RESOLVE, params)).single()
-    changes["resolved"] = list(resolved["alertIds"]) if resolved else []
-    counts = {name: changes.get(name, []) for name in ("raised", "escalated", "lowered", "resolved")}
-    await tx.run(RECORD_SWEEP, params | counts)
+async def _reconcile_village(tx: AsyncManagedTransaction, params: dict[str, Any]) -> risk.Changes:
+    forget = risk.FORGET_VILLAGE if params["evaluated"] is not None else risk.FORGET
+    return await risk.reconcile_in(
+        tx, params | {"gone": []}, resolve=RESOLVE, escalate=risk.ESCALATE_REGION, forget=forget
+    )
+
+
+async def _record_sweep(tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None) -> None:
+    await tx.run(RECORD_SWEEP, params)
     if audit is not None:
         await audit_trail.append_in(tx, audit)
-    return changes
 
 
 async def acknowledge(
@@ -286,6 +322,89 @@ async def _acknowledge(tx: AsyncManagedTransaction, params: dict[str, Any], audi
     if record["before"] == OPEN and audit is not None:
         await audit_trail.append_in(tx, replace(audit, scope=record["region"] or audit.scope))
     return str(record["before"])
+
+
+#: Hand a live alert in scope to `$owner`, who must hold a current post (any role) at the
+#: alert's village or a region above it, and be in the caller's scope: a resident there, or
+#: posted there. Returns nothing for an alert out of scope.
+REASSIGN: LiteralString = """
+MATCH (a:Alert {id: $id})
+WHERE a.regionCode STARTS WITH $scope
+OPTIONAL MATCH (o:Person {id: $owner})
+WITH a, o, o IS NOT NULL AND (o.id = $by OR coalesce(o.regionCode STARTS WITH $scope, false)
+       OR EXISTS { (o)-[s:SERVES]->(r:Region) WHERE r.code STARTS WITH $scope
+                   AND s.since <= date($at) AND (s.until IS NULL OR s.until >= date($at)) })
+     AS reachable
+WITH a, o, reachable, reachable AND EXISTS {
+       MATCH (o)-[s:SERVES]->(r:Region)<-[:PART_OF*0..4]-(:Region {code: a.regionCode})
+       WHERE s.since <= date($at) AND (s.until IS NULL OR s.until >= date($at)) } AS posted
+CALL (a, o, posted) {
+  WITH a, o, posted WHERE posted AND a.status IN ['open', 'acknowledged']
+  SET a.ownerId = o.id, a.updatedAt = $at
+  CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: a.status, level: a.level, at: $at,
+                                           on: date($at), by: $by, note: $note, to: o.id,
+                                           change: 'reassigned'})
+  RETURN true AS done
+  UNION
+  WITH a, o, posted WHERE NOT (posted AND a.status IN ['open', 'acknowledged'])
+  RETURN false AS done
+}
+RETURN a.status AS status, a.regionCode AS region, reachable, posted, done
+"""
+
+
+async def reassign(
+    graph: Graph,
+    alert_id: str,
+    *,
+    owner_id: str,
+    note: str,
+    by: str,
+    scope_prefix: str,
+    at: dt.datetime | None = None,
+    audit: AuditEntry | None = None,
+) -> Alert:
+    """Give a live alert a new owner, with a note kept in its history.
+
+    The new owner must be reachable from the caller's scope and hold a current staff post at
+    the alert's village or above it (its director, the township's supervisor, a county case
+    worker...): an alert is never handed to someone who could not act on it.
+    """
+    if not note.strip():
+        raise InvalidInput("note", "reassigning an alert takes a note")
+    if not owner_id.strip():
+        raise InvalidInput("ownerId", "must name a person")
+    params = {
+        "id": alert_id,
+        "owner": owner_id,
+        "scope": scope_prefix,
+        "by": by,
+        "note": note,
+        "at": at or dt.datetime.now(dt.UTC),
+    }
+    row = await graph.write_transaction(_reassign, params, audit)
+    if row is None:
+        raise OutOfReach("alert")
+    if not row["reachable"]:
+        raise OutOfReach("ownerId")
+    if not row["posted"]:
+        raise InvalidInput("ownerId", "holds no current staff post at the alert's village or above it")
+    if not row["done"]:
+        raise Conflict(f"the alert is {row['status']}; only a live alert can be reassigned")
+    alert = await get_alert(graph, alert_id, scope_prefix=scope_prefix)
+    assert alert is not None
+    return alert
+
+
+async def _reassign(
+    tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None
+) -> dict[str, Any] | None:
+    record = await (await tx.run(REASSIGN, params)).single()
+    if record is None:
+        return None
+    if record["done"] and audit is not None:
+        await audit_trail.append_in(tx, replace(audit, scope=record["region"] or audit.scope))
+    return dict(record)
 
 
 async def get_alert(graph: Graph, alert_id: str, *, scope_prefix: str) -> Alert | None:
@@ -328,6 +447,12 @@ def _alert(record: Any) -> Alert:
         raised_on=a["raisedOn"].to_native(),
         resolved_on=a["resolvedOn"].to_native() if a["resolvedOn"] is not None else None,
         region_code=a["regionCode"],
+        owner_id=a["ownerId"],
+        due_on=native_date(a["dueOn"]),
+        tier=int(a["tier"] or 0),
+        escalated_to_id=a["escalatedToId"],
+        owner_name=a["ownerName"],
+        escalated_to_name=a["escalatedToName"],
         history=tuple(
             AlertChange(
                 change=h["change"],
@@ -337,6 +462,7 @@ def _alert(record: Any) -> Alert:
                 on=h["on"].to_native(),
                 by=h["by"],
                 note=h["note"],
+                to=h["to"],
             )
             for h in record["history"]
         ),

@@ -395,6 +395,20 @@ async def risk_profile(
     return _child(records[0]) if records else None
 
 
+async def children_risk(
+    graph: Graph,
+    child_ids: Sequence[str],
+    *,
+    as_of: dt.date,
+    thresholds: Thresholds,
+) -> list[ChildRisk]:
+    """The level and findings of each of `child_ids` that is a child at `as_of` (any region),
+    with evidence; ids of persons who are not children at `as_of` are left out."""
+    params = parameters(region_prefix="", scope_prefix="", as_of=as_of, thresholds=thresholds)
+    records = await graph.read(cypher.CHILDREN_RISK, params | {"childIds": list(child_ids)})
+    return sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id))
+
+
 def encode_cursor(level: Level, child_id: str) -> str:
     return base64.urlsafe_b64encode(f"{level.rank}:{child_id}".encode()).decode()
 

@@ -56,6 +56,16 @@ WHERE c.regionCode STARTS WITH $region AND"""
     + _CHILD_AT_D
 )
 
+#: Head: the children among `$childIds` who are children at D in `$region` and scope: what a
+#: write re-evaluates (the children it touched), judged by the same rules as a sweep.
+CHILDREN_BY_ID: LiteralString = (
+    """
+UNWIND $childIds AS childId
+MATCH (c:Person {id: childId})
+WHERE c.regionCode STARTS WITH $region AND"""
+    + _CHILD_AT_D
+)
+
 #: Per-child facts shared by the rules, gathered once into the map `f`. C's relationships are
 #: read in one pass (one walk of C's relationship chain instead of one per rule), each parent's
 #: conditions and away episodes in one more, each caregiver's conditions in one more:
@@ -502,3 +512,6 @@ RETURN c.id AS id, [x IN findings | [x.rule, x.level]] AS findings
 
 #: The same rules for the one child `$childId`.
 RISK_PROFILE: LiteralString = ONE_CHILD + FACTS + _ALL_RULES + _RANKED + _ROW
+
+#: The same rules for the children `$childIds` (see `CHILDREN_BY_ID`), green included.
+CHILDREN_RISK: LiteralString = CHILDREN_BY_ID + FACTS + _ALL_RULES + _RANKED + _ROW

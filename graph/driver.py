@@ -7,7 +7,7 @@ errors become `graph.errors` types here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, ParamSpec, TypeVar
@@ -34,6 +34,10 @@ class Connection:
     retry_budget: float = 3.0
 
 
+#: (graph, ids touched, by whom) -> anything; see `Graph.after_write`.
+AfterWrite = Callable[["Graph", Sequence[str], str], Awaitable[object]]
+
+
 class Graph:
     """A driver bound to one database. Repositories take a `Graph`; nothing else holds a driver."""
 
@@ -42,6 +46,9 @@ class Graph:
         self.database = database
         #: Round trips issued through this handle; the no-N+1 tests read it.
         self.round_trips = 0
+        #: Called by every committed write with the ids it touched and who wrote (the app sets
+        #: it to a `graph.risk.Reevaluator`, so findings and alerts follow each write).
+        self.after_write: AfterWrite | None = None
 
     async def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
         return await self._execute(query, parameters, neo4j.RoutingControl.READ)

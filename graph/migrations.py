@@ -41,6 +41,16 @@ STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
     ("alert_child_rule", "CREATE INDEX alert_child_rule IF NOT EXISTS FOR (a:Alert) ON (a.childId, a.rule)"),
     ("alert_region", "CREATE INDEX alert_region IF NOT EXISTS FOR (a:Alert) ON (a.regionCode)"),
     ("sweep_region", "CREATE INDEX sweep_region IF NOT EXISTS FOR (s:Sweep) ON (s.regionPrefix)"),
+    (
+        "child_risk_child",
+        "CREATE CONSTRAINT child_risk_child IF NOT EXISTS FOR (k:ChildRisk) REQUIRE k.childId IS UNIQUE",
+    ),
+    ("child_risk_region", "CREATE INDEX child_risk_region IF NOT EXISTS FOR (k:ChildRisk) ON (k.regionCode)"),
+    ("alert_owner", "CREATE INDEX alert_owner IF NOT EXISTS FOR (a:Alert) ON (a.ownerId)"),
+    (
+        "daily_sweep_day",
+        "CREATE CONSTRAINT daily_sweep_day IF NOT EXISTS FOR (s:DailySweep) REQUIRE s.day IS UNIQUE",
+    ),
 )
 
 NAMES = frozenset(name for name, _ in STATEMENTS)

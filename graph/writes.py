@@ -106,7 +106,10 @@ async def perform(
 
     named = [i for i in ids if i]
 
+    touched: list[str] = []
+
     async def transaction(tx: AsyncManagedTransaction) -> T:
+        touched.clear()  # a retried transaction starts again
         require(actor, operation)
         if key is not None:
             claimed = await idempotency.claim_in(tx, actor.namespace, operation, key, digest)
@@ -116,6 +119,7 @@ async def perform(
                 await audit.append_in(tx, entry)
                 return await replay(tx, claimed)
         outcome = await work(tx)
+        touched.extend(outcome.ids)
         scope = outcome.region if outcome.region is not None else actor.scope
         await audit.append_in(tx, AuditEntry(actor.sub, actor.role, operation, list(outcome.ids), "ok", scope))
         if key is not None:
@@ -123,7 +127,7 @@ async def perform(
         return outcome.value
 
     try:
-        return await graph.write_transaction(transaction)
+        value = await graph.write_transaction(transaction)
     except DatabaseUnavailable:
         raise
     except GraphError as error:
@@ -134,6 +138,11 @@ async def perform(
         except DatabaseUnavailable:
             log.warning("could not audit a refused %s", operation)
         raise
+    if touched and graph.after_write is not None:
+        # After the commit, in the same request: the children this write reached are judged
+        # again and their alerts follow (graph.risk); a replay touched nothing new.
+        await graph.after_write(graph, touched, actor.sub)
+    return value
 
 
 # --- validation with the bundle's rules ---------------------------------------------------------

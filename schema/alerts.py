@@ -19,6 +19,7 @@ from api.context import Info
 from graph import alerts, regions
 from graph.audit import AuditEntry
 from graph.discovery import Level, Thresholds
+from graph.persons import PersonRecord
 from schema.access import scope
 from schema.discovery import RiskLevel
 from schema.persons import Person
@@ -58,18 +59,31 @@ def hub(info: Info) -> AlertHub:
 
 @strawberry.type(description="One step in an alert's life.")
 class AlertChange:
-    change: str = strawberry.field(description="raised, escalated, lowered, acknowledged or resolved")
+    change: str = strawberry.field(
+        description="raised, escalated (level rose), lowered, assigned, reassigned, overdue (handed up a tier), "
+        "acknowledged or resolved"
+    )
     status: str
     level: RiskLevel
     at: dt.datetime
     on: dt.date = strawberry.field(description="The as-of date of the sweep (or the day acknowledged).")
     by: str | None
     note: str | None
+    to: strawberry.ID | None = strawberry.field(
+        description="Whom an assignment, a reassignment or an overdue escalation handed the alert to."
+    )
 
     @classmethod
     def from_record(cls, c: alerts.AlertChange) -> Self:
         return cls(
-            change=c.change, status=c.status, level=RiskLevel.of(c.level), at=c.at, on=c.on, by=c.by, note=c.note
+            change=c.change,
+            status=c.status,
+            level=RiskLevel.of(c.level),
+            at=c.at,
+            on=c.on,
+            by=c.by,
+            note=c.note,
+            to=None if c.to is None else strawberry.ID(c.to),
         )
 
 
@@ -83,6 +97,14 @@ class Alert:
     raised_on: dt.date
     resolved_on: dt.date | None
     history: list[AlertChange]
+    due_on: dt.date | None = strawberry.field(
+        description="The day by which it should be resolved: its colour's days after it was raised or rose "
+        "(red 1, yellow 7, blue 30 by default), renewed at each overdue escalation."
+    )
+    tier: int = strawberry.field(
+        description="0 with its owner; 1 handed up to the township's supervisor; 2 to the county's coordinator."
+    )
+    record: strawberry.Private[alerts.Alert]
 
     @classmethod
     def from_record(cls, a: alerts.Alert) -> Self:
@@ -95,7 +117,32 @@ class Alert:
             raised_on=a.raised_on,
             resolved_on=a.resolved_on,
             history=[AlertChange.from_record(c) for c in a.history],
+            due_on=a.due_on,
+            tier=a.tier,
+            record=a,
         )
+
+    @strawberry.field(description="Whether it is still live after its due date (as of today).")
+    def overdue(self, info: Info) -> bool:
+        return self.record.overdue(info.context.today)
+
+    @strawberry.field(
+        description="Who must act on it: the village's children's director holding a post on the day it was raised "
+        "(the township's supervisor where the village has none), or whom it was reassigned to; id and name only."
+    )
+    def owner(self) -> Person | None:
+        return _colleague(self.record.owner_id, self.record.owner_name)
+
+    @strawberry.field(description="Whom it was handed up to when overdue (tier 1 or 2); id and name only.")
+    def escalated_to(self) -> Person | None:
+        return _colleague(self.record.escalated_to_id, self.record.escalated_to_name)
+
+
+def _colleague(person_id: str | None, name: str | None) -> Person | None:
+    """A staff member seen through an alert: as far as the link requires, their id and name."""
+    if person_id is None:
+        return None
+    return Person.from_record(PersonRecord(person_id, name or "", None, None, None, None, None, None, None))
 
     @strawberry.field(description="The child; null outside the caller's reach.")
     async def child(self, info: Info) -> Person | None:
@@ -186,6 +233,7 @@ class AlertMutations:
                 thresholds=Thresholds(timezone=info.context.settings.timezone.key),
                 by=caller.sub,
                 audit=entry,
+                policy=info.context.settings.alert_policy,
             ),
         )
         fresh = set(result.raised) | set(result.escalated)
@@ -215,6 +263,29 @@ class AlertMutations:
                 alerts.acknowledge(
                     info.context.graph, str(alert_id), note=note, by=caller.sub, scope_prefix=within, audit=entry
                 )
+            ),
+        )
+        return Alert.from_record(record)
+
+    @strawberry.mutation(
+        description="Give a live alert to another person (who holds a post at its village or above, in your scope), "
+        "with a note kept in its history."
+    )
+    async def reassign_alert(self, info: Info, alert_id: strawberry.ID, owner_id: strawberry.ID, note: str) -> Alert:
+        caller = info.context.caller
+        within = scope(info, "reassignAlert")
+        entry = AuditEntry(caller.sub, caller.role.value, "reassignAlert", [str(alert_id), str(owner_id)], "ok", within)
+        record = await audited(
+            info,
+            entry,
+            alerts.reassign(
+                info.context.graph,
+                str(alert_id),
+                owner_id=str(owner_id),
+                note=note,
+                by=caller.sub,
+                scope_prefix=within,
+                audit=entry,
             ),
         )
         return Alert.from_record(record)

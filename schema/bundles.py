@@ -29,6 +29,7 @@ from graph.bundle.validation import Rejection as RejectionRecord
 from graph.errors import Forbidden, GraphError, LimitExceeded, NotFound
 from graph.persons import IdLookup
 from graph.regions import CODE, level_of
+from graph.risk import bundle_ids
 
 #: Lines `exportBundle` returns at most; larger regions use `shouhu export`.
 MAX_EXPORT_LINES = 100_000
@@ -137,6 +138,9 @@ class BundleMutations:
         # nothing) refuses an all-or-nothing import as FORBIDDEN, listing every bad line.
         if not result.ok and any(rejection.code == "FORBIDDEN" for rejection in result.rejected):
             raise Forbidden(_refusal_message(result.rejected))
+        if result.written and context.graph.after_write is not None:
+            # An import changes findings like any write: the children it names are judged again.
+            await context.graph.after_write(context.graph, bundle_ids(lines), context.caller.sub)
         return ImportReport(
             ok=result.ok, written=result.written, rejected=[Rejection.from_record(r) for r in result.rejected]
         )

@@ -1,0 +1,418 @@
+"""Today's findings kept current: per-child risk nodes and alerts reconciled after every write.
+
+A write that can change a child's findings (a visit, a contact, a care or guardian record, an
+away episode, a condition, a registration, a pairing, an enrollment, a placement, a referral's
+answer, a case, a report, an import) names the records it touched; after its transaction
+commits, `reevaluate_touched` widens those ids to the children whose findings they can change
+(`AFFECTED`) and `reevaluate` judges exactly those children by the fourteen rules, then in one
+write transaction:
+
+- materialises each child's level, findings and evidence as a `ChildRisk` node (what a page of
+  today's discovery can later be read from, without evaluating the rules again);
+- raises, escalates and lowers the children's alerts from the findings and resolves their live
+  alerts whose finding stopped holding, with the very queries a sweep runs (`graph.alerts`);
+- gives each newly raised alert an owner (the village's children's director holding a `SERVES`
+  post at the date) and a due date by colour (`AlertPolicy`), and hands every alert that is
+  still live after its due date up one tier: the township's supervisor, then the county's
+  coordinator, each step an `AlertChange`.
+
+A sweep (`graph.alerts.sweep`) runs the same reconciliation one village at a time.
+
+    (:ChildRisk {childId, level, rank, rules, findings (JSON), asOf, evaluatedAt, regionCode})
+      -[:RISK_OF]->(:Person)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, LiteralString
+
+import orjson
+from neo4j import AsyncManagedTransaction
+
+from graph.discovery import ChildRisk, Level, Thresholds, children_risk
+from graph.driver import Graph
+from graph.errors import InvalidInput
+
+log = logging.getLogger("shouhu.risk")
+
+#: The tiers an overdue alert is handed up through, after its owner (tier 0).
+TOWNSHIP_TIER: Final = 1
+COUNTY_TIER: Final = 2
+
+#: How many ids one round of `AFFECTED` and `reevaluate` takes (an import names thousands).
+BATCH: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    """How long an alert of each colour may stay live before it is overdue (docs/operations.md)."""
+
+    red_days: int = 1
+    yellow_days: int = 7
+    blue_days: int = 30
+
+    def validate(self) -> None:
+        for name in ("red_days", "yellow_days", "blue_days"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise InvalidInput(name, "must be a whole number of days, 0 or more")
+
+    def days(self, level: Level) -> int:
+        return {Level.RED: self.red_days, Level.YELLOW: self.yellow_days, Level.BLUE: self.blue_days}.get(
+            level, self.blue_days
+        )
+
+    def as_parameter(self) -> dict[str, int]:
+        return {"red": self.red_days, "yellow": self.yellow_days, "blue": self.blue_days}
+
+
+#: The children whose findings a write touching `$ids` can change: a child named itself; the
+#: children of a person named (parent, guardian, caregiver: away episodes, conditions and a
+#: caregiver's overload reach all of them); the members of a household; the child of a case,
+#: a report or a referral named.
+AFFECTED: LiteralString = """
+UNWIND $ids AS id
+CALL (id) {
+  MATCH (p:Person {id: id}) RETURN p.id AS child
+  UNION
+  MATCH (:Person {id: id})-[:PARENT_OF|GUARDIAN_OF|CARES_FOR]->(o:Person) RETURN o.id AS child
+  UNION
+  MATCH (o:Person)-[:MEMBER_OF]->(:Household {id: id}) RETURN o.id AS child
+  UNION
+  MATCH (:Case {id: id})-[:CONCERNS]->(o:Person) RETURN o.id AS child
+  UNION
+  MATCH (:Report {id: id})-[:ABOUT]->(o:Person) RETURN o.id AS child
+  UNION
+  MATCH (k:Case)-[:REFERRED]->(:Referral {id: id}) MATCH (k)-[:CONCERNS]->(o:Person) RETURN o.id AS child
+}
+WITH child WHERE child IS NOT NULL
+RETURN collect(DISTINCT child) AS children
+"""
+
+#: Live alerts of `$childIds` whose (child, rule) is not among `$keys`: their finding stopped.
+RESOLVE_CHILDREN: LiteralString = """
+UNWIND $childIds AS childId
+MATCH (:Person {id: childId})<-[:RAISED_FOR]-(a:Alert)
+WHERE a.status IN ['open', 'acknowledged'] AND NOT (a.childId + '|' + a.rule) IN $keys
+SET a.status = 'resolved', a.resolvedOn = $asOf, a.updatedAt = $at
+CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'resolved', level: a.level, at: $at, on: $asOf,
+                                         by: $by, sweepId: $sweepId, change: 'resolved'})
+RETURN collect(a.id) AS alertIds
+"""
+
+#: A new alert is due `$dueDays[level]` days after it was raised, and one whose level rose no
+#: later than that many days after the rise; a new alert is owned by its village's children's
+#: director holding a post at D (the first by id when there are several), or, when the village
+#: has none, by the township's supervisor.
+ASSIGN: LiteralString = """
+UNWIND $alertIds AS alertId
+MATCH (a:Alert {id: alertId})
+WITH a, $asOf + duration({days: $dueDays[a.level]}) AS due
+SET a.dueOn = CASE WHEN a.dueOn IS NULL OR due < a.dueOn THEN due ELSE a.dueOn END
+WITH a WHERE a.ownerId IS NULL
+OPTIONAL CALL (a) {
+  MATCH (p:Person)-[s:SERVES]->(r:Region)
+  WHERE (r.code = a.regionCode AND s.role = 'children_director'
+         OR r.code = left(a.regionCode, 9) + '000' AND s.role = 'children_supervisor')
+    AND s.since <= $asOf AND (s.until IS NULL OR s.until >= $asOf)
+  RETURN p.id AS ownerId ORDER BY CASE s.role WHEN 'children_director' THEN 0 ELSE 1 END, p.id LIMIT 1
+}
+WITH a, ownerId WHERE ownerId IS NOT NULL
+SET a.ownerId = ownerId, a.tier = 0
+CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: a.status, level: a.level, at: $at, on: $asOf,
+                                         by: $by, change: 'assigned', to: ownerId})
+"""
+
+# An alert live after its due date goes up one tier: the township's supervisor (tier 1), then
+# the county's coordinator (tier 2), each holding a post at D; it is due again the colour's
+# days later. A tier with nobody in post is still passed (recorded with no one), so the county
+# is never waited for in vain.
+_ESCALATE: LiteralString = """
+WITH a WHERE a.status IN ['open', 'acknowledged'] AND a.dueOn < $asOf AND coalesce(a.tier, 0) < 2
+WITH a, coalesce(a.tier, 0) + 1 AS tier
+OPTIONAL CALL (a, tier) {
+  MATCH (p:Person)-[s:SERVES]->(r:Region)
+  WHERE s.role = CASE tier WHEN 1 THEN 'children_supervisor' ELSE 'coordinator' END
+    AND r.code = CASE tier WHEN 1 THEN left(a.regionCode, 9) + '000'
+                 ELSE left(a.regionCode, 6) + '000000' END
+    AND s.since <= $asOf AND (s.until IS NULL OR s.until >= $asOf)
+  RETURN p.id AS target ORDER BY p.id LIMIT 1
+}
+SET a.tier = tier, a.escalatedToId = target, a.dueOn = $asOf + duration({days: $dueDays[a.level]}),
+    a.updatedAt = $at
+CREATE (a)-[:HAD_CHANGE]->(:AlertChange {
+  status: a.status, level: a.level, at: $at, on: $asOf, by: $by, sweepId: $sweepId,
+  change: 'overdue', to: target,
+  note: CASE tier WHEN 1 THEN '逾期未处置，升级至乡镇儿童督导员' ELSE '逾期未处置，升级至县级协调员' END})
+RETURN collect(a.id) AS alertIds
+"""
+
+#: Escalate the overdue alerts of the children `$childIds`.
+ESCALATE_CHILDREN: LiteralString = (
+    """
+UNWIND $childIds AS childId
+MATCH (:Person {id: childId})<-[:RAISED_FOR]-(a:Alert)
+"""
+    + _ESCALATE
+)
+
+#: Escalate the overdue alerts of the region `$region`.
+ESCALATE_REGION: LiteralString = (
+    """
+MATCH (a:Alert)
+WHERE a.regionCode STARTS WITH $region AND a.regionCode STARTS WITH $scope
+"""
+    + _ESCALATE
+)
+
+#: Each evaluated child's level and findings as of D, on its own node.
+MATERIALISE: LiteralString = """
+UNWIND $risks AS r
+MATCH (c:Person {id: r.childId})
+MERGE (k:ChildRisk {childId: r.childId})
+SET k.level = r.level, k.rank = r.rank, k.rules = r.rules, k.findings = r.findings,
+    k.asOf = $asOf, k.evaluatedAt = $at, k.regionCode = c.regionCode, k.thresholds = $thresholds
+MERGE (k)-[:RISK_OF]->(c)
+"""
+
+#: Persons evaluated who are no longer children at D (grown up, dead, moved out of every
+#: village) keep no risk node.
+FORGET: LiteralString = """
+UNWIND $gone AS childId
+MATCH (k:ChildRisk {childId: childId})
+DETACH DELETE k
+"""
+
+#: Children whose risk node lies in the village `$region` but who were not evaluated there.
+FORGET_VILLAGE: LiteralString = """
+MATCH (k:ChildRisk)
+WHERE k.regionCode STARTS WITH $region AND k.regionCode STARTS WITH $scope
+  AND NOT k.childId IN $evaluated
+DETACH DELETE k
+"""
+
+#: The villages of a region with households, or with alerts (a child who moved away).
+VILLAGES: LiteralString = """
+CALL () {
+  MATCH (h:Household) WHERE h.regionCode STARTS WITH $region AND h.regionCode STARTS WITH $scope
+  RETURN DISTINCT h.regionCode AS code
+  UNION
+  MATCH (a:Alert) WHERE a.regionCode STARTS WITH $region AND a.regionCode STARTS WITH $scope
+  RETURN DISTINCT a.regionCode AS code
+}
+WITH code WHERE code IS NOT NULL
+RETURN code ORDER BY code
+"""
+
+
+@dataclass(slots=True)
+class Changes:
+    """The alerts one reconciliation changed, by kind."""
+
+    raised: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    lowered: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+
+    def add(self, other: Changes) -> None:
+        for name in ("raised", "escalated", "lowered", "resolved", "overdue"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What `reevaluate` did: the children judged, the alerts changed, and how long it took."""
+
+    children: tuple[str, ...]
+    changes: Changes
+    seconds: float
+
+
+def findings_rows(risks: Iterable[ChildRisk]) -> list[dict[str, Any]]:
+    """The rows `graph.alerts.RAISE` takes: one per finding."""
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "childId": risk.child_id,
+            "rule": finding.rule,
+            "level": finding.level.value,
+            "rank": finding.level.rank,
+        }
+        for risk in risks
+        for finding in risk.findings
+    ]
+
+
+def risk_rows(risks: Iterable[ChildRisk]) -> list[dict[str, Any]]:
+    return [
+        {
+            "childId": risk.child_id,
+            "level": risk.level.value,
+            "rank": risk.level.rank,
+            "rules": [f.rule for f in risk.findings],
+            "findings": json.dumps(
+                [
+                    {"rule": f.rule, "level": f.level.value, "evidence": [e.as_dict() for e in f.evidence]}
+                    for f in risk.findings
+                ],
+                ensure_ascii=False,
+            ),
+        }
+        for risk in risks
+    ]
+
+
+async def reconcile_in(
+    tx: AsyncManagedTransaction,
+    params: dict[str, Any],
+    *,
+    resolve: LiteralString,
+    escalate: LiteralString,
+    forget: LiteralString,
+) -> Changes:
+    """Raise, escalate, lower, resolve, assign, hand up overdue alerts and materialise risks,
+    inside the caller's transaction. `params` holds what every query here and
+    `graph.alerts.RAISE` take; `resolve`, `escalate` and `forget` pick children or a village."""
+    from graph.alerts import RAISE  # the sweep's own query: one reconciliation, two callers
+
+    changes = Changes()
+    async for record in await tx.run(RAISE, params):
+        getattr(changes, record["change"]).extend(record["alertIds"])
+    resolved = await (await tx.run(resolve, params)).single()
+    changes.resolved = list(resolved["alertIds"]) if resolved else []
+    await tx.run(ASSIGN, params | {"alertIds": changes.raised + changes.escalated})
+    overdue = await (await tx.run(escalate, params)).single()
+    changes.overdue = list(overdue["alertIds"]) if overdue else []
+    await tx.run(MATERIALISE, params)
+    await tx.run(forget, params)
+    return changes
+
+
+def reconcile_parameters(
+    risks: Sequence[ChildRisk],
+    *,
+    as_of: dt.date,
+    at: dt.datetime,
+    by: str,
+    thresholds: Thresholds,
+    policy: AlertPolicy,
+    sweep_id: str | None,
+) -> dict[str, Any]:
+    findings = findings_rows(risks)
+    return {
+        "findings": findings,
+        "keys": [f"{f['childId']}|{f['rule']}" for f in findings],
+        "risks": risk_rows(risks),
+        "asOf": as_of,
+        "at": at,
+        "by": by,
+        "sweepId": sweep_id,
+        "dueDays": policy.as_parameter(),
+        "thresholds": json.dumps(thresholds.as_dict()),
+    }
+
+
+async def reevaluate(
+    graph: Graph,
+    child_ids: Sequence[str],
+    *,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    policy: AlertPolicy,
+    by: str,
+    at: dt.datetime | None = None,
+) -> Evaluation:
+    """Judge `child_ids` as of `as_of` and reconcile their risk nodes and alerts (see the module)."""
+    started = time.perf_counter()
+    at = at or dt.datetime.now(dt.UTC)
+    ids = sorted(set(child_ids))
+    total = Changes()
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        risks = await children_risk(graph, batch, as_of=as_of, thresholds=thresholds)
+        judged = {r.child_id for r in risks}
+        params = reconcile_parameters(
+            risks, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=None
+        ) | {"childIds": batch, "gone": [i for i in batch if i not in judged]}
+        total.add(await graph.write_transaction(_reconcile_children, params))
+    return Evaluation(tuple(ids), total, time.perf_counter() - started)
+
+
+async def _reconcile_children(tx: AsyncManagedTransaction, params: dict[str, Any]) -> Changes:
+    return await reconcile_in(tx, params, resolve=RESOLVE_CHILDREN, escalate=ESCALATE_CHILDREN, forget=FORGET)
+
+
+#: Bundle fields that name a person, a household, a case, a report or a referral.
+BUNDLE_REFERENCES: Final = (
+    "id", "person", "child", "parent", "guardian", "caregiver", "household", "from", "visitor",
+    "volunteer", "entrustedBy", "case", "report", "reporter", "worker",
+)  # fmt: skip
+
+
+def bundle_ids(lines: Iterable[str]) -> list[str]:
+    """The ids an NDJSON bundle's lines name: what an import touched (regions excepted)."""
+    ids: set[str] = set()
+    for line in lines:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # blank, a comment, or a line the import rejected
+        if not isinstance(record, dict) or record.get("kind") == "region":
+            continue
+        ids.update(v for k in BUNDLE_REFERENCES if isinstance(v := record.get(k), str))
+    return sorted(ids)
+
+
+async def affected_children(graph: Graph, ids: Iterable[str]) -> list[str]:
+    """The children whose findings a write naming `ids` can change (`AFFECTED`)."""
+    named = sorted({i for i in ids if i})
+    found: set[str] = set()
+    for start in range(0, len(named), BATCH):
+        records = await graph.read(AFFECTED, {"ids": named[start : start + BATCH]})
+        found.update(records[0]["children"] if records else [])
+    return sorted(found)
+
+
+async def villages(graph: Graph, *, region_prefix: str, scope_prefix: str) -> list[str]:
+    records = await graph.read(VILLAGES, {"region": region_prefix, "scope": scope_prefix})
+    return [str(r["code"]) for r in records]
+
+
+@dataclass(frozen=True, slots=True)
+class Reevaluator:
+    """What writes call after they commit (`Graph.after_write`): re-evaluate the children the
+    written ids reach, as of today in the configured zone. A failure is logged, never raised:
+    the write has committed, and the next sweep reconciles what was missed."""
+
+    thresholds: Thresholds
+    policy: AlertPolicy
+    timings: list[float] = field(default_factory=list)
+
+    def today(self) -> dt.date:
+        from zoneinfo import ZoneInfo
+
+        return dt.datetime.now(ZoneInfo(self.thresholds.timezone)).date()
+
+    async def __call__(self, graph: Graph, ids: Sequence[str], by: str) -> Evaluation | None:
+        started = time.perf_counter()
+        try:
+            children = await affected_children(graph, ids)
+            if not children:
+                return None
+            result = await reevaluate(
+                graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by
+            )
+        except Exception:  # the write stands; the sweep will catch up
+            log.exception("re-evaluation after a write failed")
+            return None
+        self.timings.append(time.perf_counter() - started)
+        del self.timings[:-1000]
+        return result
