@@ -81,6 +81,8 @@ riskProfile             query         x   x   x   x   .   .   .   x
 alerts                  query         x   x   x   x   .   .   .   x
 alertChanges            query         x   x   x   x   .   .   .   x
 alertRaised             subscription  x   x   x   x   .   .   .   x
+worklist                query         x   x   x   x   .   .   .   x
+visitCoverage           query         x   x   x   x   .   .   .   x
 referral                query         x   x   x   x   x   x   .   x
 referralInbox           query         .   .   x   x   x   x   .   x
 overdueReferrals        query         .   .   x   x   .   x   .   x
@@ -97,6 +99,7 @@ recordAway              mutation      x   x   x   x   .   .   .   x
 endAway                 mutation      x   x   x   x   .   .   .   x
 signCareAgreement       mutation      x   x   x   x   .   .   .   x
 acknowledgeAlert        mutation      x   x   x   x   .   .   .   x
+reassignAlert           mutation      .   x   x   x   .   .   .   x
 openCase                mutation      .   .   x   x   .   .   .   x
 advanceCase             mutation      .   .   x   x   .   .   .   x
 referCase               mutation      .   .   x   x   .   .   .   x

@@ -148,10 +148,15 @@ class RiskProfile:
 
     @strawberry.field(description="The child.")
     async def child(self, info: Info) -> Person:
-        person = await info.context.loaders.person.load(self.record.child_id)
-        if person is None:  # discovered in the caller's scope a moment ago
-            raise NotFound("the child is no longer in scope")
-        return Person.from_record(person)
+        return await listed_child(info, self.record.child_id)
+
+
+async def listed_child(info: Info, child_id: str) -> Person:
+    """A child a list found in the caller's scope a moment ago (gone since: NOT_FOUND)."""
+    person = await info.context.loaders.person.load(child_id)
+    if person is None:
+        raise NotFound("the child is no longer in scope")
+    return Person.from_record(person)
 
 
 @strawberry.type

@@ -29,6 +29,7 @@ from schema.reports import ReportMutations
 from schema.scalars import SCALAR_OVERRIDES
 from schema.timeline import TimelineQueries
 from schema.visits import VisitMutations
+from schema.worklist import WorklistQueries
 
 QUERIES: tuple[type, ...] = (
     BundleQueries,
@@ -43,6 +44,7 @@ QUERIES: tuple[type, ...] = (
     TimelineQueries,
     DiscoveryQueries,
     AlertQueries,
+    WorklistQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     BundleMutations,
