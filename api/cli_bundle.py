@@ -109,7 +109,7 @@ def import_command(
                 evaluation = await reevaluate(graph, bundle_ids(lines), "import")
             if evaluation is not None:
                 click.echo(
-                    f"re-evaluated {len(evaluation.children)} children in {evaluation.seconds:.1f} s: "
+                    f"re-evaluated {len(evaluation.children)} persons it reaches in {evaluation.seconds:.1f} s: "
                     f"{len(evaluation.changes.raised)} alerts raised, {len(evaluation.changes.resolved)} resolved",
                     err=True,
                 )

@@ -172,6 +172,15 @@ WHERE a.regionCode STARTS WITH $region AND a.regionCode STARTS WITH $scope
     + _ESCALATE
 )
 
+#: Take each judged child's risk node (made if new) in id order before touching its alerts: two
+#: reconciliations of one child (two writes at once, a write during the sweep) run one after the
+#: other, so neither raises an alert the other has just raised.
+LOCK: LiteralString = """
+UNWIND $lockIds AS childId
+MERGE (k:ChildRisk {childId: childId})
+SET k.lockedAt = $at
+"""
+
 #: Each evaluated child's level and findings as of D, on its own node.
 MATERIALISE: LiteralString = """
 UNWIND $risks AS r
@@ -284,6 +293,7 @@ async def reconcile_in(
     from graph.alerts import RAISE  # the sweep's own query: one reconciliation, two callers
 
     changes = Changes()
+    await tx.run(LOCK, params | {"lockIds": sorted(r["childId"] for r in params["risks"])})
     async for record in await tx.run(RAISE, params):
         getattr(changes, record["change"]).extend(record["alertIds"])
     resolved = await (await tx.run(resolve, params)).single()
