@@ -158,6 +158,11 @@ PROBES: dict[str, Probe] = {
     "alertChanges": Probe(
         "query($region: String!) { alertChanges(region: $region) { sweepId } }", _vars(region="region")
     ),
+    "worklist": Probe("{ worklist { totalCount } }", targets=("in",)),
+    "visitCoverage": Probe(
+        'query($region: String!) { visitCoverage(region: $region, month: "2026-01") { village } }',
+        _vars(region="region"),
+    ),
     "referral": Probe("query($referral: ID!) { referral(id: $referral) { id } }", _vars(referral="referral")),
     "referralInbox": Probe(
         "query($institution: ID!) { referralInbox(institutionId: $institution) { id } }",
@@ -212,6 +217,10 @@ PROBES: dict[str, Probe] = {
     ),
     "acknowledgeAlert": Probe(
         'mutation($alert: ID!) { acknowledgeAlert(alertId: $alert, note: "看过") { id } }', _vars(alert="alert")
+    ),
+    "reassignAlert": Probe(
+        'mutation($alert: ID!, $owner: ID!) { reassignAlert(alertId: $alert, ownerId: $owner, note: "转交") { id } }',
+        _vars(alert="alert", owner="volunteer"),
     ),
     "openCase": Probe("mutation($input: OpenCaseInput!) { openCase(input: $input) { id } }", _input(childId="child")),
     "advanceCase": Probe(
