@@ -22,6 +22,9 @@ from graph.localdb import LocalDatabase
 
 T = TypeVar("T")
 
+#: The subject of a token minted without `--sub`: deliberately no one's person id.
+DEFAULT_SUB = "dev-user"
+
 
 @click.group()
 def main() -> None:
@@ -104,10 +107,24 @@ def serve(reload: bool) -> None:
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--region", help="12-digit region code: the root of the caller's scope.")
 @click.option("--institution", help="Institution id (institution_staff only).")
-@click.option("--sub", default="dev-user", show_default=True, help="The caller's person or system id.")
+@click.option(
+    "--sub",
+    default=DEFAULT_SUB,
+    show_default=True,
+    help="Must be the caller's person id (an integrator's: its system id): writes that name the caller "
+    "(a visit's visitor, a care agreement's guide) refuse a subject that is no person in scope. "
+    "The default is no person.",
+)
 @click.option("--ttl", default=3600, show_default=True, type=click.IntRange(1, 30 * 24 * 3600), help="Seconds.")
-def token(role: str, region: str | None, institution: str | None, sub: str, ttl: int) -> None:
-    """Print a development token (HS256, signed with SHOUHU_JWT_SECRET)."""
+@click.pass_context
+def token(context: click.Context, role: str, region: str | None, institution: str | None, sub: str, ttl: int) -> None:
+    """Print a development token (HS256, signed with SHOUHU_JWT_SECRET); `me` shows who it names."""
+    if context.get_parameter_source("sub") is click.core.ParameterSource.DEFAULT:
+        click.echo(
+            f"warning: no --sub: the token's subject is {DEFAULT_SUB!r}, which is no person; give the caller's "
+            "person id, or writes that name the caller (a visit's visitor) will be refused",
+            err=True,
+        )
     settings = load_settings()
     if settings.jwt_secret is None:
         raise click.ClickException("no SHOUHU_JWT_SECRET: development tokens cannot be minted here")

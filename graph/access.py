@@ -59,6 +59,7 @@ REACH: Final = {
 # x: allowed; .: refused. One line per operation; `shouhu docs` renders this table as it is.
 TABLE: Final = """
 operation               kind          dir sup cw  co  ist int aud adm
+me                      query         x   x   x   x   x   x   x   x
 region                  query         x   x   x   x   .   x   .   x
 child                   query         x   x   x   x   .   x   .   x
 person                  query         x   x   x   x   .   x   .   x

@@ -22,6 +22,7 @@ from schema.errors import ErrorCodes
 from schema.guardianship import GuardianshipQueries
 from schema.households import HouseholdQueries
 from schema.institutions import InstitutionQueries
+from schema.me import MeQueries
 from schema.persons import PersonQueries
 from schema.referrals import ReferralMutations, ReferralQueries
 from schema.regions import RegionQueries
@@ -32,6 +33,7 @@ from schema.visits import VisitMutations
 from schema.worklist import WorklistQueries
 
 QUERIES: tuple[type, ...] = (
+    MeQueries,
     BundleQueries,
     RegionQueries,
     PersonQueries,

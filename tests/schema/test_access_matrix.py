@@ -117,6 +117,7 @@ def _bundle(target: dict[str, str], _: Role) -> dict[str, Any]:
 INTERVAL = "{ kind since }"
 PROBES: dict[str, Probe] = {
     # --- queries
+    "me": Probe("{ me { sub role } }", targets=("in",)),
     "region": Probe("query($region: String!) { region(code: $region) { code } }", _vars(region="region")),
     "child": Probe("query($child: ID!) { child(id: $child) { id } }", _vars(child="child")),
     "person": Probe("query($adult: ID!) { person(id: $adult) { id } }", _vars(adult="adult")),
