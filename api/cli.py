@@ -187,3 +187,7 @@ from api.cli_bundle import export_command, import_command  # noqa: E402
 
 main.add_command(import_command)
 main.add_command(export_command)
+
+from api.cli_report import report_command  # noqa: E402
+
+main.add_command(report_command)

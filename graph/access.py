@@ -89,6 +89,8 @@ referralInbox           query         .   .   x   x   x   x   .   x
 overdueReferrals        query         .   .   x   x   .   x   .   x
 recommendInstitutions   query         .   .   x   x   .   .   .   x
 recommendVolunteers     query         .   .   x   x   .   .   .   x
+statistics              query         .   x   .   x   .   .   .   x
+statisticsChildren      query         .   x   .   x   .   .   .   x
 auditEvents             query         .   .   .   x   .   .   x   x
 exportBundle            query         .   .   .   .   .   x   .   x
 importRuns              query         .   .   .   .   .   x   .   x

@@ -28,6 +28,7 @@ from schema.referrals import ReferralMutations, ReferralQueries
 from schema.regions import RegionQueries
 from schema.reports import ReportMutations
 from schema.scalars import SCALAR_OVERRIDES
+from schema.statistics import StatisticsQueries
 from schema.timeline import TimelineQueries
 from schema.visits import VisitMutations
 from schema.worklist import WorklistQueries
@@ -47,6 +48,7 @@ QUERIES: tuple[type, ...] = (
     DiscoveryQueries,
     AlertQueries,
     WorklistQueries,
+    StatisticsQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     BundleMutations,

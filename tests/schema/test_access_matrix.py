@@ -179,6 +179,11 @@ PROBES: dict[str, Probe] = {
     "recommendVolunteers": Probe(
         "query($child: ID!) { recommendVolunteers(childId: $child) { personId } }", _vars(child="child")
     ),
+    "statistics": Probe("query($region: String!) { statistics(region: $region) { children } }", _vars(region="region")),
+    "statisticsChildren": Probe(
+        'query($region: String!) { statisticsChildren(region: $region, key: "children") { id } }',
+        _vars(region="region"),
+    ),
     "auditEvents": Probe("{ auditEvents { id } }", targets=("in",)),
     "exportBundle": Probe("query($region: String!) { exportBundle(region: $region) }", _vars(region="region")),
     # Import runs are bookkeeping of the whole database: only who may read them is checked here.
@@ -382,6 +387,8 @@ def _seen(value: Any) -> bool:
             return bool(value["totalCount"])
         if "sweepId" in value:
             return value["sweepId"] is not None
+        if "children" in value:  # statistics: a count of the children it can see
+            return bool(value["children"])
     return True
 
 
