@@ -1,6 +1,8 @@
 """A child's file (一人一档) as one timeline: reports, case stage changes, referrals and their
-status changes, visits, contacts, care and guardianship changes, and alert changes
-(`graph.alerts`, `-[:RAISED_FOR]->` the child), in time order.
+status changes, visits, contacts, care and guardianship changes, alert changes (`graph.alerts`,
+`-[:RAISED_FOR]->` the child), the parents' away episodes, the child's and the parents'
+conditions, registrations, enrollments, placements and pairings (each interval as its start
+and, once ended, its end), in time order.
 
 Events with a time (`at`: reports, stage and status changes) sort at that instant; events
 with only a day (`on`: visits, contacts, the start or end of an interval) sort at the start of
@@ -62,6 +64,44 @@ CALL (c) {
   WITH g, e, x WHERE x[1] IS NOT NULL
   RETURN null AS at, x[1] AS on, x[0] AS kind, g.id AS subject, e.basis AS value, null AS detail,
          x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (p:Person)-[:PARENT_OF]->(c)
+  MATCH (p)-[:AWAY]->(a:AwayEpisode)
+  UNWIND [['away_started', a.since, a.recordedBy, null], ['away_ended', a.until, a.endedBy, a.endNote]] AS x
+  WITH p, a, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, p.id AS subject, a.destination AS value,
+         a.destinationRegion AS detail, x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (p:Person)-[:HAS_CONDITION]->(k:Condition)
+  WHERE p = c OR EXISTS { (p)-[:PARENT_OF]->(c) }
+  UNWIND [['condition_started', k.since, k.recordedBy, null], ['condition_ended', k.until, k.endedBy, k.endNote]] AS x
+  WITH p, k, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, p.id AS subject, k.type AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (c)-[:REGISTERED]->(r:Registration)
+  UNWIND [['registered', r.since, r.recordedBy, null], ['deregistered', r.until, r.endedBy, r.endNote]] AS x
+  WITH r, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, c.id AS subject, r.category AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (c)-[e:ENROLLED_IN]->(i:Institution)
+  UNWIND [['enrolled', e.since, e.recordedBy, null], ['enrollment_ended', e.until, e.endedBy, e.endNote]] AS x
+  WITH i, e, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, i.id AS subject, e.grade AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (c)-[e:PLACED_IN]->(i:Institution)
+  UNWIND [['placed', e.since, e.recordedBy, null], ['placement_ended', e.until, e.endedBy, e.endNote]] AS x
+  WITH i, e, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, i.id AS subject, e.kind AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
+  UNION ALL
+  MATCH (v:Person)-[e:PAIRED_WITH]->(c)
+  UNWIND [['paired', e.since, e.recordedBy, null], ['unpaired', e.until, e.endedBy, e.endNote]] AS x
+  WITH v, x WHERE x[1] IS NOT NULL
+  RETURN null AS at, x[1] AS on, x[0] AS kind, v.id AS subject, null AS value, null AS detail,
+         x[2] AS actor, x[3] AS note
 }
 WITH at, on, kind, subject, value, detail, actor, note,
      coalesce(at, datetime({date: on, timezone: $zone})) AS sortAt
@@ -74,7 +114,10 @@ ORDER BY sortAt, kind, subject
 @dataclass(frozen=True, slots=True)
 class TimelineEvent:
     #: `report`, `case_stage`, `referral_status`, `visit`, `contact`, `care_started`,
-    #: `care_ended`, `care_agreement_signed`, `guardian_set`, `guardian_ended`, `alert`
+    #: `care_ended`, `care_agreement_signed`, `guardian_set`, `guardian_ended`, `alert`,
+    #: `away_started`/`away_ended`, `condition_started`/`condition_ended`,
+    #: `registered`/`deregistered`, `enrolled`/`enrollment_ended`, `placed`/`placement_ended`,
+    #: `paired`/`unpaired`
     kind: str
     on: date
     at: datetime | None

@@ -19,16 +19,23 @@ from schema.writing import actor
 class TimelineEvent:
     kind: str = strawberry.field(
         description="report, case_stage, referral_status, visit, contact, care_started, care_ended, "
-        "care_agreement_signed, guardian_set, guardian_ended, alert"
+        "care_agreement_signed, guardian_set, guardian_ended, alert, away_started, away_ended (a parent's), "
+        "condition_started, condition_ended (the child's or a parent's), registered, deregistered, enrolled, "
+        "enrollment_ended, placed, placement_ended, paired, unpaired"
     )
     on: dt.date = strawberry.field(description="Its day (in the configured zone).")
     at: dt.datetime | None = strawberry.field(description="Its instant, for events that have one.")
     subject_id: strawberry.ID = strawberry.field(
-        description="The report, case, referral or alert; the visitor, parent, caregiver or guardian."
+        description="The report, case, referral or alert; the visitor, parent, caregiver, guardian or volunteer; "
+        "the person away or with the condition; the child (registrations); the institution (enrollments, placements)."
     )
-    value: str | None = strawberry.field(description="Category, stage, status, visit type, channel or basis.")
+    value: str | None = strawberry.field(
+        description="Category, stage, status, visit type, channel, basis, destination, condition type, grade or "
+        "placement kind."
+    )
     detail: str | None = strawberry.field(
-        description="A report's urgency; a referral's `service @ institution`; an alert's `rule level`."
+        description="A report's urgency; a referral's `service @ institution`; an alert's `rule level`; an away "
+        "episode's destination region."
     )
     actor: str | None = strawberry.field(description="Who did or recorded it.")
     note: str | None
@@ -51,7 +58,8 @@ class TimelineEvent:
 class TimelineQueries:
     @strawberry.field(
         description="A child's reports, case stages, referrals, visits, contacts, care and guardianship "
-        "changes and alerts in time order; empty when the child is absent or out of scope. Audited."
+        "changes, alerts, the parents' away episodes, conditions, registrations, enrollments, placements and "
+        "pairings in time order; empty when the child is absent or out of scope. Audited."
     )
     async def timeline(self, info: Info, child_id: strawberry.ID) -> list[TimelineEvent]:
         zone = info.context.settings.timezone.key
