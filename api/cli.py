@@ -191,3 +191,7 @@ main.add_command(export_command)
 from api.cli_report import report_command  # noqa: E402
 
 main.add_command(report_command)
+
+from api.cli_check import check_command  # noqa: E402
+
+main.add_command(check_command)

@@ -22,7 +22,8 @@ _THRESHOLD_FIELDS = {f.name: f.type for f in dataclasses.fields(Thresholds)}
 T = TypeVar("T")
 
 
-def _thresholds(pairs: tuple[str, ...]) -> Thresholds:
+def thresholds_from(pairs: tuple[str, ...]) -> Thresholds:
+    """The `--threshold NAME=VALUE` options, over the defaults."""
     values: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
@@ -93,7 +94,7 @@ def discover_command(
 ) -> None:
     """Children at risk in a region as of a date, most severe first (docs/discovery.md)."""
     settings = load_settings()
-    thresholds = _thresholds(threshold_pairs)
+    thresholds = thresholds_from(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
 
     async def run(graph: Graph) -> DiscoveryResult:
@@ -126,7 +127,7 @@ def sweep_command(region: str | None, as_of: dt.datetime | None, threshold_pairs
     """Persist a region's findings as alerts: raise new ones, escalate, resolve those that stopped holding,
     give new ones an owner and a due date, and hand up the overdue (for cron; docs/operations.md)."""
     settings = load_settings()
-    thresholds = _thresholds(threshold_pairs)
+    thresholds = thresholds_from(threshold_pairs)
     day = as_of.date() if as_of is not None else dt.datetime.now(settings.timezone).date()
 
     async def run(graph: Graph) -> alerts.SweepResult | None:

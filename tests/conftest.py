@@ -9,20 +9,27 @@ database cannot start, the suite fails: it never skips.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any, LiteralString
 
+import httpx
 import pytest
+from starlette.types import ASGIApp
 
 from api.settings import PROJECT_ROOT, Settings
 from graph import localdb, migrations
 from graph.driver import Connection, Graph, connect
 from graph.localdb import LocalDatabase
+from tests.data import make_county as county
 
-SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
-SAMPLE_BUNDLE = SAMPLES / "jiangxi-xingguo.ndjson"
-SAMPLE_EXPECTED = SAMPLES / "jiangxi-xingguo.expected.json"
+# The project's own sample county (tests/data/make_county.py says what each child is for).
+SAMPLE_BUNDLE = county.BUNDLE
+SAMPLE_EXPECTED = county.EXPECTED
+SAMPLE_AS_OF = county.AS_OF
+SAMPLE_COUNTY = county.COUNTY
 TEST_PASSWORD = "shouhu-test-password"
 
 WIPE = """
@@ -104,29 +111,62 @@ async def clean_graph(graph: Graph) -> AsyncIterator[Graph]:
 
 
 def sample_path() -> Path:
-    assert SAMPLE_BUNDLE.exists(), f"the shared sample bundle is missing: {SAMPLE_BUNDLE}"
     return SAMPLE_BUNDLE
+
+
+# --- the sample county, imported once per run ---------------------------------------------
+
+SAMPLE_FIXTURE = "sample_county"
+_SAMPLE_RUN: LiteralString = "MATCH (r:ImportRun {id: $id}) RETURN r.startedAt AS startedAt"
+_imported: dict[str, object] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that read the sample county first and together, so that it is imported
+    once for all of them before any other test empties the database (a stable sort: within
+    each group the order is unchanged)."""
+    items.sort(key=lambda item: SAMPLE_FIXTURE not in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture
+async def sample_county(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Graph:
+    """The sample county, for tests that only read it (or remove what they added). It is
+    imported when the database does not hold this run's import of it: the first time, and
+    again only if another test emptied the database in between."""
+    from graph.bundle.importer import import_bundle
+
+    if _imported:
+        rows = await graph.read(_SAMPLE_RUN, {"id": _imported["run"]})
+        if rows and rows[0]["startedAt"] == _imported["startedAt"]:
+            return graph
+    await wipe(graph)
+    result = await import_bundle(
+        graph, SAMPLE_BUNDLE, today=dt.date.today(), workdir=tmp_path_factory.mktemp("sample-import")
+    )
+    assert result.ok, result.rejected[:3]
+    rows = await graph.read(_SAMPLE_RUN, {"id": result.run_id})
+    _imported.update(run=result.run_id, startedAt=rows[0]["startedAt"])
+    return graph
 
 
 # --- the API -------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings, graph: Graph) -> AsyncIterator[object]:
+async def app(settings: Settings, graph: Graph) -> AsyncIterator[ASGIApp]:
     """The real application with its lifespan run (driver, migrations, verifier)."""
     from asgi_lifespan import LifespanManager
 
     from api.app import create_app
 
     async with LifespanManager(create_app(settings)) as manager:
-        yield manager.app
+        started: ASGIApp = manager.app
+        yield started
 
 
 @pytest.fixture
-async def client(app: object) -> AsyncIterator[object]:
-    import httpx
-
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+async def client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://shouhu.test") as http:
         yield http
 
@@ -152,7 +192,7 @@ def make_token(
 class GraphQLClient:
     """Posts GraphQL operations with a bearer token; returns the decoded response body."""
 
-    def __init__(self, http: object, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http = http
         self.settings = settings
 
@@ -166,17 +206,17 @@ class GraphQLClient:
         institution: str | None = None,
         sub: str = "tester",
         token: str | None = None,
-    ) -> dict[str, object]:
+    ) -> dict[str, Any]:
         bearer = token or make_token(self.settings, role, region=region, institution=institution, sub=sub)
-        response = await self.http.post(  # type: ignore[attr-defined]
+        response = await self.http.post(
             "/graphql",
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {bearer}"},
         )
-        body: dict[str, object] = response.json()
+        body: dict[str, Any] = response.json()
         return body
 
 
 @pytest.fixture
-def gql(client: object, settings: Settings) -> GraphQLClient:
+def gql(client: httpx.AsyncClient, settings: Settings) -> GraphQLClient:
     return GraphQLClient(client, settings)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graph.driver import Graph
 from tests import factories
-from tests.conftest import sample_path, wipe
+from tests.conftest import wipe
 
 V1 = "360732100201"  # 1镇1村
 V2 = "360732100202"  # 1镇2村, next village, same township
@@ -54,19 +53,6 @@ async def capture_graph(app: Any) -> Graph:
 @pytest.fixture(scope="session")
 async def app_graph(app: Any) -> Graph:
     return await capture_graph(app)
-
-
-@pytest.fixture(scope="module")
-async def sample_county(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Graph]:
-    """The shared sample county (Xingguo), imported once for a module's read-only tests."""
-    from graph.bundle.importer import import_bundle
-
-    await wipe(graph)
-    workdir: Path = tmp_path_factory.mktemp("import")
-    result = await import_bundle(graph, sample_path(), today=dt.date.today(), workdir=workdir)
-    assert result.ok, result.rejected[:3]
-    yield graph
-    await wipe(graph)
 
 
 async def build_world(g: Graph) -> None:

@@ -9,15 +9,18 @@ from typing import Any
 
 from api.settings import Settings
 from graph.driver import Graph
-from tests.conftest import SAMPLE_EXPECTED, GraphQLClient, make_token
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_COUNTY, SAMPLE_EXPECTED, GraphQLClient, make_token
+from tests.data.make_county import TOWNSHIPS
 from tests.schema.test_scoping import codes, data
 
-COUNTY = "360732000000"
-SWEEP = """mutation { sweep(region: "360732000000", asOf: "2026-06-15") { id raised escalated resolved } }"""
+COUNTY = SAMPLE_COUNTY
+SWEEP = f"""mutation {{ sweep(region: "{COUNTY}", asOf: "{SAMPLE_AS_OF}") {{ id raised escalated resolved }} }}"""
 ALERTS = (
-    """query($status: String) { alerts(region: "360732000000", status: $status) { id childId rule level status } }"""
+    f"""query($status: String) {{ alerts(region: "{COUNTY}", status: $status) {{ id childId rule level status }} }}"""
 )
-CHANGES = """{ alertChanges(region: "360732000000") { sweepId changes { change childId rule level } } }"""
+CHANGES = f"""{{ alertChanges(region: "{COUNTY}") {{ sweepId changes {{ change childId rule level }} }} }}"""
+#: The alerts, changes and sweeps the tests here make; the sample county itself has none.
+CLEAR_ALERTS = "MATCH (n) WHERE n:Alert OR n:AlertChange OR n:Sweep DETACH DELETE n"
 ACK = """mutation($id: ID!, $note: String!) {
   acknowledgeAlert(alertId: $id, note: $note) { status history { change note by } }
 }"""
@@ -26,6 +29,7 @@ ACK = """mutation($id: ID!, $note: String!) {
 async def test_a_coordinators_sweep_raises_every_finding_once_and_workers_acknowledge(
     sample_county: Graph, gql: GraphQLClient
 ) -> None:
+    await sample_county.write(CLEAR_ALERTS)
     expected = json.loads(SAMPLE_EXPECTED.read_text(encoding="utf-8"))
     findings = sorted((cid, rule) for cid, v in expected.items() for rule in v["findings"])
 
@@ -54,14 +58,14 @@ async def test_a_coordinators_sweep_raises_every_finding_once_and_workers_acknow
     assert codes(await gql.execute(ACK, {"id": listed[1]["id"], "note": ""}, role="coordinator", region=COUNTY)) == [
         "BAD_USER_INPUT"
     ]
-    elsewhere = await gql.execute(ALERTS, {"status": None}, role="case_worker", region="360732101000")
+    elsewhere = await gql.execute(ALERTS, {"status": None}, role="case_worker", region=TOWNSHIPS[1])
     assert {a["childId"] for a in data(elsewhere)["alerts"]} < {a["childId"] for a in listed}
 
 
 async def test_alert_raised_pushes_red_alerts_in_scope_live(
     sample_county: Graph, app: Any, gql: GraphQLClient, settings: Settings
 ) -> None:
-    await sample_county.write("MATCH (n) WHERE n:Alert OR n:AlertChange OR n:Sweep DETACH DELETE n")
+    await sample_county.write(CLEAR_ALERTS)
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     scope = {
@@ -96,7 +100,7 @@ async def test_alert_raised_pushes_red_alerts_in_scope_live(
         token = make_token(settings, "case_worker", region=COUNTY)
         await send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         assert (await receive())["type"] == "connection_ack"
-        query = 'subscription { alertRaised(region: "360732000000") { childId rule level status } }'
+        query = f'subscription {{ alertRaised(region: "{COUNTY}") {{ childId rule level status }} }}'
         await send({"id": "1", "type": "subscribe", "payload": {"query": query}})
         await asyncio.sleep(0.5)  # the subscription registers with the hub
 
@@ -110,3 +114,4 @@ async def test_alert_raised_pushes_red_alerts_in_scope_live(
         await incoming.put({"type": "websocket.disconnect", "code": 1000})
         connection.cancel()
         await asyncio.gather(connection, return_exceptions=True)
+        await sample_county.write(CLEAR_ALERTS)

@@ -6,32 +6,34 @@ import json
 from typing import Any
 
 from graph.driver import Graph
-from tests.conftest import SAMPLE_EXPECTED, GraphQLClient
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_COUNTY, SAMPLE_EXPECTED, GraphQLClient
+from tests.data.make_county import TOWNSHIPS, VILLAGES
 from tests.schema.test_scoping import codes, data
 
-COUNTY = "360732000000"
-TOWNSHIP2 = "360732101000"
+COUNTY = SAMPLE_COUNTY
+TOWNSHIP2 = TOWNSHIPS[1]
+AS_OF = SAMPLE_AS_OF.isoformat()
 # The cost limit counts `first` on the connection and 20 per list below it: pages of 30
 # children with their levels, or of 3 with their findings, fit the default budget.
 DISCOVER = """query($region: String!, $after: String, $min: RiskLevel, $rules: [String!]) {
-  discover(region: $region, asOf: "2026-06-15", first: 30, after: $after, minLevel: $min, rules: $rules) {
+  discover(region: $region, asOf: "$AS_OF", first: 30, after: $after, minLevel: $min, rules: $rules) {
     totalCount
     thresholds { contactBlueDays timezone }
     pageInfo { hasNextPage endCursor }
     edges { cursor node { level child { id regionCode } } }
   }
-}"""
+}""".replace("$AS_OF", AS_OF)
 FINDINGS = """query($region: String!, $after: String) {
-  discover(region: $region, asOf: "2026-06-15", first: 3, after: $after) {
+  discover(region: $region, asOf: "$AS_OF", first: 3, after: $after) {
     edges { node { child { id } findings { rule level } } }
   }
-}"""
+}""".replace("$AS_OF", AS_OF)
 PROFILE = """query($id: ID!) {
-  riskProfile(childId: $id, asOf: "2026-06-15") {
+  riskProfile(childId: $id, asOf: "$AS_OF") {
     level asOf child { id }
     findings { rule level evidence { kind id personId caregiverId dueOn status urgency at on days } }
   }
-}"""
+}""".replace("$AS_OF", AS_OF)
 
 
 async def test_discover_pages_through_the_county_as_the_expected_file_says(
@@ -74,7 +76,7 @@ async def test_discover_pages_through_the_county_as_the_expected_file_says(
     ]
 
 
-V = "360732100201"
+V = VILLAGES[0]
 
 
 async def test_discover_respects_scope_and_roles_and_rejects_bad_input(
@@ -89,7 +91,7 @@ async def test_discover_respects_scope_and_roles_and_rejects_bad_input(
     village = data(await gql.execute(DISCOVER, {"region": COUNTY, "min": "GREEN"}, role="children_director", region=V))
     assert {e["node"]["child"]["regionCode"] for e in village["discover"]["edges"]} == {V}
     assert codes(await gql.execute(DISCOVER, {"region": COUNTY}, role="integrator", region=V)) == ["FORBIDDEN"]
-    assert codes(await gql.execute(DISCOVER, {"region": "3607"}, role="admin")) == ["BAD_USER_INPUT"]
+    assert codes(await gql.execute(DISCOVER, {"region": "5226"}, role="admin")) == ["BAD_USER_INPUT"]
     assert codes(await gql.execute(DISCOVER, {"region": COUNTY, "rules": ["NOPE"]}, role="admin")) == ["BAD_USER_INPUT"]
     assert codes(await gql.execute(DISCOVER, {"region": COUNTY, "after": "junk"}, role="admin")) == ["BAD_USER_INPUT"]
 
@@ -100,13 +102,13 @@ async def test_risk_profile_carries_evidence_and_hides_children_out_of_scope(
     expected = json.loads(SAMPLE_EXPECTED.read_text(encoding="utf-8"))
     overdue = next(cid for cid, v in sorted(expected.items()) if "REFERRAL_OVERDUE" in v["findings"])
     found = data(await gql.execute(PROFILE, {"id": overdue}, role="case_worker", region=COUNTY))["riskProfile"]
-    assert found["child"]["id"] == overdue and found["asOf"] == "2026-06-15"
+    assert found["child"]["id"] == overdue and found["asOf"] == AS_OF
     assert found["level"].lower() == expected[overdue]["level"]
     (referral,) = next(f for f in found["findings"] if f["rule"] == "REFERRAL_OVERDUE")["evidence"]
-    assert referral["kind"] == "referral" and referral["status"] == "pending" and referral["dueOn"] < "2026-06-15"
+    assert referral["kind"] == "referral" and referral["status"] == "pending" and referral["dueOn"] < AS_OF
 
     child = data(await gql.execute("query($id: ID!) { person(id: $id) { regionCode } }", {"id": overdue}))
-    elsewhere = "360732101000" if child["person"]["regionCode"].startswith("360732100") else "360732100000"
+    elsewhere = TOWNSHIPS[1] if child["person"]["regionCode"].startswith(TOWNSHIPS[0][:9]) else TOWNSHIPS[0]
     hidden = await gql.execute(PROFILE, {"id": overdue}, role="case_worker", region=elsewhere)
     assert data(hidden)["riskProfile"] is None
     assert data(await gql.execute(PROFILE, {"id": "P-nobody"}, role="admin"))["riskProfile"] is None

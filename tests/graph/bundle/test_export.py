@@ -12,10 +12,11 @@ from typing import Any
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import import_bundle
 from graph.driver import Graph
-from tests.conftest import SAMPLE_BUNDLE, wipe
+from tests.conftest import SAMPLE_BUNDLE, SAMPLE_COUNTY, wipe
+from tests.data.make_county import TOWNSHIPS, VILLAGES, inside_lines
 
-COUNTY = "360732000000"
-VILLAGE = "360732100201"
+COUNTY = SAMPLE_COUNTY
+VILLAGE = VILLAGES[0]
 TODAY = date.today()
 
 
@@ -48,15 +49,16 @@ async def reimport(graph: Graph, lines: list[str], tmp_path: Path) -> None:
 
 
 async def test_the_sample_county_round_trips(clean_graph: Graph, tmp_path: Path) -> None:
-    sample = sample_lines()
-    assert (await import_bundle(clean_graph, SAMPLE_BUNDLE, today=TODAY, workdir=tmp_path)).ok
+    # The sample less its children who live outside the county or nowhere: all of it is the county's.
+    inside = inside_lines()
+    assert (await import_bundle(clean_graph, inside, today=TODAY, workdir=tmp_path)).ok
 
     first = await export(clean_graph, COUNTY)
 
-    # Every record of the hand-made county, nothing more (it is all in the county).
-    assert canonical(first) == canonical(sample)
+    # Every record, nothing more.
+    assert canonical(first) == canonical(inside)
     assert first == await export(clean_graph, COUNTY)  # deterministic order
-    assert first[0] == '{"kind":"region","code":"360000000000","name":"江西省","level":"province"}'
+    assert first[0] == '{"kind":"region","code":"520000000000","name":"贵州省","level":"province"}'
     kinds = [json.loads(line)["kind"] for line in first]
     assert kinds.index("person") < kinds.index("parent")  # entities before what refers to them
     assert not any('":null' in line for line in first)  # absent optional fields are omitted
@@ -66,14 +68,30 @@ async def test_the_sample_county_round_trips(clean_graph: Graph, tmp_path: Path)
     assert second == first
 
 
+async def test_a_county_export_leaves_out_the_next_county(clean_graph: Graph, tmp_path: Path) -> None:
+    assert (await import_bundle(clean_graph, SAMPLE_BUNDLE, today=TODAY, workdir=tmp_path)).ok
+    exported = canonical(await export(clean_graph, COUNTY))
+    # Beyond the county's own records it holds only what they refer to: the neighbouring
+    # county's child goes to the county's school, so that child comes with its household and
+    # region chain, but not its parents, whom nothing in the county refers to.
+    assert canonical(inside_lines()) <= exported <= canonical(sample_lines())
+    records = [json.loads(line) for line in exported]
+    people = {r["id"] for r in records if r["kind"] == "person"}
+    assert {"other-county", "overload-elsewhere", "no-household"} <= people
+    assert not {"other-county.father", "other-county.mother", "no-household.father"} & people
+    assert {r["code"] for r in records if r["kind"] == "region" and r["code"].startswith("522623")} == {
+        "522623000000", "522623100000", "522623100201"
+    }  # fmt: skip
+
+
 async def test_a_village_export_carries_what_it_refers_to(clean_graph: Graph, tmp_path: Path) -> None:
     assert (await import_bundle(clean_graph, SAMPLE_BUNDLE, today=TODAY, workdir=tmp_path)).ok
     # A parent of a village child lives in another village of the county.
     outside = [
-        '{"kind": "household", "id": "HX1", "region": "360732101203", "lowIncome": []}',
+        f'{{"kind": "household", "id": "HX1", "region": "{VILLAGES[3]}", "lowIncome": []}}',
         '{"kind": "person", "id": "PX1", "name": "外村父亲", "gender": "M", "birthDate": "1980-01-01", '
         '"household": "HX1"}',
-        '{"kind": "parent", "parent": "PX1", "child": "P000014", "type": "step"}',
+        '{"kind": "parent", "parent": "PX1", "child": "lb-dead-and-away", "type": "step"}',
         '{"kind": "away", "person": "PX1", "since": "2025-01-01", "destination": "广东深圳"}',
     ]
     assert (await import_bundle(clean_graph, outside, today=TODAY, workdir=tmp_path)).ok
@@ -82,7 +100,7 @@ async def test_a_village_export_carries_what_it_refers_to(clean_graph: Graph, tm
     records = [json.loads(line) for line in first]
     regions = {r["code"] for r in records if r["kind"] == "region"}
     # The village, its ancestors (so parents resolve), and the outside household's region chain.
-    assert {"360000000000", "360700000000", COUNTY, "360732100000", VILLAGE, "360732101203"} <= regions
+    assert {"520000000000", "522600000000", COUNTY, TOWNSHIPS[0], VILLAGE, VILLAGES[3]} <= regions
     assert {"kind": "person", "id": "PX1", "name": "外村父亲", "gender": "M", "birthDate": "1980-01-01",
             "household": "HX1"} in records  # fmt: skip
     assert {"kind": "away", "person": "PX1", "since": "2025-01-01", "destination": "广东深圳"} in records

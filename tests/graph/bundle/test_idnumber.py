@@ -8,8 +8,13 @@ import pytest
 
 from graph.bundle import idnumber
 
-# GB 11643's worked example and two numbers of the shared sample.
-EXAMPLES = [("11010519491231002X", date(1949, 12, 31), "F"), ("360732198311260035", date(1983, 11, 26), "M")]
+# GB 11643's worked example and two numbers of the sample county (tests/data/make_county.py
+# computes its check characters on its own, from the standard).
+EXAMPLES = [
+    ("11010519491231002X", date(1949, 12, 31), "F"),
+    ("522622201605100078", date(2016, 5, 10), "M"),
+    ("52262219630402002X", date(1963, 4, 2), "F"),
+]
 
 
 @pytest.mark.parametrize(("number", "born", "gender"), EXAMPLES)

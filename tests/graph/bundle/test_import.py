@@ -18,10 +18,11 @@ from graph.bundle.importer import import_bundle
 from graph.bundle.runs import import_runs
 from graph.bundle.validation import ValidRecord, parse_line
 from graph.driver import Graph
-from tests.conftest import SAMPLE_BUNDLE
+from tests.conftest import SAMPLE_BUNDLE, SAMPLE_COUNTY
+from tests.data.make_county import VILLAGES, inside_lines
 
 TODAY = date.today()
-FUTURE_VISIT = '{"kind": "visit", "visitor": "P000009", "child": "P000179", "on": "2099-01-01", "type": "home_visit"}'
+FUTURE_VISIT = '{"kind": "visit", "visitor": "director", "child": "lb-green", "on": "2099-01-01", "type": "home_visit"}'
 
 NODE_COUNTS: LiteralString = "MATCH (n) WHERE NOT n:AuditEvent RETURN labels(n)[0] AS name, count(*) AS count"
 RELATIONSHIP_COUNTS: LiteralString = "MATCH ()-[r]->() RETURN type(r) AS name, count(*) AS count"
@@ -79,7 +80,7 @@ def test_row_conversion_matches_the_validator() -> None:
     """The writer converts validated lines itself (it is on the hot path); it must give the
     values the validator's own parser gives, for every field of every sample line."""
     for number, text in enumerate(sample_lines(), 1):
-        if not text.strip():
+        if not text.strip() or text.startswith("#"):
             continue
         record = parse_line(number, text, today=TODAY)
         assert isinstance(record, ValidRecord), record
@@ -116,53 +117,58 @@ async def test_sample_import_lands(clean_graph: Graph, tmp_path: Path) -> None:
         "ENROLLED_IN": kinds["enrollment"], "PLACED_IN": kinds["placement"], "PAIRED_WITH": kinds["pairing"],
         "SERVES": kinds["staff"], "CONTACTED": kinds["contact"], "VISITED": kinds["visit"],
         "ABOUT": kinds["report"], "CONCERNS": kinds["case"],
-        "FROM_REPORT": with_field["case", "report"], "REFERRED": kinds["referral"], "TO": kinds["referral"],
+        "FROM_REPORT": with_field["case", "report"],
+        "ASSIGNED_TO": with_field["case", "worker"], "REFERRED": kinds["referral"], "TO": kinds["referral"],
         "HAD_STAGE": kinds["case"], "HAD_STATUS": kinds["referral"],
     }  # fmt: skip
 
     # A person's regionCode is their household's village; dates are stored as dates.
     facts = await clean_graph.read(
         """
-        MATCH (p:Person {id: 'P000152'})-[:MEMBER_OF]->(h:Household)-[:LOCATED_IN]->(v:Region)
+        MATCH (p:Person {id: 'lb-green.father'})-[:MEMBER_OF]->(h:Household)-[:LOCATED_IN]->(v:Region)
         MATCH (v)-[:PART_OF]->(:Region)-[:PART_OF]->(county:Region)
         RETURN p.regionCode AS code, h.id AS household, v.code AS village, county.code AS county,
-               p.birthDate = date('1983-11-26') AS birthDate
+               p.birthDate = date('1986-03-15') AS birthDate
         """
     )
     assert facts[0].data() == {
-        "code": "360732100201", "household": "H000151", "village": "360732100201",
-        "county": "360732000000", "birthDate": True,
+        "code": VILLAGES[1], "household": "lb-green.home", "village": VILLAGES[1],
+        "county": SAMPLE_COUNTY, "birthDate": True,
     }  # fmt: skip
     referral = await clean_graph.read(
         """
-        MATCH (c:Case {id: 'C000250'})-[:REFERRED]->(f:Referral {id: 'F000251'})-[:TO]->(i:Institution)
+        MATCH (c:Case {id: 'referral-accepted-late.case1'})-[:REFERRED]->(f:Referral)-[:TO]->(i:Institution)
+        WHERE f.id = 'referral-accepted-late.case1.referral1'
         MATCH (f)-[:HAD_STATUS]->(s:StatusChange)
         MATCH (c)-[:HAD_STAGE]->(stage:StageChange)
         RETURN i.id AS institution, f.status AS status, s.status AS history, s.by AS by,
-               c.stage AS stage, stage.stage AS first, f.dueOn = date('2026-06-15') AS due
+               c.stage AS stage, stage.stage AS first, f.dueOn = date('2026-02-23') AS due
         """
     )
     assert referral[0].data() == {
-        "institution": "I000002", "status": "accepted", "history": "accepted", "by": "import",
-        "stage": "assessment", "first": "assessment", "due": True,
+        "institution": "station", "status": "accepted", "history": "accepted", "by": "import",
+        "stage": "intervention", "first": "intervention", "due": True,
     }  # fmt: skip
-    report = await clean_graph.read("MATCH (r:Report {id: 'R000217'})-[:ABOUT]->(c) RETURN r.at AS at, c.id AS child")
-    assert report[0]["at"].to_native().isoformat() == "2026-06-07T10:30:00+08:00"
+    report = await clean_graph.read(
+        "MATCH (r:Report {id: 'report-high-4.report1'})-[:ABOUT]->(c) RETURN r.at AS at, c.id AS child"
+    )
+    assert report[0]["at"].to_native().isoformat() == "2026-02-24T09:30:00+08:00"
+    assert report[0]["child"] == "report-high-4"
     runs = await import_runs(clean_graph)
     assert [(run.id, run.status, run.written, run.lines) for run in runs] == [
         (result.run_id, "complete", len(records), len(records))
     ]
 
     # A later bundle may refer to what is already in the database: the state as guardian.
-    state = ['{"kind": "guardian", "guardian": "I000007", "child": "P000189", "since": "2026-04-26", "basis": "state"}']
+    state = ['{"kind": "guardian", "guardian": "centre", "child": "lb-green", "since": "2026-02-01", "basis": "state"}']
     assert (await run_import(clean_graph, state, tmp_path)).written == 1
     guardians = await clean_graph.read(
-        "MATCH (g)-[r:GUARDIAN_OF]->(:Person {id: 'P000189'}) RETURN g.id AS id, labels(g) AS labels, r.basis AS basis"
+        "MATCH (g)-[r:GUARDIAN_OF]->(:Person {id: 'lb-green'}) RETURN g.id AS id, labels(g) AS labels, r.basis AS basis"
     )
     assert sorted((row["id"], row["labels"], row["basis"]) for row in guardians) == [
-        ("I000007", ["Institution"], "state"),
-        ("P000187", ["Person"], "parent"),
-        ("P000188", ["Person"], "parent"),
+        ("centre", ["Institution"], "state"),
+        ("lb-green.father", ["Person"], "parent"),
+        ("lb-green.mother", ["Person"], "parent"),
     ]
 
 
@@ -176,27 +182,31 @@ async def test_importing_twice_is_importing_once(clean_graph: Graph, tmp_path: P
     assert len(await import_runs(clean_graph)) == 1
 
     # A record whose id exists replaces that entity's fields, and references move.
-    before = (await clean_graph.read(PERSON, {"id": "P000152"}))[0]["person"]
+    before = (await clean_graph.read(PERSON, {"id": "lb-green.father"}))[0]["person"]
+    assert (await clean_graph.read(PERSON, {"id": "home-green"}))[0]["person"]["idNumber"] == "522622201605100019"
     changes = [
-        '{"kind": "household", "id": "H000151", "region": "360732101202", "lowIncome": ["dibao"]}',
-        '{"kind": "person", "id": "P000014", "name": "改名", "gender": "F", "birthDate": "2016-01-01", '
-        '"household": "H000025"}',
-        '{"kind": "case", "id": "C000250", "child": "P000248", "openedOn": "2026-05-26", "stage": "intervention"}',
+        f'{{"kind": "household", "id": "lb-green.home", "region": "{VILLAGES[3]}", "lowIncome": ["dibao"]}}',
+        '{"kind": "person", "id": "home-green", "name": "改名", "gender": "F", "birthDate": "2016-01-01", '
+        '"household": "lb-green.home"}',
+        '{"kind": "case", "id": "report-handled.report1.case", "child": "report-handled", "openedOn": "2026-02-18", '
+        '"stage": "intervention"}',
     ]
     assert (await run_import(clean_graph, changes, tmp_path)).ok
-    moved = (await clean_graph.read(PERSON, {"id": "P000152"}))[0]
-    assert moved["person"]["regionCode"] == "360732101202"  # follows its household's move
+    moved = (await clean_graph.read(PERSON, {"id": "lb-green.father"}))[0]
+    assert moved["person"]["regionCode"] == VILLAGES[3]  # follows its household's move
     assert moved["person"]["updatedAt"] == before["updatedAt"]  # its own fields did not change
-    renamed = (await clean_graph.read(PERSON, {"id": "P000014"}))[0]
-    assert renamed["household"] == "H000025" and renamed["person"]["name"] == "改名"
+    renamed = (await clean_graph.read(PERSON, {"id": "home-green"}))[0]
+    assert renamed["household"] == "lb-green.home" and renamed["person"]["name"] == "改名"
     assert renamed["person"]["updatedAt"] > before["updatedAt"]
     assert "idNumber" not in renamed["person"]  # absent optional field: removed, not kept
     household = await clean_graph.read(
-        "MATCH (h:Household {id: 'H000151'})-[:LOCATED_IN]->(r) RETURN collect(r.code) AS codes, h.address AS address"
+        "MATCH (h:Household {id: 'lb-green.home'})-[:LOCATED_IN]->(r) "
+        "RETURN collect(r.code) AS codes, h.address AS address"
     )
-    assert household[0].data() == {"codes": ["360732101202"], "address": None}
+    assert household[0].data() == {"codes": [VILLAGES[3]], "address": None}
     stages = await clean_graph.read(
-        "MATCH (:Case {id: 'C000250'})-[:HAD_STAGE]->(s) RETURN s.stage AS stage ORDER BY s.at, s.stage"
+        "MATCH (:Case {id: 'report-handled.report1.case'})-[:HAD_STAGE]->(s) "
+        "RETURN s.stage AS stage ORDER BY s.at, s.stage"
     )
     assert [row["stage"] for row in stages] == ["assessment", "intervention"]
 
@@ -347,8 +357,11 @@ def test_cli_imports_reports_and_lists_runs(
     assert "INCOMPLETE" not in status.output
 
     exported = tmp_path / "county.ndjson"
-    wrote = runner.invoke(export_command, ["--region", "360732000000", "--output", str(exported)])
+    wrote = runner.invoke(export_command, ["--region", SAMPLE_COUNTY, "--output", str(exported)])
     assert wrote.exit_code == 0, wrote.output
-    assert len(exported.read_text(encoding="utf-8").splitlines()) == total
+    # The county's export: its own records and what they refer to, not the next county's.
+    exported_lines = exported.read_text(encoding="utf-8").splitlines()
+    assert len(inside_lines()) <= len(exported_lines) < total
+    assert not any('"other-county.father"' in line for line in exported_lines)
     unknown = runner.invoke(export_command, ["--region", "990000000000"])
     assert unknown.exit_code == 1 and "990000000000 does not exist" in unknown.output
