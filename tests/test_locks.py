@@ -76,7 +76,8 @@ def test_the_runtime_lock_is_the_dev_lock_without_the_tools() -> None:
 def test_the_tools_that_judge_the_code_are_pinned_exactly() -> None:
     exact = {canonicalize_name(r.name): str(r.specifier) for r in requirements("dev")}
     for tool in ("ruff", "mypy", "pytest", "pytest-asyncio"):
-        assert re.fullmatch(r"==[0-9][^,*]*", exact[tool]), f"{tool} is pinned loosely: {exact[tool]}"
+        pin = exact[canonicalize_name(tool)]
+        assert re.fullmatch(r"==[0-9][^,*]*", pin), f"{tool} is pinned loosely: {pin}"
 
 
 def test_the_install_stamp_depends_on_the_lock_and_installs_only_from_it() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import jwt
 import pytest
 
@@ -23,10 +24,10 @@ CREATE (:Region {code: '360732100202', name: '二村', level: 'village'})-[:PART
 """
 
 
-async def test_liveness_and_readiness_need_no_token(client: object) -> None:
-    live = await client.get("/health/live")  # type: ignore[attr-defined]
+async def test_liveness_and_readiness_need_no_token(client: httpx.AsyncClient) -> None:
+    live = await client.get("/health/live")
     assert live.status_code == 200 and live.json() == {"status": "live"}
-    ready = await client.get("/health/ready")  # type: ignore[attr-defined]
+    ready = await client.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
 
@@ -56,14 +57,14 @@ async def test_region_query_reaches_neo4j_and_is_scoped(clean_graph: Graph, gql:
 
 async def test_a_malformed_region_code_is_bad_user_input_naming_the_field(gql: GraphQLClient) -> None:
     body = await gql.execute(REGION_QUERY, {"code": "36073"})
-    error = body["errors"][0]  # type: ignore[index]
+    error = body["errors"][0]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "region"}
     assert "12-digit" in error["message"]
 
 
 @pytest.mark.parametrize("case", ["missing", "expired", "malformed", "wrong-signature", "unknown-role"])
 async def test_a_bad_token_gets_an_authentication_error_and_nothing_else(
-    case: str, client: object, settings: Settings
+    case: str, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     tokens = {
         "missing": None,
@@ -78,7 +79,7 @@ async def test_a_bad_token_gets_an_authentication_error_and_nothing_else(
     headers = {} if tokens[case] is None else {"Authorization": f"Bearer {tokens[case]}"}
     response = await client.post(
         "/graphql",
-        json={"query": '{ region(code: "360000000000") { code } }'},  # type: ignore[attr-defined]
+        json={"query": '{ region(code: "360000000000") { code } }'},
         headers=headers,
     )
     assert response.status_code == 401
@@ -87,8 +88,8 @@ async def test_a_bad_token_gets_an_authentication_error_and_nothing_else(
     assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
 
 
-async def test_introspection_needs_a_token(client: object, gql: GraphQLClient) -> None:
-    anonymous = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})  # type: ignore[attr-defined]
+async def test_introspection_needs_a_token(client: httpx.AsyncClient, gql: GraphQLClient) -> None:
+    anonymous = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
     assert anonymous.status_code == 401
     assert (await gql.execute("{ __schema { queryType { name } } }"))["data"] == {
         "__schema": {"queryType": {"name": "Query"}}
@@ -98,7 +99,7 @@ async def test_introspection_needs_a_token(client: object, gql: GraphQLClient) -
 async def test_depth_beyond_the_limit_is_limit_exceeded(gql: GraphQLClient) -> None:
     deep = '{ region(code: "360000000000") { ' + "children { " * 12 + "code" + " }" * 12 + " } }"
     body = await gql.execute(deep)
-    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
+    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
 
 async def test_an_operation_whose_estimated_cost_is_too_high_is_limit_exceeded(gql: GraphQLClient) -> None:
@@ -107,15 +108,15 @@ async def test_an_operation_whose_estimated_cost_is_too_high_is_limit_exceeded(g
         '{ region(code: "360000000000") { children { children { children { children { children { code } } } } } } }'
     )
     body = await gql.execute(costly)
-    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
-    assert "maximum cost" in body["errors"][0]["message"]  # type: ignore[index]
+    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert "maximum cost" in body["errors"][0]["message"]
     # The same shape hidden in a fragment costs the same.
     fragment = (
         'query { region(code: "360000000000") { ...Deep } } '
         "fragment Deep on Region { children { children { children { children { children { code } } } } } }"
     )
     body = await gql.execute(fragment)
-    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"  # type: ignore[index]
+    assert body["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
     cheap = await gql.execute('{ region(code: "360000000000") { children { children { children { code } } } } }')
     assert "errors" not in cheap
 
@@ -130,9 +131,9 @@ async def test_institution_staff_and_auditors_cannot_read_the_region_tree(
     assert auditor["data"] == {"region": None}
 
 
-async def test_the_in_browser_ide_is_served_without_a_token_and_runs_nothing(client: object) -> None:
-    page = await client.get("/graphql", headers={"Accept": "text/html"})  # type: ignore[attr-defined]
+async def test_the_in_browser_ide_is_served_without_a_token_and_runs_nothing(client: httpx.AsyncClient) -> None:
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
-    query = await client.get("/graphql", params={"query": "{ __typename }"})  # type: ignore[attr-defined]
+    query = await client.get("/graphql", params={"query": "{ __typename }"})
     assert query.status_code == 401

@@ -155,5 +155,5 @@ async def report_and_open(gql: GraphQLClient, child: str = "C1", urgency: str = 
 
 
 async def count(g: Graph, query: str, **params: Any) -> int:
-    rows = await g.read(query, params)  # type: ignore[arg-type]
+    rows = await g.read(query, params)
     return int(rows[0]["n"])

@@ -4,6 +4,7 @@ API with the roles involved, and discovery seeing each write on its next evaluat
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -185,7 +186,7 @@ async def test_roles_and_scopes_that_may_not_write_are_refused_and_nothing_is_wr
             "description": "x",
         }
     }
-    refusals = [
+    refusals: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         (VISIT, visit, {"role": "children_director", "region": V2, "sub": "D2"}),  # the next village's director
         (VISIT, visit, {"role": "auditor", "region": "360732000000"}),
         (VISIT, visit, staff_of("WS1")),

@@ -178,7 +178,7 @@ async def test_bad_arguments_are_bad_user_input_naming_the_field(
     world: Graph, gql: GraphQLClient, query: str, variables: dict[str, Any], field: str
 ) -> None:
     body = await gql.execute(query, variables, role="coordinator", region=COUNTY)
-    errors: list[dict[str, Any]] = body["errors"]  # type: ignore[assignment]
+    errors: list[dict[str, Any]] = body["errors"]
     assert len(errors) == 1
     error = errors[0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
@@ -188,7 +188,7 @@ async def test_bad_arguments_are_bad_user_input_naming_the_field(
 async def test_a_cursor_of_another_sort_order_is_refused(world: Graph, gql: GraphQLClient) -> None:
     page = data(await gql.execute(FILTERED, {"sort": "NAME"}, **SUPERVISOR))["children"]
     body = await gql.execute(FILTERED, {"sort": "ID", "after": page["pageInfo"]["endCursor"]}, **SUPERVISOR)
-    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}  # type: ignore[index]
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
 
 
 WIDE = """query($region: String!, $after: String) {

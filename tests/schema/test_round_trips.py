@@ -67,7 +67,7 @@ async def _run(graph: Graph, gql: GraphQLClient, app_graph: Graph, n: int) -> in
     app_graph.round_trips = 0
     body = await gql.execute(THREE_LEVELS, {"first": n}, role="case_worker", region=V1, sub="bench")
     assert "errors" not in body, body.get("errors")
-    children = body["data"]["children"]  # type: ignore[index]
+    children = body["data"]["children"]
     assert children["totalCount"] == n and len(children["edges"]) == n
     first = children["edges"][0]["node"]
     father = next(p for p in first["parents"] if p["parent"]["id"].startswith("F"))
