@@ -153,7 +153,7 @@ async def test_a_negative_page_size_runs_nothing(gql: GraphQLClient) -> None:
         '{ children(region: "360732000000", first: 2) { edges { node { recentContacts(first: -100000) { on } } } } }'
     )
     assert body["data"] is None
-    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}  # type: ignore[index]
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}
 
 
 MALFORMED = [
