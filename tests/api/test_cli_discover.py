@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from api.cli import main
@@ -22,6 +23,7 @@ async def _county(graph: Graph) -> None:
     await f.person(graph, "C-ok", D.replace(year=D.year - 3), household="H1")
 
 
+@pytest.mark.slow
 def test_discover_prints_the_expected_file_shape_and_a_table_and_sweep_persists_it(
     clean_graph: Graph, settings: Settings, test_environment: dict[str, str]
 ) -> None:

@@ -106,6 +106,7 @@ async def test_thresholds_rules_and_validation_are_reported_and_enforced(clean_g
     assert raised.value.field == "rules"
 
 
+@pytest.mark.slow
 async def test_pages_walk_the_children_most_severe_first_with_a_total(clean_graph: Graph) -> None:
     g = clean_graph
     await world(g)

@@ -44,6 +44,7 @@ def mark(port: int) -> None:
         driver.execute_query("CREATE (:Mark)", database_="neo4j")
 
 
+@pytest.mark.slow
 def test_start_twice_stop_twice_and_recover_after_kill_9(local: LocalDatabase) -> None:
     first = localdb.start(local, PASSWORD)
     assert first.running and first.pid is not None

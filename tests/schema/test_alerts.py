@@ -7,6 +7,8 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+
 from api.settings import Settings
 from graph.driver import Graph
 from tests.conftest import SAMPLE_AS_OF, SAMPLE_COUNTY, SAMPLE_EXPECTED, GraphQLClient, make_token
@@ -26,6 +28,7 @@ ACK = """mutation($id: ID!, $note: String!) {
 }"""
 
 
+@pytest.mark.slow
 async def test_a_coordinators_sweep_raises_every_finding_once_and_workers_acknowledge(
     sample_county: Graph, gql: GraphQLClient
 ) -> None:

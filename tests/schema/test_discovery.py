@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from graph.driver import Graph
 from tests.conftest import SAMPLE_AS_OF, SAMPLE_COUNTY, SAMPLE_EXPECTED, GraphQLClient
 from tests.data.make_county import TOWNSHIPS, VILLAGES
@@ -36,6 +38,7 @@ PROFILE = """query($id: ID!) {
 }""".replace("$AS_OF", AS_OF)
 
 
+@pytest.mark.slow
 async def test_discover_pages_through_the_county_as_the_expected_file_says(
     sample_county: Graph, gql: GraphQLClient
 ) -> None:

@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import import_bundle
 from graph.driver import Graph
@@ -48,6 +50,7 @@ async def reimport(graph: Graph, lines: list[str], tmp_path: Path) -> None:
     assert result.written == len(lines)
 
 
+@pytest.mark.slow
 async def test_the_sample_county_round_trips(clean_graph: Graph, tmp_path: Path) -> None:
     # The sample less its children who live outside the county or nowhere: all of it is the county's.
     inside = inside_lines()

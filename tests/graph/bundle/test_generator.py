@@ -58,6 +58,7 @@ def test_rejects_codes_that_are_not_counties_or_provinces() -> None:
         list(generate_province(1, 1, 1, AS_OF, province_code="430500000000"))
 
 
+@pytest.mark.slow
 async def test_a_generated_county_imports_without_rejection_and_every_rule_fires(
     clean_graph: Graph, tmp_path: Path
 ) -> None:
@@ -105,6 +106,7 @@ def _peak(lines: object) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_as_the_province_grows() -> None:
     one = _peak(generate_province(1, 4, 9, AS_OF))
     six = _peak(generate_province(6, 4, 9, AS_OF))

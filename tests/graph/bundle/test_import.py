@@ -172,6 +172,7 @@ async def test_sample_import_lands(clean_graph: Graph, tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 async def test_importing_twice_is_importing_once(clean_graph: Graph, tmp_path: Path) -> None:
     await run_import(clean_graph, SAMPLE_BUNDLE, tmp_path)
     first = await snapshot(clean_graph)
@@ -236,6 +237,7 @@ async def test_all_or_nothing_with_one_bad_line_writes_nothing(clean_graph: Grap
     assert await clean_graph.read("MATCH (n) WHERE NOT n:AuditEvent RETURN n LIMIT 1") == []
 
 
+@pytest.mark.slow
 async def test_skip_invalid_writes_the_valid_lines_and_the_rejects_reimport(clean_graph: Graph, tmp_path: Path) -> None:
     contacts = [n for n, line in enumerate(sample_lines(), 1) if '"kind": "contact"' in line][:2]
     original = sample_lines()
@@ -277,6 +279,7 @@ class Killed(BaseException):
     """Stands in for the process being killed between two committed batches."""
 
 
+@pytest.mark.slow
 async def test_a_batched_import_killed_midway_completes_when_run_again(
     clean_graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,6 +323,7 @@ async def test_a_batched_import_killed_midway_completes_when_run_again(
     assert await snapshot(clean_graph, stamps=False) == reference
 
 
+@pytest.mark.slow
 def test_cli_imports_reports_and_lists_runs(
     clean_graph: Graph, tmp_path: Path, test_environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
