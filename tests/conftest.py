@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, LiteralString
 
@@ -199,7 +199,8 @@ class GraphQLClient:
     async def execute(
         self,
         query: str,
-        variables: dict[str, object] | None = None,
+        variables: Mapping[str, object] | None = None,
+        /,
         *,
         role: str = "admin",
         region: str | None = None,

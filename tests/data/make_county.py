@@ -89,6 +89,8 @@ class Carer:
     conditions: tuple[tuple[str, dt.date, dt.date | None], ...] = ()
     person: str | None = None
     lives_with_child: bool = True
+    #: The caregiver's own findings, when the caregiver is a child of the county too.
+    own_findings: Findings | None = None
 
 
 @dataclass(frozen=True)
@@ -240,12 +242,20 @@ class County:
             self.add(
                 "institution", id=iid, name=name, type=kind, region=region, services=list(services), capacity=capacity
             )
-        self.person("director", dt.date(1981, 7, 9), "F", None, phone=True)
+        # The staff and volunteers live in the county too: an integrator of the county may
+        # import only people whose household is in it.
+        self.person("director", dt.date(1981, 7, 9), "F", self.household("director.home", VILLAGES[0]), phone=True)
         self.add("staff", person="director", role="children_director", region=VILLAGES[0], since=dt.date(2020, 1, 1))
-        self.person("worker", dt.date(1990, 11, 3), "M", None, phone=True)
+        self.person("worker", dt.date(1990, 11, 3), "M", self.household("worker.home", VILLAGES[2]), phone=True)
         self.add("staff", person="worker", role="case_worker", institution="station", since=dt.date(2022, 5, 1))
         for n in range(3):
-            self.person(f"volunteer-{n}", dt.date(1975 + n, 3, 3), "M" if n % 2 else "F", None)
+            volunteer = f"volunteer-{n}"
+            self.person(
+                volunteer,
+                dt.date(1975 + n, 3, 3),
+                "M" if n % 2 else "F",
+                self.household(f"{volunteer}.home", VILLAGES[n]),
+            )
 
     # -- a child and everything about it ---------------------------------------------------
 
@@ -313,13 +323,11 @@ class County:
         for n, carer in enumerate(carers):
             kid = carer.person
             if kid is None:
-                kid = self.person(
-                    f"{cid}.carer{n + 1}",
-                    carer.born,
-                    "F",
-                    household if carer.lives_with_child else None,
-                    deceased=carer.deceased,
-                )
+                kid = f"{cid}.carer{n + 1}"
+                lives = household if carer.lives_with_child else self.household(f"{kid}.home", home)
+                self.person(kid, carer.born, "F", lives, deceased=carer.deceased)
+                if carer.own_findings is not None:
+                    self.expected[kid] = dict(carer.own_findings)
                 for condition, since, until in carer.conditions:
                     self.add("condition", person=kid, type=condition, since=since, until=until)
             carer_ids.append(kid)
@@ -637,9 +645,9 @@ def build() -> County:
     )
     child(
         "carer-17",
-        "caregiver born 2008-02-29: 17 on D (and, with no household, in no region)",
+        "caregiver born 2008-02-29: 17 on D, and so a child of the county herself (green: no parent recorded)",
         unfit,
-        carers=(Carer(born=dt.date(2008, 2, 29), lives_with_child=False),),
+        carers=(Carer(born=dt.date(2008, 2, 29), lives_with_child=False, own_findings={}),),
     )
     child(
         "carer-18",

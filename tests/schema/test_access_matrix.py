@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +99,8 @@ def _input(**names: str) -> Callable[[dict[str, str], Role], dict[str, Any]]:
 
 def _vars(**names: str) -> Callable[[dict[str, str], Role], dict[str, Any]]:
     def variables(target: dict[str, str], role: Role) -> dict[str, Any]:
-        return _input(**names)(target, role)["input"]
+        found: dict[str, Any] = _input(**names)(target, role)["input"]
+        return found
 
     return variables
 
@@ -417,7 +418,7 @@ async def _subscribe(settings: Settings, graph: Graph, role: Role, region: str) 
     caller = Caller(SUB, role, claims.get("region"), claims.get("institution"))
     context = Context(request=request, response=None, graph=graph, settings=settings, caller=caller)
     stream = await build_schema().subscribe(PROBES["alertRaised"].document, {"region": region}, context)
-    if not hasattr(stream, "__anext__"):
+    if not isinstance(stream, AsyncGenerator):
         return _stream_error(stream.errors or [])
     first = asyncio.ensure_future(stream.__anext__())
     await asyncio.sleep(0.05)  # let the resolver reach the hub

@@ -112,8 +112,8 @@ async def test_an_absent_id_and_an_id_elsewhere_read_the_same_and_no_name_leaks(
     absent = await gql.execute(
         VISIT, {"input": {"childId": "C1", "type": "home_visit", "visitorId": "P999"}}, **DIRECTOR
     )
-    assert elsewhere["errors"][0]["message"] == absent["errors"][0]["message"]  # type: ignore[index]
-    assert elsewhere["errors"][0]["extensions"] == absent["errors"][0]["extensions"]  # type: ignore[index]
+    assert elsewhere["errors"][0]["message"] == absent["errors"][0]["message"]
+    assert elsewhere["errors"][0]["extensions"] == absent["errors"][0]["extensions"]
     assert "N3" not in str(elsewhere) and "邻乡人" not in str(data(await gql.execute(RECENT_VISITS, **DIRECTOR)))
     _, case_id = await report_and_open(gql)
     for case in (case_id, "no-such-case"):
@@ -215,15 +215,15 @@ async def test_look_ups_by_id_number_are_audited_one_a_request_and_rate_limited(
     aliased = "query { a: searchPersons(idNumber: \"360732201503010011\") { id } " + \
               "b: searchPersons(idNumber: \"36073220150301002X\") { id } }"  # fmt: skip
     body = await gql.execute(aliased, **DIRECTOR)
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["LIMIT_EXCEEDED"]  # type: ignore[index]
-    assert body["data"] is None or body["data"].get("b") is None  # type: ignore[union-attr]
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["LIMIT_EXCEEDED"]
+    assert body["data"] is None or body["data"].get("b") is None
     # Ten answered look-ups a minute, misses included; the next is refused and audited. (Whether
     # the first alias's look-up committed depends on the order the aliases ran in: count them.)
     answered = [e["outcome"] for e in await events(county, "lookup:idNumber")].count("ok")
     for candidate in range(10 - answered):
         data(await gql.execute(SEARCH, {"n": f"3607322015030100{candidate}1"}, **DIRECTOR))
     over = await gql.execute(SEARCH, {"n": number}, **DIRECTOR)
-    assert over["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED", over  # type: ignore[index]
+    assert over["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED", over
     assert number not in str(over)
     outcomes = [e["outcome"] for e in await events(county, "lookup:idNumber")]
     assert outcomes.count("ok") == 10 and outcomes.count("LIMIT_EXCEEDED") == 2

@@ -61,7 +61,7 @@ async def test_an_integrator_writes_nothing_into_the_next_village(world: Graph, 
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert "line 1" in error["message"] and not [s for s in SECRETS if s in error["message"]]
     skipped = await gql.execute(IMPORT, {"ndjson": f"{condition}\n{moved}", "mode": "SKIP_INVALID"}, **AS_V1)
-    report = skipped["data"]["importBundle"]  # type: ignore[index]
+    report = skipped["data"]["importBundle"]
     assert report["written"] == 0 and [r["code"] for r in report["rejected"]] == ["FORBIDDEN", "FORBIDDEN"]
 
     assert await world.read(FATHER) == [{"name": F1_NAME, "region": V2, "conditions": 0}]
@@ -69,7 +69,7 @@ async def test_an_integrator_writes_nothing_into_the_next_village(world: Graph, 
 
 
 async def test_the_export_names_the_father_outside_and_imports_back_unchanged(world: Graph, gql: GraphQLClient) -> None:
-    exported: str = (await gql.execute(EXPORT, {"region": V1}, **AS_V1))["data"]["exportBundle"]  # type: ignore[index]
+    exported: str = (await gql.execute(EXPORT, {"region": V1}, **AS_V1))["data"]["exportBundle"]
     records = [orjson.loads(text) for text in exported.splitlines()]
     assert {"kind": "linked_person", "id": "F1", "name": F1_NAME} in records
     assert not [r for r in records if r.get("id") in {"F1", "H2", "C2", "K2", "RP2", "R2", "I2"} and
@@ -80,12 +80,12 @@ async def test_the_export_names_the_father_outside_and_imports_back_unchanged(wo
     assert {"kind": "parent", "parent": "F1", "child": "C1", "type": "biological"} in records
 
     body = await gql.execute(IMPORT, {"ndjson": exported}, **AS_V1)
-    report = body["data"]["importBundle"]  # type: ignore[index]
+    report = body["data"]["importBundle"]
     assert report["ok"] and report["rejected"] == [], report
     assert 0 < report["written"] < len(records)
     # Masked numbers the integrator never received are kept, not erased.
     assert await world.read(C1_NUMBERS) == [{"idNumber": C1_ID, "phone": C1_PHONE}]
-    again = (await gql.execute(EXPORT, {"region": V1}, **AS_V1))["data"]["exportBundle"]  # type: ignore[index]
+    again = (await gql.execute(EXPORT, {"region": V1}, **AS_V1))["data"]["exportBundle"]
     assert again == exported
 
 
@@ -93,26 +93,26 @@ async def test_a_township_export_of_one_village_imports_back_and_an_empty_databa
     world: Graph, gql: GraphQLClient
 ) -> None:
     township = {"role": "integrator", "region": T1, "sub": "integrator-t1"}
-    exported: str = (await gql.execute(EXPORT, {"region": V1}, **township))["data"]["exportBundle"]  # type: ignore[index]
+    exported: str = (await gql.execute(EXPORT, {"region": V1}, **township))["data"]["exportBundle"]
     # F1 lies in T1's scope but outside the village exported: the export names him only.
     assert '"kind":"linked_person","id":"F1"' in exported
-    report = (await gql.execute(IMPORT, {"ndjson": exported}, **township))["data"]["importBundle"]  # type: ignore[index]
+    report = (await gql.execute(IMPORT, {"ndjson": exported}, **township))["data"]["importBundle"]
     assert report["ok"] and report["rejected"] == [], report
 
     # Into an empty database the lines naming F1 have nothing to point at; the rest land.
     await wipe(world)
     body = await gql.execute(IMPORT, {"ndjson": exported, "mode": "SKIP_INVALID"}, role="admin")
-    rejected = body["data"]["importBundle"]["rejected"]  # type: ignore[index]
+    rejected = body["data"]["importBundle"]["rejected"]
     assert rejected and all("F1" in r["reason"] and "exists nowhere" in r["reason"] for r in rejected)
     assert await world.read(FATHER) == []
 
 
 async def test_import_runs_are_the_callers_scope_only(world: Graph, gql: GraphQLClient) -> None:
     ndjson = line({"kind": "household", "id": "HN", "region": V1, "lowIncome": []})
-    assert (await gql.execute(IMPORT, {"ndjson": ndjson}, **AS_V1))["data"]["importBundle"]["ok"]  # type: ignore[index]
-    mine = (await gql.execute(RUNS, **AS_V1))["data"]["importRuns"]  # type: ignore[index]
-    theirs = (await gql.execute(RUNS, **AS_V2))["data"]["importRuns"]  # type: ignore[index]
-    every = (await gql.execute(RUNS, role="admin"))["data"]["importRuns"]  # type: ignore[index]
+    assert (await gql.execute(IMPORT, {"ndjson": ndjson}, **AS_V1))["data"]["importBundle"]["ok"]
+    mine = (await gql.execute(RUNS, **AS_V1))["data"]["importRuns"]
+    theirs = (await gql.execute(RUNS, **AS_V2))["data"]["importRuns"]
+    every = (await gql.execute(RUNS, role="admin"))["data"]["importRuns"]
     assert [run["written"] for run in mine] == [1] and theirs == []
     assert len(every) == 2  # the world's and the integrator's
 
@@ -186,7 +186,7 @@ async def test_an_id_number_someone_holds_counts_as_a_look_up_by_id_number(world
     fathers = newcomer("PN1", F1_ID, "1985-01-01", "M")
     daughters = newcomer("PN2", C1_ID, "2015-03-01", "F")
     one = await gql.execute(IMPORT, {"ndjson": fathers, "mode": "SKIP_INVALID"}, **AS_V1)
-    [rejection] = one["data"]["importBundle"]["rejected"]  # type: ignore[index]
+    [rejection] = one["data"]["importBundle"]["rejected"]
     assert rejection["reason"] == ID_NUMBER_REFUSED
 
     two = await gql.execute(IMPORT, {"ndjson": f"{fathers}\n{daughters}", "mode": "SKIP_INVALID"}, **AS_V1)
