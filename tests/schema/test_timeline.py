@@ -16,7 +16,7 @@ TIMELINE = "query($child: ID!) { timeline(childId: $child) { kind on subjectId v
 async def _events(gql: GraphQLClient, child: str) -> list[tuple[str, str, str, str | None]]:
     body = await gql.execute(TIMELINE, {"child": child}, role="coordinator", region=COUNTY)
     assert "errors" not in body, body
-    rows: list[dict[str, str]] = body["data"]["timeline"]  # type: ignore[index]
+    rows: list[dict[str, str]] = body["data"]["timeline"]
     return [(row["kind"], row["on"], row["subjectId"], row["value"]) for row in rows]
 
 
