@@ -25,7 +25,7 @@ JARS := graph/neo4j/target/.built-from
 DEMO_VILLAGES ?= 12
 DEMO_SEED ?= 20260615
 
-.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest schema bench clean
+.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench clean
 
 install: $(INSTALLED) $(JARS)
 
@@ -90,6 +90,13 @@ pytest: install
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Schemathesis (GraphQL) against the API served on its own test database, as an admin and as a
+# village's director, for FUZZ_SECONDS in all; fails on any 5xx or INTERNAL. `make test` runs a
+# short one of these too (tests/api/test_fuzz.py).
+FUZZ_SECONDS ?= 240
+fuzz: install
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS)
 
 schema: install
 	$(BIN)/shouhu schema

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from api.settings import Settings
 from graph.driver import Graph
 from schema.schema import build_schema
 from tests.conftest import make_token
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer
 
 SEARCH = "query Lookup($name: String, $id: String) { searchPersons(name: $name, idNumber: $id) { id } }"
 
@@ -142,14 +142,6 @@ async def test_the_ide_page_holds_no_secret_and_no_schema(client: Any, settings:
 
 
 # --- over a real server ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def live(
-    test_environment: dict[str, str], graph: Graph, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    with live_server(test_environment, tmp_path_factory.mktemp("live") / "server.log") as server:
-        yield server
 
 
 async def _answer(socket: websockets.ClientConnection, id: str) -> list[dict[str, Any]]:
