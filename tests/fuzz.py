@@ -34,11 +34,10 @@ from graph import localdb
 from graph.bundle.generator import generate_county
 from graph.callers import Role
 from graph.driver import Connection, connect
+from tests.fuzz_checks import EDGE_DATES
 from tests.live import LiveServer, live_server
 
 COUNTY = "430524000000"
-#: Dates a resolver could stumble on: the ends of the calendar, a leap day, a day that is not.
-EDGE_DATES = ("0001-01-01", "1899-12-31", "1900-01-01", "2024-02-29", "2023-02-29", "2100-12-31", "9999-12-31")
 #: Which seeded values each argument (or input field) name is drawn from.
 BINDINGS: Mapping[str, str] = {
     "region": "regions",
@@ -123,6 +122,9 @@ def fuzz(server: LiveServer, token: str, caller: str, seconds: int, config: Path
         "shouhu_no_internal",
         "--max-time",
         str(seconds),
+        # A slow answer on a loaded machine (a province's sweep) is not what this run looks for.
+        "--request-timeout",
+        "60",
         "--workers",
         "1",
         "--report",
@@ -168,15 +170,21 @@ def seed(server: LiveServer, admin: str, lines: list[str]) -> None:
         raise RuntimeError(f"the seed bundle did not import: {response.text[:2000]}")
 
 
+#: Each run's report and output are kept here, to read what a failure was.
+REPORTS = PROJECT_ROOT / ".shouhu" / "fuzz"
+
+
 def run_all(server: LiveServer, settings: Settings, seconds: int, seeded: Mapping[str, Sequence[str]]) -> list[Run]:
     villages = [code for code in seeded.get("regions", ()) if not code.endswith("000")]
     callers = tokens(settings, villages[0] if villages else COUNTY)
-    with tempfile.TemporaryDirectory(prefix="shouhu-fuzz-") as folder:
-        workdir = Path(folder)
-        config = workdir / "schemathesis.toml"
-        config.write_text(config_text(seeded), encoding="utf-8")
-        share = max(1, seconds // len(callers))
-        return [fuzz(server, token, caller, share, config, workdir) for caller, token in callers.items()]
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    config = REPORTS / "schemathesis.toml"
+    config.write_text(config_text(seeded), encoding="utf-8")
+    share = max(1, seconds // len(callers))
+    runs = [fuzz(server, token, caller, share, config, REPORTS) for caller, token in callers.items()]
+    for run in runs:
+        (REPORTS / f"{run.caller}.txt").write_text(run.output, encoding="utf-8")
+    return runs
 
 
 def report(runs: Sequence[Run]) -> int:
@@ -185,7 +193,7 @@ def report(runs: Sequence[Run]) -> int:
         for failure in run.failures:
             print(f"  {failure}")
     failed = sum(len(run.failures) for run in runs)
-    print(f"fuzz: {sum(run.cases for run in runs)} cases, {failed} failures")
+    print(f"fuzz: {sum(run.cases for run in runs)} cases, {failed} failures (reports in {REPORTS})")
     return 1 if failed else 0
 
 

@@ -8,9 +8,15 @@ no code, or a body that is not a GraphQL response.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
+
+#: Dates a resolver could stumble on: the ends of the calendar, a leap day, a day that is not.
+EDGE_DATES = ("0001-01-01", "1899-12-31", "1900-01-01", "2024-02-29", "2023-02-29", "2100-12-31", "9999-12-31")
 
 #: The codes of docs/graphql.md, Errors, but INTERNAL.
 EXPECTED = frozenset(
@@ -23,6 +29,24 @@ EXPECTED = frozenset(
         "DATABASE_UNAVAILABLE",
         "LIMIT_EXCEEDED",
     }
+)
+
+
+# Without a strategy schemathesis never sends a custom scalar: every `asOf`, `on` and `since`
+# would go untested. Any day of the calendar, its edges, and strings that are not dates.
+_DAYS = st.one_of(
+    st.sampled_from(EDGE_DATES),
+    st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(dt.date.isoformat),
+    st.text(max_size=12),
+)
+schemathesis.graphql.scalar("Date", _DAYS.map(nodes.String))
+schemathesis.graphql.scalar(
+    "DateTime",
+    st.one_of(
+        st.datetimes(timezones=st.just(dt.UTC)).map(dt.datetime.isoformat),
+        st.datetimes().map(dt.datetime.isoformat),
+        _DAYS,
+    ).map(nodes.String),
 )
 
 

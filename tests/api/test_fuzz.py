@@ -10,8 +10,8 @@ import pytest
 from api.settings import Settings
 from graph.driver import Graph
 from tests.conftest import wipe
-from tests.fuzz import EDGE_DATES, run_all
-from tests.fuzz_checks import shouhu_no_internal
+from tests.fuzz import run_all
+from tests.fuzz_checks import EDGE_DATES, shouhu_no_internal
 from tests.live import LiveServer
 from tests.schema.conftest import COUNTY, TOWNSHIP, V1, V2, V3, build_world
 
