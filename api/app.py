@@ -275,6 +275,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphql = ShouhuGraphQL(
         build_schema(limits, production=production),
         graphql_ide="graphiql",
+        # A query in the URL puts its variables (names, ID numbers) in every proxy's access log
+        # and the browser's history: operations come in a POST body only.
+        allow_queries_via_get=False,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
     return Starlette(

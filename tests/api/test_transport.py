@@ -124,6 +124,13 @@ async def test_the_request_id_is_the_clients_when_it_is_a_plain_token(client: An
     assert replaced.headers["X-Request-Id"] not in ("a b\nc", "") and len(replaced.headers["X-Request-Id"]) == 32
 
 
+async def test_no_operation_runs_from_a_url(client: Any, settings: Settings) -> None:
+    # Its variables would be in every proxy's log and the browser's history.
+    response = await client.get("/graphql", params={"query": "{ __typename }"}, headers=_bearer(settings))
+    assert response.status_code == 400
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["BAD_USER_INPUT"]
+
+
 def test_field_suggestions_are_off_in_production() -> None:
     typo = '{ chlid(id: "C1") { id } }'
     development = build_schema(production=False).execute_sync(typo)
