@@ -22,6 +22,7 @@ from graph.persons import (
     ANCHOR,
     LINKED_FIELDS,
     PERSON_FIELDS,
+    ConditionRecord,
     Interval,
     LinkedPerson,
     PersonRecord,
@@ -135,12 +136,6 @@ class AwayEpisode:
     interval: Interval
     destination: str | None
     destination_region: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ConditionRecord:
-    type: str
-    interval: Interval
 
 
 @dataclass(frozen=True, slots=True)

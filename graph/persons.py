@@ -89,6 +89,16 @@ ORDER BY owner, since, category
 """
 )
 
+# A person's own conditions (a child's severe disability, an adult's imprisonment).
+CONDITIONS: LiteralString = (
+    ANCHOR
+    + """
+MATCH (c)-[:HAS_CONDITION]->(x:Condition)
+RETURN c.id AS owner, x.type AS type, x.since AS since, x.until AS until
+ORDER BY owner, since, type
+"""
+)
+
 PAIRINGS: LiteralString = (
     ANCHOR
     + """
@@ -366,6 +376,14 @@ class Interval:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionRecord:
+    """A condition a person holds (missing, imprisoned, severe_disability...) over its interval."""
+
+    type: str
+    interval: Interval
+
+
+@dataclass(frozen=True, slots=True)
 class Enrollment:
     institution_id: str
     institution_name: str | None
@@ -520,6 +538,11 @@ async def placements(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[st
 async def registrations(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[Registration]]:
     rows = await graph.read(REGISTRATIONS, {"ids": list(ids), "scope": scope})
     return grouped(rows, ids, lambda row: Registration(row["category"], interval(row)))
+
+
+async def conditions(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[ConditionRecord]]:
+    rows = await graph.read(CONDITIONS, {"ids": list(ids), "scope": scope})
+    return grouped(rows, ids, lambda row: ConditionRecord(row["type"], interval(row)))
 
 
 async def pairings(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[Pairing]]:

@@ -46,6 +46,7 @@ class Loaders:
         self.enrollments = self._by_id(persons.enrollments, [])
         self.placements = self._by_id(persons.placements, [])
         self.registrations = self._by_id(persons.registrations, [])
+        self.conditions = self._by_id(persons.conditions, [])
         self.pairings = self._by_id(persons.pairings, [])
         self.contacts = self._by_id(lambda g, ids, scope: persons.contacts(g, ids, scope=scope, recent=RECENT), [])
         self.case_ids = self._by_id(persons.case_ids, [])

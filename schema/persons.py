@@ -153,6 +153,16 @@ class Person:
         found = await self._holding(info, info.context.loaders.registrations, as_of, include_history)
         return [Registration.from_record(r) for r in found]
 
+    @strawberry.field(
+        description="The person's own conditions (a child's severe disability, an adult's imprisonment) at `asOf`, "
+        "or all with `includeHistory`."
+    )
+    async def conditions(
+        self, info: Info, as_of: dt.date | None = None, include_history: bool = False
+    ) -> list[ConditionType]:
+        found = await self._holding(info, info.context.loaders.conditions, as_of, include_history)
+        return [ConditionType.from_record(r) for r in found]
+
     @strawberry.field(description="Cases about this child, newest first, with their stage history. Audited.")
     async def cases(self, info: Info) -> list[CaseType]:
         from schema.cases import Case
@@ -221,7 +231,7 @@ class ConditionType:
     until: dt.date | None
 
     @classmethod
-    def from_record(cls, record: records.ConditionRecord) -> Self:
+    def from_record(cls, record: person_records.ConditionRecord) -> Self:
         return cls(type=record.type, since=record.interval.since, until=record.interval.until)
 
 

@@ -42,3 +42,24 @@ async def test_the_timeline_carries_every_kind_of_event(world: Graph, gql: Graph
     assert events == sorted(events, key=lambda e: e[1])  # in time order
     # C2's placement in the county centre, as its start.
     assert ("placed", "2026-04-01", "I1", None) in await _events(gql, "C2")
+
+
+CONDITIONS = """
+query($asOf: Date) {
+  child(id: "C1") {
+    now: conditions(asOf: $asOf) { type since until }
+    all: conditions(includeHistory: true) { type }
+  }
+}"""
+
+
+async def test_a_childs_own_conditions_read_back(world: Graph, gql: GraphQLClient) -> None:
+    """The child's severe disability (recorded in the test above, kept in the module's world)
+    reads back on the child; a parent's condition stays the parent's."""
+    body = await gql.execute(CONDITIONS, {"asOf": "2025-07-01"}, role="coordinator", region=COUNTY)
+    assert "errors" not in body, body
+    child: dict[str, list[dict[str, str | None]]] = body["data"]["child"]  # type: ignore[index]
+    assert child["now"] == [{"type": "severe_disability", "since": "2025-06-01", "until": None}]
+    before = await gql.execute(CONDITIONS, {"asOf": "2025-05-31"}, role="coordinator", region=COUNTY)
+    assert before["data"]["child"]["now"] == []  # type: ignore[index]
+    assert child["all"] == [{"type": "severe_disability"}]
