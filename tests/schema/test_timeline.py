@@ -58,8 +58,8 @@ async def test_a_childs_own_conditions_read_back(world: Graph, gql: GraphQLClien
     reads back on the child; a parent's condition stays the parent's."""
     body = await gql.execute(CONDITIONS, {"asOf": "2025-07-01"}, role="coordinator", region=COUNTY)
     assert "errors" not in body, body
-    child: dict[str, list[dict[str, str | None]]] = body["data"]["child"]  # type: ignore[index]
+    child: dict[str, list[dict[str, str | None]]] = body["data"]["child"]
     assert child["now"] == [{"type": "severe_disability", "since": "2025-06-01", "until": None}]
     before = await gql.execute(CONDITIONS, {"asOf": "2025-05-31"}, role="coordinator", region=COUNTY)
-    assert before["data"]["child"]["now"] == []  # type: ignore[index]
+    assert before["data"]["child"]["now"] == []
     assert child["all"] == [{"type": "severe_disability"}]
