@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import websockets
 from asgi_lifespan import LifespanManager
@@ -92,6 +94,17 @@ async def test_a_caller_over_its_rate_gets_429_with_retry_after(
     assert (await strict_client.post("/graphql", json=query, headers=other)).status_code == 200
     supervisor = _bearer(settings, "children_supervisor", region="360732100000", sub="D1")
     assert (await strict_client.post("/graphql", json=query, headers=supervisor)).status_code == 200
+
+
+async def test_a_region_claim_of_fullwidth_digits_is_refused(client: Any, settings: Settings) -> None:
+    forged = jwt.encode(
+        {"sub": "x", "role": "coordinator", "region": "４３０５２４００００００", "exp": int(time.time()) + 60},
+        settings.jwt_secret or "",
+    )
+    headers = {"Authorization": f"Bearer {forged}"}
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
 
 
 async def test_a_subscription_over_http_is_bad_user_input(client: Any, settings: Settings) -> None:
