@@ -641,6 +641,16 @@ class IdLookup:
     per_day: int
 
 
+async def id_lookups_used(tx: AsyncManagedTransaction, sub: str) -> tuple[int, int]:
+    """The subject's answered look-ups by ID number in the last minute and the last day, counted
+    from the audit trail under the subject's lock (held until `tx` commits its own event)."""
+    now = dt.datetime.now(dt.UTC)
+    minute, day = await audit.count_since(
+        tx, sub, ID_LOOKUP, [now - dt.timedelta(minutes=1), now - dt.timedelta(days=1)]
+    )
+    return minute, day
+
+
 async def search_by_id_number(
     graph: Graph,
     lookup: IdLookup,
@@ -658,10 +668,7 @@ async def search_by_id_number(
     parameters = _search_parameters(scope, name, birth_date, id_number, limit)
 
     async def transaction(tx: AsyncManagedTransaction) -> list[PersonRecord]:
-        now = dt.datetime.now(dt.UTC)
-        minute, day = await audit.count_since(
-            tx, lookup.sub, ID_LOOKUP, [now - dt.timedelta(minutes=1), now - dt.timedelta(days=1)]
-        )
+        minute, day = await id_lookups_used(tx, lookup.sub)
         if minute >= lookup.per_minute or day >= lookup.per_day:
             limit_, window = (lookup.per_minute, "minute") if minute >= lookup.per_minute else (lookup.per_day, "day")
             raise LimitExceeded(f"idNumber: at most {limit_} look-ups by ID number a {window}")

@@ -9,7 +9,6 @@ at most `MAX_IDS` of them.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -23,7 +22,7 @@ from graph.bundle.scope import anchor, target_kind
 from graph.callers import Caller
 from graph.driver import AsyncManagedTransaction, Graph
 from graph.errors import LimitExceeded
-from graph.persons import ID_LOOKUP, IdLookup
+from graph.persons import ID_LOOKUP, IdLookup, id_lookups_used
 
 IMPORT: Final = "importBundle"
 EXPORT: Final = "exportBundle"
@@ -78,10 +77,7 @@ async def charge_id_lookups(graph: Graph, lookup: IdLookup, holders: Mapping[str
         return
 
     async def transaction(tx: AsyncManagedTransaction) -> bool:
-        now = dt.datetime.now(dt.UTC)
-        minute, day = await audit.count_since(
-            tx, lookup.sub, ID_LOOKUP, [now - dt.timedelta(minutes=1), now - dt.timedelta(days=1)]
-        )
+        minute, day = await id_lookups_used(tx, lookup.sub)
         over = hits > 1 or minute + hits > lookup.per_minute or day + hits > lookup.per_day
         for region, ids in found.items():
             outcome = "LIMIT_EXCEEDED" if over else "ok"
