@@ -38,7 +38,7 @@ class Context:
         if self._loaders is None:
             from schema.loaders import Loaders
 
-            self._loaders = Loaders(self.graph, self.caller)
+            self._loaders = Loaders(self.graph, self.caller, self.settings.case_deadlines, self.settings.timezone.key)
         return self._loaders
 
     @property

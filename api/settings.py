@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
+from graph.followup import StageDeadlines
 from graph.localdb import LocalDatabase
 from graph.risk import AlertPolicy
 
@@ -128,6 +129,8 @@ class Settings:
     daily_sweep: bool = False
     #: the local time of day (in `timezone`) after which the daily sweep is due
     daily_sweep_at: dt.time = dt.time(2, 0)
+    #: Hours a case may stay at each stage, by urgency (`SHOUHU_CASE_DUE_IMMEDIATE|HIGH|NORMAL`).
+    case_deadlines: StageDeadlines = field(default_factory=StageDeadlines)
 
     @property
     def production(self) -> bool:
@@ -205,7 +208,22 @@ class Settings:
             # Tests sweep when they mean to: a background sweep would change alerts under them.
             daily_sweep=_switch(env, "SHOUHU_DAILY_SWEEP", environment != "test"),
             daily_sweep_at=_time_of_day(env, "SHOUHU_DAILY_SWEEP_AT", dt.time(2, 0)),
+            case_deadlines=_case_deadlines(env),
         )
+
+
+def _case_deadlines(env: Mapping[str, str]) -> StageDeadlines:
+    variables = {
+        "immediate": "SHOUHU_CASE_DUE_IMMEDIATE",
+        "high": "SHOUHU_CASE_DUE_HIGH",
+        "normal": "SHOUHU_CASE_DUE_NORMAL",
+    }
+    given = {urgency: env[name] for urgency, name in variables.items() if env.get(name)}
+    try:
+        return StageDeadlines.parse(given)
+    except ValueError as error:
+        urgency, _, reason = str(error).partition(": ")
+        raise SettingsError(f"{variables[urgency]}: {reason}") from error
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -72,7 +72,9 @@ institution             query         x   x   x   x   .   x   .   x
 institutions            query         x   x   x   x   .   x   .   x
 timeline                query         x   x   x   x   .   x   .   x
 case                    query         x   x   x   x   .   x   .   x
-cases                   query         x   x   x   x   .   x   .   x
+cases                   query         .   .   x   x   .   x   .   x
+reports                 query         .   .   x   x   .   .   .   x
+capacityOverrides       query         .   .   .   x   .   .   .   x
 myCaseload              query         .   .   x   x   .   .   .   x
 guardianship            query         .   .   x   x   .   .   .   x
 caregiverNetwork        query         .   .   x   x   .   .   .   x
@@ -120,13 +122,22 @@ endEnrollment           mutation      .   .   x   x   .   .   .   x
 registerChild           mutation      .   .   .   x   .   .   .   x
 deregisterChild         mutation      .   .   .   x   .   .   .   x
 sweep                   mutation      .   .   .   x   .   .   .   x
+placeChild              mutation      .   .   x   x   .   .   .   x
+endPlacement            mutation      .   .   x   x   .   .   .   x
+reassignCase            mutation      .   .   x   x   .   .   .   x
+transferCase            mutation      .   .   .   x   .   .   .   x
+reopenCase              mutation      .   .   .   x   .   .   .   x
+recordAssessment        mutation      .   .   x   x   .   .   .   x
+setCasePlan             mutation      .   .   x   x   .   .   .   x
+fileMandatoryReport     mutation      .   .   .   .   x   .   .   .
+matchReport             mutation      .   .   x   x   .   .   .   x
 answerReferral          facet         .   .   .   .   x   .   .   x
 withdrawReferral        facet         .   .   x   x   .   .   .   x
 fullIdNumber            facet         .   .   .   x   .   .   .   x
 wholePhone              facet         x   x   x   x   .   .   .   x
 internalNotes           facet         x   x   x   x   .   x   .   x
 referralCase            facet         x   x   x   x   .   x   .   x
-reporterIdentity        facet         .   .   x   x   .   x   .   x
+reporterIdentity        facet         .   .   x   x   .   .   .   x
 """
 
 #: What each facet row permits.

@@ -1,8 +1,9 @@
 """Cases: a child's file moving through 发现报告 → 应急处置 → 评估帮扶 → 监护干预, then closed.
 
 Stages move forward only (docs/graphql.md): `reported` → `emergency_response` → `assessment` →
-`intervention`, `emergency_response` may be skipped, any stage may move to `closed`, and a
-closed case is final. Every move is a `(:Case)-[:HAD_STAGE]->(:StageChange {stage, at, by,
+`intervention`, `emergency_response` may be skipped, any stage may move to `closed` once every referral is
+answered (declined, completed) or withdrawn, and only `graph.followup.reopen` takes a closed
+case back. Every move is a `(:Case)-[:HAD_STAGE]->(:StageChange {stage, at, by,
 note})`. A child has at most one case that is not closed: opening another is a conflict.
 
 Two workers moving one case at the same moment: the write transaction takes the case's write
@@ -20,6 +21,7 @@ from typing import Any, Final, LiteralString
 from neo4j import AsyncManagedTransaction
 
 from graph import writes
+from graph.bundle.records import URGENCIES
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, OutOfReach
 from graph.writes import Actor, Outcome
@@ -34,8 +36,15 @@ NEXT: Final[dict[str, frozenset[str]]] = {
     "closed": frozenset(),
 }
 
+# The reach of a case `k` about child `c`: the child in `$scope`, or the county holding the
+# case since a transfer (`graph.followup`).
+IN_REACH: LiteralString = """
+($scope = '' OR coalesce(c.regionCode STARTS WITH $scope, false) OR coalesce(k.heldBy STARTS WITH $scope, false))
+"""
+
 RETURN_CASE: LiteralString = """
 RETURN k.id AS id, k.openedOn AS openedOn, k.stage AS stage, k.updatedAt AS updatedAt,
+       k.urgency AS urgency, k.heldBy AS heldBy,
        [(k)-[:CONCERNS]->(c:Person) | c.id][0] AS childId,
        [(k)-[:CONCERNS]->(c:Person) | c.regionCode][0] AS region,
        [(k)-[:ASSIGNED_TO]->(w:Person) | w.id][0] AS workerId,
@@ -50,17 +59,8 @@ GET_CASES: LiteralString = (
     """
 UNWIND $ids AS id
 MATCH (k:Case {id: id})-[:CONCERNS]->(c:Person)
-WHERE $scope = '' OR c.regionCode STARTS WITH $scope
-"""
-    + RETURN_CASE
-)
-
-CASES_OF_CHILD: LiteralString = (
-    """
-MATCH (k:Case)-[:CONCERNS]->(c:Person {id: $child})
-WHERE $scope = '' OR c.regionCode STARTS WITH $scope
-WITH k ORDER BY k.openedOn DESC, k.id
-"""
+WHERE """
+    + IN_REACH
     + RETURN_CASE
 )
 
@@ -88,7 +88,8 @@ RETURN EXISTS { (:Report {id: $report})-[:ABOUT]->(:Person {id: $child}) } AS ab
 CREATE_CASE: LiteralString = (
     """
 MATCH (c:Person {id: $child})
-CREATE (k:Case {id: $id, openedOn: $openedOn, stage: 'reported', updatedAt: datetime()})-[:CONCERNS]->(c)
+CREATE (k:Case {id: $id, openedOn: $openedOn, stage: 'reported', urgency: $urgency, updatedAt: datetime()})
+       -[:CONCERNS]->(c)
 CREATE (k)-[:HAD_STAGE]->(:StageChange {stage: 'reported', at: datetime(), by: $by, note: $note})
 WITH k
 CALL (k) {
@@ -110,10 +111,19 @@ SET k._lock = true REMOVE k._lock
 RETURN k.id AS id
 """
 
-CASE_STATE: LiteralString = """
+CASE_STATE: LiteralString = (
+    """
 MATCH (k:Case {id: $id})-[:CONCERNS]->(c:Person)
-RETURN k.stage AS stage, c.id AS childId, c.regionCode AS region,
-       ($scope = '' OR coalesce(c.regionCode STARTS WITH $scope, false)) AS inScope
+RETURN k.stage AS stage, c.id AS childId, c.regionCode AS region, """
+    + IN_REACH
+    + """ AS inScope
+"""
+)
+
+OPEN_REFERRALS: LiteralString = """
+MATCH (:Case {id: $id})-[:REFERRED]->(f:Referral)
+WHERE f.status IN ['pending', 'accepted']
+RETURN f.id AS id ORDER BY f.id
 """
 
 MOVE_CASE: LiteralString = (
@@ -145,6 +155,10 @@ class CaseRecord:
     report_id: str | None
     region: str | None
     history: tuple[StageChangeRecord, ...]
+    #: Set by `openCase`; absent, the case has its report's urgency (`graph.followup`).
+    urgency: str | None = None
+    #: The county holding the case since a transfer; absent, the child's county.
+    held_by: str | None = None
 
 
 def case_record(row: dict[str, Any]) -> CaseRecord:
@@ -160,6 +174,8 @@ def case_record(row: dict[str, Any]) -> CaseRecord:
         history=tuple(
             StageChangeRecord(s["stage"], s["at"].to_native(), s.get("by"), s.get("note")) for s in row["history"]
         ),
+        urgency=row.get("urgency"),
+        held_by=row.get("heldBy"),
     )
 
 
@@ -170,10 +186,6 @@ async def get_case_in(tx: AsyncManagedTransaction, case_id: str) -> CaseRecord:
 async def get_cases(graph: Graph, ids: list[str], *, scope: str) -> dict[str, CaseRecord]:
     found = await graph.read(GET_CASES, {"ids": ids, "scope": scope})
     return {row["id"]: case_record(row.data()) for row in found}
-
-
-async def cases_of_child(graph: Graph, child_id: str, *, scope: str) -> list[CaseRecord]:
-    return [case_record(row.data()) for row in await graph.read(CASES_OF_CHILD, {"child": child_id, "scope": scope})]
 
 
 async def caseload(graph: Graph, worker_id: str, *, scope: str, include_closed: bool = False) -> list[CaseRecord]:
@@ -191,6 +203,7 @@ async def open_case(
     report: str | None = None,
     worker: str | None = None,
     opened_on: date | None = None,
+    urgency: str | None = None,
     note: str | None = None,
     key: str | None = None,
 ) -> CaseRecord:
@@ -200,14 +213,18 @@ async def open_case(
     graph; an explicit `worker` must be one.
     """
     fields = {"child": child, "report": report, "worker": worker, "openedOn": opened_on, "note": note}
+    if urgency is not None:
+        fields["urgency"] = urgency
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[CaseRecord]:
         data = writes.validate_as(
             "case",
-            {k: v for k, v in fields.items() if k != "note"}
+            {k: v for k, v in fields.items() if k not in ("note", "urgency")}
             | {"id": "new", "stage": "reported", "openedOn": opened_on or today},
             today=today,
         )
+        if urgency is not None and urgency not in URGENCIES:
+            raise InvalidInput("urgency", f"{urgency!r} is not one of {', '.join(sorted(URGENCIES))}")
         region = await writes.person_in_scope(tx, actor, child)
         if worker is not None:
             await writes.person_reference(tx, actor, worker, "worker")
@@ -229,6 +246,7 @@ async def open_case(
             "report": report,
             "by": actor.sub,
             "note": note,
+            "urgency": urgency,
         }
         created = case_record((await writes.rows(tx, CREATE_CASE, params))[0])
         return Outcome(created, case_id, [i for i in (case_id, child, report) if i], region)
@@ -236,6 +254,16 @@ async def open_case(
     return await writes.perform(
         graph, actor, "openCase", inputs=fields, work=work, replay=get_case_in, key=key, ids=[child]
     )
+
+
+async def require_referrals_answered(tx: AsyncManagedTransaction, case_id: str) -> None:
+    """A case closes only when every referral is declined, completed or withdrawn."""
+    still_open = [row["id"] for row in await writes.rows(tx, OPEN_REFERRALS, {"id": case_id})]
+    if still_open:
+        raise Conflict(
+            f"case {case_id} has referrals not yet answered or withdrawn: {', '.join(still_open)}; "
+            "answer or withdraw them before closing"
+        )
 
 
 async def advance_case(
@@ -254,6 +282,8 @@ async def advance_case(
         current = state["stage"]
         if stage not in NEXT[current]:
             raise Conflict(f"case {case_id} is {current}: it cannot move to {stage}")
+        if stage == "closed":
+            await require_referrals_answered(tx, case_id)
         moved = case_record(
             (await writes.rows(tx, MOVE_CASE, {"id": case_id, "stage": stage, "by": actor.sub, "note": note}))[0]
         )

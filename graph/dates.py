@@ -50,3 +50,16 @@ def native_datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, DateTime):
         return value.to_native()
     return value if isinstance(value, dt.datetime) else None
+
+
+def fixed_offset(moment: dt.datetime) -> dt.datetime:
+    """`moment` with its zone replaced by its fixed UTC offset, as it must be sent to the driver.
+
+    The driver packs an aware datetime by calling `tzinfo.utcoffset` with its own `DateTime`,
+    which `zoneinfo.ZoneInfo` (C implementation) does not accept: a ValueError, or a crash of
+    the interpreter. A `datetime.timezone` takes anything.
+    """
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("a naive datetime has no offset")
+    return moment.replace(tzinfo=dt.timezone(offset))

@@ -70,16 +70,6 @@ ORDER BY owner, since, institutionId
 """
 )
 
-PLACEMENTS: LiteralString = (
-    ANCHOR
-    + """
-MATCH (c)-[r:PLACED_IN]->(i:Institution)
-RETURN c.id AS owner, i.id AS institutionId, i.name AS institutionName, r.since AS since,
-       r.until AS until
-ORDER BY owner, since, institutionId
-"""
-)
-
 REGISTRATIONS: LiteralString = (
     ANCHOR
     + """
@@ -528,11 +518,6 @@ async def enrollments(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[s
             row["institutionId"], row["institutionName"], interval(row), row["grade"], row["boarding"]
         ),
     )
-
-
-async def placements(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[Enrollment]]:
-    rows = await graph.read(PLACEMENTS, {"ids": list(ids), "scope": scope})
-    return grouped(rows, ids, lambda row: Enrollment(row["institutionId"], row["institutionName"], interval(row)))
 
 
 async def registrations(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[Registration]]:

@@ -7,7 +7,10 @@ Institution staff accept, decline and complete their own institution's referrals
 worker withdraws. Answers are serialised on the referral's write lock (see `graph.cases`).
 
 An institution's `capacity` is the most open (pending or accepted) referrals it takes
-(docs/bundle-format.md): a referral to an institution at capacity is a conflict.
+(docs/bundle-format.md): a referral to an institution at capacity is a conflict, except a
+referral for `emergency_shelter` with `overrideCapacity` and a reason, which is recorded on the
+referral, audited a second time as `capacityOverride` and flagged to the county's coordinators
+(`graph.placements.capacity_overrides`).
 
 Due date: when not given, `on` plus 1 day for urgency `immediate`, 3 for `high`, 7 for
 `normal`. The urgency is the one given, else that of the report the case came from, else
@@ -23,7 +26,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
-from graph import writes
+from graph import placements, writes
 from graph.bundle.records import URGENCIES
 from graph.callers import Role
 from graph.driver import Graph
@@ -133,6 +136,9 @@ CREATE_REFERRAL: LiteralString = (
 MATCH (k:Case {id: $case}), (i:Institution {id: $institution})
 CREATE (k)-[:REFERRED]->(f:Referral {id: $id, service: $service, on: $on, dueOn: $dueOn, status: 'pending',
                                       reason: $reason, updatedAt: datetime()})-[:TO]->(i)
+FOREACH (_ IN CASE WHEN $override IS NULL THEN [] ELSE [1] END |
+  SET f.capacityOverride = true, f.overrideReason = $override.reason, f.openBeforeOverride = $override.open,
+      f.capacityAtOverride = $override.capacity, f.overrideBy = $by, f.overrideAt = datetime())
 CREATE (f)-[:HAD_STATUS]->(:StatusChange {status: 'pending', at: datetime(), by: $by, note: $note})
 SET k.updatedAt = datetime()
 """
@@ -279,10 +285,13 @@ async def refer_case(
     due: date | None = None,
     urgency: str | None = None,
     note: str | None = None,
+    override_capacity: bool = False,
+    override_reason: str | None = None,
     key: str | None = None,
 ) -> ReferralRecord:
-    """Refer a case that is not closed to an institution that offers `service`."""
-    fields = {
+    """Refer a case that is not closed to an institution that offers `service`; over its
+    capacity only for an emergency shelter, with `override_capacity` and a reason."""
+    fields: dict[str, Any] = {
         "case": case,
         "institution": institution,
         "service": service,
@@ -292,6 +301,8 @@ async def refer_case(
         "urgency": urgency,
         "note": note,
     }
+    if override_capacity:
+        fields |= {"overrideCapacity": True, "overrideReason": override_reason}
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[ReferralRecord]:
         if urgency is not None and urgency not in URGENCIES:
@@ -303,7 +314,7 @@ async def refer_case(
         current = state[0]
         made_on = on or today
         due_date = due or due_on(made_on, urgency or current["reportUrgency"] or "normal")
-        line = {k: v for k, v in fields.items() if k not in ("urgency", "note")}
+        line = {k: v for k, v in fields.items() if k not in ("urgency", "note", "overrideCapacity", "overrideReason")}
         data = writes.validate_as(
             "referral", line | {"id": "new", "on": made_on, "dueOn": due_date, "status": "pending"}, today=today
         )
@@ -314,8 +325,15 @@ async def refer_case(
         if service not in (target["services"] or []):
             offered = ", ".join(target["services"] or []) or "nothing"
             raise InvalidInput("service", f"institution {institution} does not offer {service} (it offers {offered})")
+        override = None
         if target["capacity"] is not None and target["open"] >= target["capacity"]:
-            raise Conflict(f"institution {institution} is at capacity ({target['open']} open referrals)")
+            if not override_capacity:
+                raise Conflict(
+                    f"institution {institution} is at capacity ({target['open']} open referrals); an "
+                    f"{placements.OVERRIDABLE} referral may go over it with overrideCapacity and overrideReason"
+                )
+            why = placements.override_reason(override_reason, service)
+            override = {"reason": why, "open": target["open"], "capacity": target["capacity"]}
         if current["stage"] == "closed":
             raise Conflict(f"case {case} is closed")
         if current["duplicate"]:
@@ -336,11 +354,15 @@ async def refer_case(
                         "reason": reason,
                         "by": actor.sub,
                         "note": note,
+                        "override": override,
                     },
                 )
             )[0]
         )
-        return Outcome(created, referral_id, [referral_id, case, institution, current["childId"]], current["region"])
+        ids = [referral_id, case, institution, current["childId"]]
+        if override is not None:
+            await placements.audit_override(tx, actor, ids, current["region"])
+        return Outcome(created, referral_id, ids, current["region"])
 
     return await writes.perform(
         graph, actor, "referCase", inputs=fields, work=work, replay=get_referral_in, key=key, ids=[case, institution]

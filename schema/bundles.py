@@ -177,7 +177,8 @@ async def _export(info: Info, region: str) -> list[str]:
     if not region.startswith(caller.scope):
         raise NotFound(f"region {region} does not exist")
     lines: list[str] = []
-    async for line in export_region(info.context.graph, region, linked=caller.scope != ""):
+    reporters = access.allowed(caller.role, "reporterIdentity")
+    async for line in export_region(info.context.graph, region, linked=caller.scope != "", reporters=reporters):
         lines.append(line)
         if len(lines) > MAX_EXPORT_LINES:
             raise LimitExceeded(f"region: more than {MAX_EXPORT_LINES} lines; use `shouhu export --region {region}`")

@@ -11,7 +11,8 @@ import strawberry
 
 from api.context import Info
 from graph import guardianship as records
-from schema.persons import Care, Guardian, LinkedPersonType, Parent, Person, Placement
+from schema.persons import Care, Guardian, LinkedPersonType, Parent, Person
+from schema.placements import Placement
 
 
 @strawberry.type(description="Who is responsible for a child on a date, and the whole history.")
@@ -99,7 +100,7 @@ class GuardianshipQueries:
             parents=[Parent(record=p, default_as_of=day) for p in parents],
             legal_guardians=[Guardian.from_record(g) for g in guardians if g.interval.holds(day)],
             caregivers=[Care.from_record(c) for c in cares if c.interval.holds(day)],
-            placement=next((Placement.from_record(p) for p in placements if p.interval.holds(day)), None),
+            placement=next((Placement.from_record(p) for p in placements if p.holds(day)), None),
             guardian_history=[Guardian.from_record(g) for g in guardians],
             care_history=[Care.from_record(c) for c in cares],
             placement_history=[Placement.from_record(p) for p in placements],

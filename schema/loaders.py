@@ -11,7 +11,7 @@ from typing import Any, Final, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph import cases, guardianship, households, institutions, persons, referrals, regions
+from graph import cases, followup, guardianship, households, institutions, persons, placements, referrals, regions
 from graph.access import read_scope
 from graph.callers import Caller
 from graph.driver import Graph
@@ -27,7 +27,13 @@ RECENT: Final = 20
 
 
 class Loaders:
-    def __init__(self, graph: Graph, caller: Caller) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        caller: Caller,
+        deadlines: followup.StageDeadlines | None = None,
+        zone: str = "Asia/Shanghai",
+    ) -> None:
         self.graph = graph
         self.caller = caller
         #: The prefix every person, household and institution read here must start with.
@@ -44,7 +50,7 @@ class Loaders:
         self.guardians = self._by_id(guardianship.guardians, [])
         self.caregivers = self._by_id(guardianship.caregivers, [])
         self.enrollments = self._by_id(persons.enrollments, [])
-        self.placements = self._by_id(persons.placements, [])
+        self.placements = self._by_id(placements.of_children, [])
         self.registrations = self._by_id(persons.registrations, [])
         self.conditions = self._by_id(persons.conditions, [])
         self.pairings = self._by_id(persons.pairings, [])
@@ -52,7 +58,13 @@ class Loaders:
         self.case_ids = self._by_id(persons.case_ids, [])
         self.case = self._by_id(cases.get_cases, None)
         self.visits = self._by_id(lambda g, ids, scope: persons.visits(g, ids, scope=scope, recent=RECENT), [])
-        self.case = self._by_id(cases.get_cases, None)
+        rules = deadlines or followup.StageDeadlines()
+        self.case_deadline = self._by_id(
+            lambda g, ids, scope: followup.deadlines(g, ids, scope=scope, rules=rules, zone=zone), None
+        )
+        self.case_changes = self._by_id(followup.changes, [])
+        self.case_assessments = self._by_id(followup.assessments, [])
+        self.case_plans = self._by_id(followup.plans, [])
         self.case_referrals = self._by_id(referrals.referrals_of_cases, [])
 
         self.child_page = self._batched(persons.child_pages)

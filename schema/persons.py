@@ -28,6 +28,7 @@ from schema.institutions import Institution
 from schema.loaders import RECENT
 from schema.masking import mask_id_number, mask_phone
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from schema.placements import Placement
 from schema.regions import Region
 from schema.writing import audited, refuse
 
@@ -135,7 +136,7 @@ class Person:
     async def placement(self, info: Info, as_of: dt.date | None = None) -> Placement | None:
         found = await info.context.loaders.placements.load(self.record.id)
         day = info.context.as_of(as_of)
-        return next((Placement.from_record(p) for p in found if p.interval.holds(day)), None)
+        return next((Placement.from_record(p) for p in found if p.holds(day)), None)
 
     @strawberry.field(description="Every residential placement, oldest first.")
     async def placements(self, info: Info) -> list[Placement]:
@@ -359,23 +360,6 @@ class Enrollment:
     async def institution(self, info: Info) -> Institution | None:
         found = await info.context.loaders.institution.load(str(self.institution_id))
         return None if found is None else Institution.from_record(found)
-
-
-@strawberry.type(description="A residential placement in an institution over an interval.")
-class Placement:
-    institution_id: strawberry.ID
-    institution_name: str | None
-    since: dt.date
-    until: dt.date | None
-
-    @classmethod
-    def from_record(cls, record: person_records.Enrollment) -> Self:
-        return cls(
-            institution_id=strawberry.ID(record.institution_id),
-            institution_name=record.institution_name,
-            since=record.interval.since,
-            until=record.interval.until,
-        )
 
 
 @strawberry.type(description="A registration of a child in a category (left_behind, orphan, ...).")

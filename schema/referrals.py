@@ -186,6 +186,10 @@ class ReferCaseInput:
     )
     urgency: str | None = None
     note: str | None = None
+    override_capacity: bool = strawberry.field(
+        default=False, description="Refer to a full emergency shelter anyway; needs overrideReason. Flagged."
+    )
+    override_reason: str | None = None
     client_mutation_id: str | None = strawberry.field(default=None, description="Idempotency key for retries.")
 
 
@@ -205,6 +209,8 @@ class ReferralMutations:
                 due=input.due_on,
                 urgency=input.urgency,
                 note=input.note,
+                override_capacity=input.override_capacity,
+                override_reason=input.override_reason,
                 today=info.context.today,
                 key=idempotency_key(info, input.client_mutation_id),
             )

@@ -24,9 +24,10 @@ from schema.households import HouseholdQueries
 from schema.institutions import InstitutionQueries
 from schema.me import MeQueries
 from schema.persons import PersonQueries
+from schema.placements import PlacementMutations, PlacementQueries
 from schema.referrals import ReferralMutations, ReferralQueries
 from schema.regions import RegionQueries
-from schema.reports import ReportMutations
+from schema.reports import ReportMutations, ReportQueries
 from schema.scalars import SCALAR_OVERRIDES
 from schema.statistics import StatisticsQueries
 from schema.timeline import TimelineQueries
@@ -49,6 +50,8 @@ QUERIES: tuple[type, ...] = (
     AlertQueries,
     WorklistQueries,
     StatisticsQueries,
+    ReportQueries,
+    PlacementQueries,
 )
 MUTATIONS: tuple[type, ...] = (
     BundleMutations,
@@ -58,6 +61,7 @@ MUTATIONS: tuple[type, ...] = (
     VisitMutations,
     CareMutations,
     AlertMutations,
+    PlacementMutations,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (AlertSubscriptions,)
 

@@ -223,10 +223,12 @@ class _Inside:
         return value in self.keys.get(target, set())
 
 
-async def export_region(graph: Graph, code: str, *, linked: bool = False) -> AsyncIterator[str]:
+async def export_region(graph: Graph, code: str, *, linked: bool = False, reporters: bool = True) -> AsyncIterator[str]:
     """The NDJSON lines (without newlines) of the region subtree of `code`; none when the region
     does not exist. With `linked`, records outside the region are carried only as far as the
-    records inside need them (see the module docstring)."""
+    records inside need them (see the module docstring). Without `reporters` (a reader who may
+    not know who filed a report), report lines leave out their `reporter`. A mandatory report
+    not yet matched to a child is no line: the format has no report without a child."""
     if not await _rows(graph, REGIONS, [code]):
         return
     prefix = scope_prefix(code)
@@ -268,7 +270,10 @@ async def export_region(graph: Graph, code: str, *, linked: bool = False) -> Asy
     inside.keys["case"] = {row["id"] for row in case_rows}
     reports = await _keys(graph, TOUCHING_REPORTS, prefix=prefix)
     reports |= {row["report"] for row in case_rows if row["report"] is not None}
-    for kind, rows in (("referral", referrals), ("case", case_rows), ("report", await _rows(graph, REPORTS, reports))):
+    report_rows = [row for row in await _rows(graph, REPORTS, reports) if row["child"] is not None]
+    if not reporters:
+        report_rows = [{k: v for k, v in row.items() if k != "reporter"} for row in report_rows]
+    for kind, rows in (("referral", referrals), ("case", case_rows), ("report", report_rows)):
         for values in rows:
             if inside(kind, values):
                 out.add(kind, values)

@@ -139,7 +139,12 @@ PROBES: dict[str, Probe] = {
     ),
     "timeline": Probe("query($child: ID!) { timeline(childId: $child) { kind } }", _vars(child="child")),
     "case": Probe("query($case: ID!) { case(id: $case) { id } }", _vars(case="case")),
-    "cases": Probe("query($child: ID!) { cases(childId: $child) { id } }", _vars(child="child")),
+    "cases": Probe("query($region: String!) { cases(region: $region) { totalCount } }", _vars(region="region")),
+    "reports": Probe("query($region: String!) { reports(region: $region) { totalCount } }", _vars(region="region")),
+    # No write in this world went over a capacity: only who may read the flags is checked here.
+    "capacityOverrides": Probe(
+        "query($region: String!) { capacityOverrides(region: $region) { kind } }", _vars(region="region"), visible=False
+    ),
     "myCaseload": Probe("{ myCaseload { id } }", targets=("in",)),
     "guardianship": Probe(
         "query($child: ID!) { guardianship(childId: $child) { child { id } } }", _vars(child="child")
@@ -300,6 +305,54 @@ PROBES: dict[str, Probe] = {
     ),
     "sweep": Probe(
         "mutation($region: String!) { sweep(region: $region) { id } }", _vars(region="region"), targets=("in", "out")
+    ),
+    "placeChild": Probe(
+        "mutation($input: PlacementInput!) { placeChild(input: $input) { kind since } }",
+        _input(childId="child", institutionId="institution", kind="=foster_care", since="=" + LATER),
+    ),
+    "endPlacement": Probe(
+        "mutation($child: ID!, $institution: ID!) { endPlacement(childId: $child, institutionId: $institution, "
+        'since: "' + LATER + '") { until } }',
+        _vars(child="child", institution="institution"),
+    ),
+    "reassignCase": Probe(
+        'mutation($case: ID!, $volunteer: ID!) { reassignCase(caseId: $case, workerId: $volunteer, note: "休假") '
+        "{ id } }",
+        _vars(case="case", volunteer="volunteer"),
+    ),
+    # To the county that holds the case already (a CONFLICT): a transfer must not carry a case
+    # of one side into the other's reach for the cells that follow.
+    "transferCase": Probe(
+        'mutation($case: ID!, $county: String!) { transferCase(caseId: $case, county: $county, note: "迁居") { id } }',
+        lambda t, _: {"case": t["case"], "county": COUNTY if t["region"] == V1 else "360733000000"},
+    ),
+    "reopenCase": Probe(
+        'mutation($case: ID!) { reopenCase(caseId: $case, reason: "再次独自在家") { id } }', _vars(case="case")
+    ),
+    "recordAssessment": Probe(
+        "mutation($input: AssessmentInput!) { recordAssessment(input: $input) { id } }",
+        lambda t, _: {"input": {"caseId": t["case"], "needs": ["safety"]}},
+    ),
+    "setCasePlan": Probe(
+        "mutation($input: CasePlanInput!) { setCasePlan(input: $input) { id } }",
+        lambda t, _: {
+            "input": {
+                "caseId": t["case"],
+                "goals": ["落实照护"],
+                "services": ["family_guidance"],
+                "reviewOn": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+            }
+        },
+    ),
+    # Whom a mandatory report names is never checked against a scope: the answer is a receipt.
+    "fileMandatoryReport": Probe(
+        "mutation($input: MandatoryReportInput!) { fileMandatoryReport(input: $input) { receiptId } }",
+        _input(childName="name", birthDate="=2015-03-01", category="=neglect", urgency="=high", description="=见"),
+        targets=("in",),
+    ),
+    "matchReport": Probe(
+        "mutation($report: ID!, $child: ID!) { matchReport(reportId: $report, childId: $child) { id } }",
+        lambda t, _: {"report": {V1: "R1", VX: "RX"}.get(t["region"], "R404"), "child": t["child"]},
     ),
 }
 
