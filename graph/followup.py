@@ -31,7 +31,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
-from graph import access, cases, writes
+from graph import access, cases, referrals, writes
 from graph.bundle.records import SERVICES
 from graph.cases import CaseRecord
 from graph.dates import fixed_offset
@@ -393,7 +393,6 @@ async def overdue_work(
 ) -> OverdueWork:
     """The cases past their stage deadline and the referrals past their due date at `now`, in
     `region` within the actor's reach (for the worklist): cases soonest due first."""
-    from graph import referrals
 
     page, _ = await list_cases(
         graph, CaseListRequest(region, overdue=True), scope=actor.scope, now=now, rules=rules, zone=zone, first=limit

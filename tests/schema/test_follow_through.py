@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from graph import followup
 from graph.driver import Graph
+from graph.followup import StageDeadlines
+from graph.writes import Actor
 from tests import factories
 from tests.conftest import GraphQLClient
 from tests.schema.casework import (
@@ -135,6 +138,13 @@ async def test_an_immediate_reports_case_is_overdue_24_hours_after_the_report(
     late = await _cases(gql, COORDINATOR, overdue=True, now=_at(made + dt.timedelta(hours=24, minutes=1)))
     assert [(e["node"]["id"], e["node"]["overdue"]) for e in late["edges"]] == [(case_id, True)]
     assert late["totalCount"] == 1
+    # The worklist reads the same from the repository.
+    coordinator = Actor("K1", "coordinator", "360732")
+    work = await followup.overdue_work(
+        county, coordinator, COUNTY, now=made + dt.timedelta(hours=25), rules=StageDeadlines(), zone="Asia/Shanghai"
+    )
+    assert [(record.id, due) for record, due in work.cases] == [(case_id, made + dt.timedelta(hours=24))]
+    assert work.referrals == []
     # The case worker of the township sees it too; the next township's worker does not, nor by stage.
     assert (await _cases(gql, WORKER, overdue=True, now=_at(made + dt.timedelta(days=2))))["totalCount"] == 1
     assert (await _cases(gql, OTHER_WORKER, now=_at(made + dt.timedelta(days=2))))["totalCount"] == 0
@@ -174,7 +184,7 @@ async def test_a_case_with_an_open_referral_cannot_close_and_only_a_coordinator_
     )["referCase"]
     refused = await gql.execute(ADVANCE, {"id": case_id, "stage": "closed"}, **WORKER)
     assert error(refused)["code"] == "CONFLICT"
-    assert referral["id"] in refused["errors"][0]["message"]  # type: ignore[index]
+    assert referral["id"] in refused["errors"][0]["message"]
     assert data(await gql.execute(CASE, {"id": case_id}, **WORKER))["case"]["stage"] == "reported"
 
     data(await gql.execute(RESPOND, {"id": referral["id"], "decision": "withdraw", "note": "家长已返乡"}, **WORKER))

@@ -99,7 +99,7 @@ async def test_a_placement_clears_no_caregiver_and_capacity_holds_unless_an_emer
     # SH is full now: C6 waits, unless an emergency shelter placement overrides it, with a reason.
     full = {"childId": "C6", "institutionId": "SH", "kind": "emergency_shelter"}
     refused = await gql.execute(PLACE, {"input": full}, **WORKER)
-    assert error(refused)["code"] == "CONFLICT" and "overrideCapacity" in refused["errors"][0]["message"]  # type: ignore[index]
+    assert error(refused)["code"] == "CONFLICT" and "overrideCapacity" in refused["errors"][0]["message"]
     guardianship = full | {"kind": "temporary_state_guardianship", "overrideCapacity": True, "overrideReason": "急"}
     assert error(await gql.execute(PLACE, {"input": guardianship}, **WORKER))["field"] == "overrideCapacity"
     silent = full | {"overrideCapacity": True}
