@@ -51,6 +51,7 @@ from graph.driver import Graph, open_driver
 from graph.errors import DatabaseUnavailable
 from graph.risk import Reevaluator
 from graph.scheduler import DailySweep
+from schema.alerts import AlertHub
 from schema.schema import build_schema
 
 log = logging.getLogger("shouhu.app")
@@ -65,6 +66,7 @@ class State(TypedDict):
     graph: Graph
     verifier: TokenVerifier
     limiter: RateLimiter
+    alert_hub: AlertHub
 
 
 def _unauthenticated(message: str) -> JSONResponse:
@@ -236,7 +238,7 @@ async def _wait_for_database(graph: Graph, attempts: int = 20, delay: float = 0.
 
 def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[State]:
+    async def lifespan(application: Starlette) -> AsyncIterator[State]:
         active = settings or Settings.from_environment()
         driver = open_driver(
             DatabaseConnection(
@@ -250,7 +252,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         graph = Graph(driver, active.neo4j_database)
         thresholds = Thresholds(timezone=active.timezone.key)
-        graph.after_write = Reevaluator(thresholds, active.alert_policy)
+        # Red alerts a write raises reach the `alertRaised` subscribers of this process too.
+        alert_hub = AlertHub()
+        application.state.alert_hub = alert_hub
+        graph.after_write = Reevaluator(thresholds, active.alert_policy, announce=alert_hub.publish)
         daily: asyncio.Task[None] | None = None
         try:
             await _wait_for_database(graph)
@@ -263,6 +268,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "graph": graph,
                 "verifier": TokenVerifier(active),
                 "limiter": RateLimiter(active.limits),
+                "alert_hub": alert_hub,
             }
         finally:
             if daily is not None:

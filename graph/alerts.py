@@ -125,6 +125,14 @@ WHERE a.regionCode STARTS WITH $scope
     + ALERT_FIELDS
 )
 
+ALERTS_BY_ID: LiteralString = (
+    """
+UNWIND $ids AS id
+MATCH (a:Alert {id: id})
+"""
+    + ALERT_FIELDS
+)
+
 LIST_ALERTS: LiteralString = (
     """
 MATCH (a:Alert)
@@ -410,6 +418,11 @@ async def _reassign(
 async def get_alert(graph: Graph, alert_id: str, *, scope_prefix: str) -> Alert | None:
     records = await graph.read(GET_ALERT, {"id": alert_id, "scope": scope_prefix})
     return _alert(records[0]) if records else None
+
+
+async def alerts_by_id(graph: Graph, ids: Sequence[str]) -> list[Alert]:
+    """The alerts `ids`, whatever their region: for the system's own use (announcing new ones)."""
+    return [_alert(record) for record in await graph.read(ALERTS_BY_ID, {"ids": list(ids)})]
 
 
 async def list_alerts(graph: Graph, *, region_prefix: str, scope_prefix: str, status: str | None = None) -> list[Alert]:

@@ -29,9 +29,9 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, LiteralString
+from typing import TYPE_CHECKING, Any, Final, LiteralString
 
 import orjson
 from neo4j import AsyncManagedTransaction
@@ -39,6 +39,9 @@ from neo4j import AsyncManagedTransaction
 from graph.discovery import ChildRisk, Level, Thresholds, children_risk
 from graph.driver import Graph
 from graph.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from graph.alerts import Alert
 
 log = logging.getLogger("shouhu.risk")
 
@@ -404,6 +407,8 @@ class Reevaluator:
 
     thresholds: Thresholds
     policy: AlertPolicy
+    #: told of every alert a re-evaluation raised or escalated to red (the live subscription)
+    announce: Callable[[list[Alert]], None] | None = None
     timings: list[float] = field(default_factory=list)
 
     def today(self) -> dt.date:
@@ -420,6 +425,11 @@ class Reevaluator:
             result = await reevaluate(
                 graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by
             )
+            fresh = result.changes.raised + result.changes.escalated
+            if self.announce is not None and fresh:
+                from graph.alerts import alerts_by_id
+
+                self.announce([a for a in await alerts_by_id(graph, fresh) if a.level is Level.RED])
         except Exception:  # the write stands; the sweep will catch up
             log.exception("re-evaluation after a write failed")
             return None

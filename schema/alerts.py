@@ -1,8 +1,10 @@
-"""Alerts in GraphQL: `sweep` (coordinators), `acknowledgeAlert`, `alerts`, `alertChanges`, and the
-`alertRaised(region)` subscription that pushes red alerts as sweeps raise or escalate them.
+"""Alerts in GraphQL: `sweep` (coordinators), `acknowledgeAlert`, `reassignAlert`, `alerts`,
+`alertChanges`, and the `alertRaised(region)` subscription that pushes red alerts as sweeps and
+writes raise or escalate them.
 
-Live alerts travel through an in-process hub kept in the application's state: every
-subscriber of this process hears every sweep run by this process.
+Live alerts travel through an in-process hub kept in the application's state (made in the
+lifespan, which also hands it to the writes' re-evaluation): every subscriber of this process
+hears every sweep and every write of this process.
 """
 
 from __future__ import annotations

@@ -22,8 +22,13 @@ DAY = dt.date(2026, 6, 15)
 
 
 async def capture_graph(app: Any) -> Graph:
-    """The `Graph` an application made in its lifespan (the one whose round trips count),
-    read from the state its lifespan handed to a request."""
+    """The `Graph` an application made in its lifespan (the one whose round trips count)."""
+    graph: Graph = (await capture_state(app))["graph"]
+    return graph
+
+
+async def capture_state(app: Any) -> dict[str, Any]:
+    """The state an application's lifespan hands to every request (graph, alert hub...)."""
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -46,8 +51,8 @@ async def capture_graph(app: Any) -> Graph:
         return None
 
     await app(scope, receive, send)
-    graph: Graph = scope["state"]["graph"]
-    return graph
+    state: dict[str, Any] = scope["state"]
+    return state
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,10 @@ from graph import scheduler
 from graph.discovery import Thresholds
 from graph.driver import Graph
 from graph.risk import AlertPolicy
+from schema.alerts import AlertHub
 from tests import factories as f
 from tests.conftest import GraphQLClient
+from tests.schema.conftest import capture_state
 from tests.schema.test_scoping import codes, data
 
 V1 = "360732100201"
@@ -56,6 +58,7 @@ ACK = """mutation($id: ID!) { acknowledgeAlert(alertId: $id, note: "已知悉，
 CARE = """mutation($caregiver: ID!, $child: ID!, $since: Date!) {
   recordCare(input: {caregiverId: $caregiver, childId: $child, since: $since, agreementSignedOn: $since}) { since }
 }"""
+AWAY = """mutation($input: AwayInput!) { recordAway(input: $input) { since } }"""
 COVERAGE = """query($region: String!, $month: String!) {
   visitCoverage(region: $region, month: $month) {
     village children planned visited cadences { cadence planned visited }
@@ -101,6 +104,10 @@ async def build(g: Graph) -> None:
         await f.visit(g, "D1", kid, TODAY)
     for kid in ("K1", "K2"):
         await f.care(g, "G1", kid, dt.date(2024, 1, 1), agreement_signed_on=dt.date(2024, 1, 1))
+    # N1: green, her mother at home; recording the mother away leaves her with nobody caring.
+    await f.person(g, "N1", TODAY.replace(year=TODAY.year - 5), household="H1", name="陈绿")
+    await f.person(g, "NM", dt.date(1992, 1, 1), household="H1")
+    await f.parent(g, "NM", "N1")
     # O1, the next village's: red like R1, outside the director's scope.
     await f.person(g, "O1", TODAY.replace(year=TODAY.year - 8), household="H3", name="外村")
     await f.person(g, "OF", dt.date(1988, 1, 1), household="H3")
@@ -217,6 +224,20 @@ async def test_a_fourth_child_in_care_overloads_the_caregiver_for_all_four_witho
     assert {"K3", "O1", "R1"} <= {i["child"]["id"] for i in supervisor}
 
 
+async def test_a_write_that_turns_a_child_red_pushes_her_alert_to_live_subscribers(
+    village: Graph, app: Any, gql: GraphQLClient
+) -> None:
+    director = {"role": "children_director", "region": V1, "sub": "D1"}
+    hub: AlertHub = (await capture_state(app))["alert_hub"]
+    async with hub.listen() as queue:
+        away = {"personId": "NM", "since": TODAY.isoformat(), "destination": "浙江义乌"}
+        data(await gql.execute(AWAY, {"input": away}, **director))
+        pushed = [queue.get_nowait() for _ in range(queue.qsize())]
+    assert [(a.child_id, a.rule, a.owner_id) for a in pushed] == [("N1", "NO_CAREGIVER", "D1")]
+    items = {i["child"]["id"]: i for i in _items(await gql.execute(WORKLIST, {}, **director))}
+    assert items["N1"]["level"] == "RED" and items["N1"]["action"] == "ARRANGE_CARE"
+
+
 async def test_the_worklist_pages_in_order_and_coverage_counts_planned_visits(
     village: Graph, gql: GraphQLClient
 ) -> None:
@@ -235,10 +256,11 @@ async def test_the_worklist_pages_in_order_and_coverage_counts_planned_visits(
     coverage = data(await gql.execute(COVERAGE, {"region": TOWNSHIP, "month": month}, **supervisor))["visitCoverage"]
     by_village = {v["village"]: v for v in coverage}
     v1 = by_village[V1]
-    # R1 (red, monthly) and Y1 (yellow, monthly) unvisited this month; K1..K3 green, visited today.
+    # R1 (red, monthly) and Y1 (yellow, monthly) unvisited this month; K1..K3 green, visited
+    # today; N1 green, never visited.
     monthly = next(c for c in v1["cadences"] if c["cadence"] == "monthly")
     assert monthly == {"cadence": "monthly", "planned": 2, "visited": 0}
-    assert v1["children"] == 5 and v1["visited"] == 3
+    assert v1["children"] == 6 and v1["visited"] == 3
     director = {"role": "children_director", "region": V1, "sub": "D1"}
     mine = data(await gql.execute(COVERAGE, {"region": TOWNSHIP, "month": month}, **director))["visitCoverage"]
     assert [v["village"] for v in mine] == [V1]
