@@ -98,6 +98,13 @@ exportBundle            query         .   .   .   .   .   x   .   x
 importRuns              query         .   .   .   .   .   x   .   x
 importBundle            mutation      .   .   .   .   .   x   .   x
 reportConcern           mutation      x   x   x   x   x   .   .   x
+createHousehold         mutation      x   x   x   x   .   .   .   x
+correctHousehold        mutation      x   x   x   x   .   .   .   x
+createPerson            mutation      x   x   x   x   .   .   .   x
+correctPerson           mutation      x   x   x   x   .   .   .   x
+movePerson              mutation      x   x   x   x   .   .   .   x
+linkParent              mutation      x   x   x   x   .   .   .   x
+endParentLink           mutation      x   x   x   x   .   .   .   x
 recordVisit             mutation      x   x   x   x   .   .   .   x
 recordContact           mutation      x   x   x   x   .   .   .   x
 recordAway              mutation      x   x   x   x   .   .   .   x

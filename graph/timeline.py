@@ -2,7 +2,8 @@
 status changes, visits, contacts, care and guardianship changes, alert changes (`graph.alerts`,
 `-[:RAISED_FOR]->` the child), the parents' away episodes, the child's and the parents'
 conditions, registrations, enrollments, placements and pairings (each interval as its start
-and, once ended, its end), in time order.
+and, once ended, its end), and corrections of the child's or their household's details
+(`graph.village_file`), in time order.
 
 Events with a time (`at`: reports, stage and status changes) sort at that instant; events
 with only a day (`on`: visits, contacts, the start or end of an interval) sort at the start of
@@ -97,6 +98,11 @@ CALL (c) {
   RETURN null AS at, x[1] AS on, x[0] AS kind, i.id AS subject, e.kind AS value, null AS detail,
          x[2] AS actor, x[3] AS note
   UNION ALL
+  MATCH (k:FileCorrection)-[:CORRECTS]->(x)
+  WHERE x = c OR EXISTS { (c)-[:MEMBER_OF]->(x) }
+  RETURN k.at AS at, null AS on, 'file_corrected' AS kind, x.id AS subject, k.operation AS value,
+         null AS detail, k.by AS actor, k.note AS note
+  UNION ALL
   MATCH (v:Person)-[e:PAIRED_WITH]->(c)
   UNWIND [['paired', e.since, e.recordedBy, null], ['unpaired', e.until, e.endedBy, e.endNote]] AS x
   WITH v, x WHERE x[1] IS NOT NULL
@@ -117,7 +123,7 @@ class TimelineEvent:
     #: `care_ended`, `care_agreement_signed`, `guardian_set`, `guardian_ended`, `alert`,
     #: `away_started`/`away_ended`, `condition_started`/`condition_ended`,
     #: `registered`/`deregistered`, `enrolled`/`enrollment_ended`, `placed`/`placement_ended`,
-    #: `paired`/`unpaired`
+    #: `paired`/`unpaired`, `file_corrected` (the child's or their household's details)
     kind: str
     on: date
     at: datetime | None

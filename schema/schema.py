@@ -31,6 +31,7 @@ from schema.reports import ReportMutations, ReportQueries
 from schema.scalars import SCALAR_OVERRIDES
 from schema.statistics import StatisticsQueries
 from schema.timeline import TimelineQueries
+from schema.village_file import VillageFileMutations
 from schema.visits import VisitMutations
 from schema.worklist import WorklistQueries
 
@@ -59,6 +60,7 @@ MUTATIONS: tuple[type, ...] = (
     CaseMutations,
     ReferralMutations,
     VisitMutations,
+    VillageFileMutations,
     CareMutations,
     AlertMutations,
     PlacementMutations,

@@ -21,7 +21,7 @@ class TimelineEvent:
         description="report, case_stage, referral_status, visit, contact, care_started, care_ended, "
         "care_agreement_signed, guardian_set, guardian_ended, alert, away_started, away_ended (a parent's), "
         "condition_started, condition_ended (the child's or a parent's), registered, deregistered, enrolled, "
-        "enrollment_ended, placed, placement_ended, paired, unpaired"
+        "enrollment_ended, placed, placement_ended, paired, unpaired, file_corrected (value: the operation)"
     )
     on: dt.date = strawberry.field(description="Its day (in the configured zone).")
     at: dt.datetime | None = strawberry.field(description="Its instant, for events that have one.")

@@ -206,6 +206,36 @@ PROBES: dict[str, Probe] = {
         "mutation($input: ReportInput!) { reportConcern(input: $input) { id } }",
         _input(childId="child", reporterRole="=teacher", category="=neglect", urgency="=normal", description="=见"),
     ),
+    "createHousehold": Probe(
+        "mutation($input: HouseholdInput!) { createHousehold(input: $input) { id } }", _input(region="region")
+    ),
+    "correctHousehold": Probe(
+        "mutation($id: ID!, $region: String!) { correctHousehold(id: $id, input: {region: $region}) { id } }",
+        _vars(id="household", region="region"),
+    ),
+    "createPerson": Probe(
+        'mutation($household: ID!) { createPerson(householdId: $household, input: {name: "新", gender: "F", '
+        'birthDate: "2019-01-01"}) { id } }',
+        _vars(household="household"),
+    ),
+    "correctPerson": Probe(
+        'mutation($id: ID!) { correctPerson(id: $id, input: {name: "祖母", gender: "F", birthDate: "1955-01-01"}) '
+        "{ id } }",
+        _vars(id="caregiver"),
+    ),
+    "movePerson": Probe(
+        "mutation($person: ID!, $household: ID!) { movePerson(personId: $person, householdId: $household) { id } }",
+        _vars(person="caregiver", household="household"),
+    ),
+    "linkParent": Probe(
+        'mutation($parent: ID!, $child: ID!) { linkParent(parentId: $parent, childId: $child, type: "biological") '
+        "{ id } }",
+        _vars(parent="adult", child="child"),
+    ),
+    "endParentLink": Probe(
+        "mutation($parent: ID!, $child: ID!) { endParentLink(parentId: $parent, childId: $child) { id } }",
+        _vars(parent="adult", child="child"),
+    ),
     "recordVisit": Probe(
         "mutation($input: VisitInput!) { recordVisit(input: $input) { id } }",
         _input(childId="child", type="=home_visit", on="=2026-01-02"),
