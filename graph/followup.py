@@ -347,7 +347,8 @@ def _list_parameters(request: CaseListRequest, scope: str, now: datetime) -> dic
     if request.stage is not None and request.stage not in cases.STAGES:
         raise InvalidInput("stage", f"{request.stage!r} is not one of {', '.join(cases.STAGES)}")
     return {
-        "region": scope_prefix(request.region),
+        # An empty region is the whole reach (the worklist of a caller with no region, admin).
+        "region": scope_prefix(request.region) if request.region else "",
         "scope": scope,
         "stage": request.stage,
         "overdue": request.overdue,

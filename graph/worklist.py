@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final, LiteralString
 
 from graph import alerts
+from graph.cases import CaseRecord
 from graph.dates import native_date
 from graph.discovery import RULES, ChildRisk, Evidence, Finding, Level, Thresholds, discover
 from graph.driver import Graph
@@ -126,6 +127,16 @@ ACTIONS: Final = {
         "家庭不再是低收入户，或儿童不再是留守儿童",
     ),
 }
+#: An open case past its stage's deadline (`graph.followup`): not a discovery rule, so it never
+#: changes the child's colour, but it is work for the people of the child's scope.
+LATE_CASE: Final = Action("FOLLOW_UP_CASE", "督促推进逾期个案", "个案推进到下一阶段或结案")
+CASE_STAGE_TEXT: Final = {
+    "reported": "发现报告",
+    "emergency_response": "应急处置",
+    "assessment": "评估帮扶",
+    "intervention": "监护干预",
+}
+
 PLANNED_VISIT: Final = Action("VISIT", "按计划入户走访", "本周期内记录一次入户走访（home_visit）")
 
 CONDITIONS: Final = {
@@ -212,8 +223,13 @@ class WorkItem:
     def reasons(self) -> list[str]:
         return [s.reason for s in self.steps]
 
+    @property
+    def rank(self) -> int:
+        """The most urgent step's level: the child's colour, or red for a late case."""
+        return max(s.level.rank for s in self.steps)
+
     def key(self) -> tuple[int, dt.date, str]:
-        return (-self.level.rank, self.due_on, self.child_id)
+        return (-self.rank, self.due_on, self.child_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +241,7 @@ class Worklist:
 
 
 def cursor_value(item: WorkItem) -> str:
-    return f"{item.level.rank}|{item.due_on.isoformat()}"
+    return f"{item.rank}|{item.due_on.isoformat()}"
 
 
 def decode_position(value: str | None, child_id: str) -> tuple[int, dt.date, str]:
@@ -376,9 +392,10 @@ def build_item(
     names: _Names,
     thresholds: Thresholds,
     policy: AlertPolicy,
+    late_cases: Sequence[tuple[CaseRecord, dt.datetime]] = (),
 ) -> WorkItem | None:
     """The child's steps, most urgent first; None when the child needs nothing now."""
-    steps: list[Step] = []
+    steps: list[Step] = [late_case_step(case, due) for case, due in late_cases]
     for finding in risk.findings:
         action = ACTIONS[finding.rule]
         alert = live.get((risk.child_id, finding.rule))
@@ -430,6 +447,19 @@ def build_item(
     )
 
 
+def late_case_step(case: CaseRecord, due: dt.datetime) -> Step:
+    stage = CASE_STAGE_TEXT.get(case.stage, case.stage)
+    return Step(
+        action=LATE_CASE.code,
+        action_text=LATE_CASE.text,
+        level=Level.RED,
+        reason=f"个案{case.id}处于{stage}阶段，应于{_fmt(due.date())}前推进，已逾期",
+        clears=LATE_CASE.clears,
+        since=due.date(),
+        due_on=due.date(),
+    )
+
+
 async def last_visits(graph: Graph, child_ids: Sequence[str], as_of: dt.date) -> dict[str, dt.date | None]:
     records = await graph.read(LAST_VISITS, {"ids": list(child_ids), "asOf": as_of})
     return {r["id"]: native_date(r["last"]) for r in records}
@@ -444,8 +474,13 @@ async def worklist(
     policy: AlertPolicy,
     first: int,
     after: tuple[str | None, str] | None = None,
+    late_cases: Sequence[tuple[CaseRecord, dt.datetime]] = (),
 ) -> Worklist:
-    """The caller's worklist as of `as_of`: every child of the scope who needs something."""
+    """The caller's worklist as of `as_of`: every child of the scope who needs something,
+    including the children whose open cases are past their stage deadline (`late_cases`)."""
+    late_by_child: dict[str, list[tuple[CaseRecord, dt.datetime]]] = {}
+    for case, due in late_cases:
+        late_by_child.setdefault(case.child_id, []).append((case, due))
     found = await discover(
         graph, region_prefix=scope_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds
     )
@@ -470,6 +505,7 @@ async def worklist(
                 names=names,
                 thresholds=thresholds,
                 policy=policy,
+                late_cases=late_by_child.get(risk.child_id, ()),
             )
         )
         is not None

@@ -9,7 +9,7 @@ from typing import Self
 import strawberry
 
 from api.context import Info
-from graph import regions
+from graph import followup, regions
 from graph import worklist as work
 from graph.discovery import Thresholds
 from schema.access import scope
@@ -19,6 +19,8 @@ from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info,
 from schema.persons import Person
 
 CURSOR = "worklist"
+#: At most this many late cases are read for one worklist (oldest first).
+LATE_CASES = 500
 
 
 @strawberry.type(description="One thing to do for a child: for a finding (`rule`) or a planned visit (`cadence`).")
@@ -154,10 +156,24 @@ class WorklistQueries:
         within = scope(info, "worklist")
         day = info.context.as_of(as_of)
         position = decode_cursor(after, CURSOR)
+        settings = info.context.settings
+        # Cases late at the end of `day` (today: now), so a past worklist shows what was late then.
+        zone = settings.timezone
+        now = dt.datetime.now(zone) if as_of is None else dt.datetime.combine(day, dt.time.max, zone)
+        late, _ = await followup.list_cases(
+            info.context.graph,
+            followup.CaseListRequest(info.context.caller.region or "", overdue=True),
+            scope=within,
+            now=now,
+            rules=settings.case_deadlines,
+            zone=settings.timezone.key,
+            first=LATE_CASES,
+        )
         found = await work.worklist(
             info.context.graph,
             scope_prefix=within,
             as_of=day,
+            late_cases=[(case, due) for case, due in late if due is not None],
             thresholds=_thresholds(info),
             policy=info.context.settings.alert_policy,
             first=page_size(first, info.context.settings.limits),

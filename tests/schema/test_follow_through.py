@@ -275,3 +275,51 @@ async def test_reassignment_transfer_assessment_and_plan_keep_their_history(coun
     assert [e["node"]["id"] for e in listed["edges"]] == [case_id]
     assert error(await gql.execute(TRANSFER, hand, **CITY_COORDINATOR))["code"] == "CONFLICT"
     assert await count(county, "MATCH (:Case)-[:HAD_CHANGE]->(x:CaseChange) RETURN count(x) AS n") == 2
+
+
+WORKLIST = """
+query { worklist(first: 50) { edges { node { child { id } level action steps { action level reason } } } } }"""
+
+
+def _late_case_steps(body: dict[str, Any]) -> dict[str, list[str]]:
+    items = data(body)["worklist"]["edges"]
+    return {
+        e["node"]["child"]["id"]: [s["reason"] for s in e["node"]["steps"] if s["action"] == "FOLLOW_UP_CASE"]
+        for e in items
+    }
+
+
+async def test_a_late_case_is_red_work_in_the_worklists_of_its_scope(county: Graph, gql: GraphQLClient) -> None:
+    made = dt.datetime.now(ZONE).replace(microsecond=0) - dt.timedelta(hours=30)
+    report = data(
+        await gql.execute(
+            REPORT,
+            {
+                "input": {
+                    "childId": "C1",
+                    "reporterRole": "teacher",
+                    "category": "unsupervised",
+                    "urgency": "immediate",
+                    "description": "放学后独自在家",
+                    "at": _at(made),
+                }
+            },
+            **DIRECTOR,
+        )
+    )["reportConcern"]
+    case_id = data(await gql.execute(OPEN, {"input": {"childId": "C1", "reportId": report["id"]}}, **WORKER))[
+        "openCase"
+    ]["id"]
+
+    for who in (WORKER, DIRECTOR, COORDINATOR):
+        late = _late_case_steps(await gql.execute(WORKLIST, **who))
+        assert len(late.get("C1", [])) == 1, who
+        assert case_id in late["C1"][0] and "发现报告" in late["C1"][0]
+    body = await gql.execute(WORKLIST, **WORKER)
+    first = data(body)["worklist"]["edges"][0]["node"]
+    assert first["child"]["id"] == "C1" and first["action"] == "FOLLOW_UP_CASE"
+    assert "C1" not in _late_case_steps(await gql.execute(WORKLIST, **OTHER_WORKER))
+
+    # Emergency response given: the new stage has time left, so the step is gone.
+    data(await gql.execute(ADVANCE, {"id": case_id, "stage": "emergency_response"}, **WORKER))
+    assert _late_case_steps(await gql.execute(WORKLIST, **WORKER)).get("C1", []) == []
