@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
+from graph import access
 from schema.persons import Person
 from schema.regions import Region
 
@@ -16,6 +17,10 @@ class Me:
     role: str
     region: str | None = strawberry.field(description="The 12-digit code at the root of the caller's scope.")
     institution_id: strawberry.ID | None = strawberry.field(description="institution_staff: their institution.")
+    operations: list[str] = strawberry.field(
+        description="The root fields and facets (docs/access.md) the caller's role may use, by name, so a "
+        "client offers only what the caller can do; the server still refuses everything else."
+    )
 
     @strawberry.field(description="The root region of the caller's scope; null when the role reads no regions.")
     async def scope(self, info: Info) -> Region | None:
@@ -39,4 +44,11 @@ class MeQueries:
     def me(self, info: Info) -> Me:
         caller = info.context.caller
         institution = None if caller.institution is None else strawberry.ID(caller.institution)
-        return Me(sub=caller.sub, role=caller.role.value, region=caller.region, institution_id=institution)
+        operations = sorted(name for name in access.RULES if access.allowed(caller.role, name))
+        return Me(
+            sub=caller.sub,
+            role=caller.role.value,
+            region=caller.region,
+            institution_id=institution,
+            operations=operations,
+        )

@@ -7,6 +7,8 @@ import jwt
 from click.testing import CliRunner
 
 from api.cli import DEFAULT_SUB, main
+from graph import access
+from graph.callers import Role
 from graph.driver import Graph
 from tests.conftest import GraphQLClient
 from tests.schema.casework import COUNTY, DIRECTOR, V1, build, data
@@ -36,6 +38,17 @@ async def test_me_names_the_caller_and_their_person_when_in_scope(clean_graph: G
     assert staff["institutionId"] == "SCH" and staff["region"] is None and staff["scope"] is None
     auditor = data(await gql.execute(ME, {}, role="auditor", region=COUNTY, sub="D1"))["me"]
     assert auditor["person"] is None and auditor["role"] == "auditor"
+
+
+async def test_me_lists_what_the_role_may_use_from_the_access_table(clean_graph: Graph, gql: GraphQLClient) -> None:
+    query = "{ me { operations } }"
+    director = data(await gql.execute(query, {}, **DIRECTOR))["me"]["operations"]
+    staff = data(await gql.execute(query, {}, role="institution_staff", institution="SCH", sub="T1"))["me"]
+    for role, operations in (("children_director", director), ("institution_staff", staff["operations"])):
+        assert operations == sorted(name for name in access.RULES if access.allowed(Role(role), name))
+    # What a console shows follows: a director has a worklist and no referral inbox, staff the reverse.
+    assert "worklist" in director and "referralInbox" not in director and "recordVisit" in director
+    assert "referralInbox" in staff["operations"] and "worklist" not in staff["operations"]
 
 
 def test_the_token_command_warns_when_the_subject_is_the_default(test_environment: dict[str, str]) -> None:
