@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import jwt
 
 from api.settings import Settings
 from graph.callers import Caller, Role
 from graph.regions import CODE
+
+#: Tokens kept verified (`TokenVerifier`): a client sends its one token with every request, and
+#: checking a signature costs more than many a query; a few thousand callers fit in well under a MiB.
+VERIFIED_CACHE_SIZE: Final = 4096
 
 
 class AuthenticationError(Exception):
@@ -32,13 +37,20 @@ class Verified:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens with the keys the settings name; built once in the lifespan."""
+    """Verifies bearer tokens with the keys the settings name; built once in the lifespan.
 
-    def __init__(self, settings: Settings) -> None:
+    A token verified once is remembered until it expires (the last `cache_size` of them): the
+    keys do not change while the process runs, and a token's claims cannot change without its
+    text changing, so only the expiry is checked again. A refused token is not remembered.
+    """
+
+    def __init__(self, settings: Settings, cache_size: int = VERIFIED_CACHE_SIZE) -> None:
         self._secret = settings.jwt_secret
         self._jwks: jwt.PyJWKSet | None = None
         if settings.jwks_file is not None:
             self._jwks = load_jwks(settings.jwks_file)
+        self._cache_size = cache_size
+        self._verified: OrderedDict[str, Verified] = OrderedDict()
 
     def verify(self, authorization: str | None) -> Caller:
         return self.verify_token(authorization).caller
@@ -47,6 +59,20 @@ class TokenVerifier:
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthenticationError("a bearer token is required")
         token = authorization.removeprefix("Bearer ").strip()
+        known = self._verified.get(token)
+        if known is not None:
+            # PyJWT refuses a token from its whole-second `exp` on (no leeway): so does the cache.
+            if time.time() < int(known.expires_at):
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
+        verified = self._verify(token)
+        self._verified[token] = verified
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return verified
+
+    def _verify(self, token: str) -> Verified:
         try:
             claims = self._decode(token)
         except jwt.ExpiredSignatureError as error:

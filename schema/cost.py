@@ -19,11 +19,14 @@ written in the query.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from graphql import (
     ArgumentNode,
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -47,13 +50,17 @@ from graphql import (
 )
 from graphql.language import Lexer, Source, TokenKind
 from starlette.requests import Request
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from api.settings import Limits
 from schema.pagination import DEFAULT_PAGE
 
 DEFAULT_LIST_SIZE: Final = 10
+#: Tokens of the documents kept parsed and validated (`Documents`): a parsed document keeps about
+#: 400 bytes a token, so this stays under 20 MiB however large the documents sent, and holds a
+#: few hundred operations of the usual 50 to 200 tokens, more than all clients together send.
+DOCUMENT_CACHE_TOKENS: Final = 50_000
 PAGE_ARGUMENTS: Final = ("first", "last")
 #: Where a field's own smaller page maximum is kept, in `strawberry.field(metadata=...)`.
 MAX_PAGE: Final = "shouhu.max_page"
@@ -205,7 +212,7 @@ def variable_tokens(value: object, budget: int) -> int:
     return count
 
 
-def document_tokens(query: str) -> int:
+def count_tokens(query: str) -> int:
     lexer = Lexer(Source(query))
     count = 0
     while lexer.advance().kind is not TokenKind.EOF:
@@ -220,13 +227,16 @@ def check(
     operation_name: str | None,
     variables: Mapping[str, object] | None,
     limits: Limits,
+    *,
+    document_tokens: int | None = None,
 ) -> list[GraphQLError]:
-    """Why this operation may not run (page sizes, cost, tokens), or nothing."""
+    """Why this operation may not run (page sizes, cost, tokens), or nothing; `document_tokens`
+    is the query's own count when it is already known."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return []
     values = variables if isinstance(variables, Mapping) else {}
-    spent = document_tokens(query)
+    spent = count_tokens(query) if document_tokens is None else document_tokens
     tokens = spent + variable_tokens(values, limits.max_tokens - spent)
     if tokens > limits.max_tokens:
         return [
@@ -269,18 +279,92 @@ def _transport_errors(document: DocumentNode, operation_name: str | None, contex
     return []
 
 
-class OperationLimits(SchemaExtension):
-    """Runs `check` once the document is valid, so a refused operation never executes."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a document's text alone decides: its syntax tree, its validation errors and its tokens."""
 
-    def __init__(self, limits: Limits) -> None:
+    document: DocumentNode
+    errors: tuple[GraphQLError, ...]
+    tokens: int
+
+
+class Documents:
+    """The documents last seen, up to `budget` tokens together, by their text and the validation rules they were checked
+    against: a client sends the same few operations again and again, and parsing and validating
+    one costs more CPU than running it. Nothing here depends on the caller or the variables, so
+    one entry serves everyone; what does (page sizes, cost, the variables' tokens, the transport)
+    is checked on every request."""
+
+    def __init__(self, limits: Limits, budget: int = DOCUMENT_CACHE_TOKENS) -> None:
+        self.budget = budget
+        self.tokens = 0
+        #: The depth and alias limits, as validation rules built once (strawberry's extensions
+        #: would build a new rule class per request, and no two requests would share a result).
+        self.rules: tuple[type[ASTValidationRule], ...] = (
+            *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        )
+        self._entries: OrderedDict[tuple[str, tuple[type[ASTValidationRule], ...]], Prepared] = OrderedDict()
+
+    def get(self, query: str, rules: tuple[type[ASTValidationRule], ...]) -> Prepared | None:
+        key = (query, rules)
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def prepare(
+        self, schema: GraphQLSchema, query: str, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+    ) -> Prepared:
+        """Validate a freshly parsed document and keep the result, forgetting the least recently
+        used ones past the budget (the newest stays, whatever its size)."""
+        errors = validate_document(schema, document, (*rules, *self.rules))
+        prepared = Prepared(document, tuple(errors), count_tokens(query))
+        replaced = self._entries.pop((query, rules), None)
+        self.tokens -= 0 if replaced is None else replaced.tokens
+        self._entries[(query, rules)] = prepared
+        self.tokens += prepared.tokens
+        while self.tokens > self.budget and len(self._entries) > 1:
+            _, oldest = self._entries.popitem(last=False)
+            self.tokens -= oldest.tokens
+        return prepared
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class OperationLimits(SchemaExtension):
+    """Parses and validates each document text once (`Documents`), then runs `check` on every
+    request once its document is valid, so a refused operation never executes."""
+
+    def __init__(self, limits: Limits, documents: Documents) -> None:
         self.limits = limits
+        self.documents = documents
+        self.prepared: Prepared | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            self.prepared = self.documents.get(context.query, context.validation_rules)
+            if self.prepared is not None:
+                context.graphql_document = self.prepared.document
+        yield
 
     def on_validate(self) -> Iterator[None]:
         # Strawberry decides whether to execute inside the validation step, before this hook's
         # exit runs; so validate here first, then add our refusals, and leave validation done.
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
-            errors = validate_document(context.schema._schema, context.graphql_document, context.validation_rules)
+            prepared = self.prepared
+            if prepared is None:
+                prepared = self.documents.prepare(
+                    context.schema._schema, context.query or "", context.graphql_document, context.validation_rules
+                )
+            errors = list(prepared.errors)
             if not errors:
                 errors = _transport_errors(context.graphql_document, context.operation_name, context.context)
             if not errors:
@@ -291,6 +375,7 @@ class OperationLimits(SchemaExtension):
                     context.operation_name,
                     context.variables,
                     self.limits,
+                    document_tokens=prepared.tokens,
                 )
             context.pre_execution_errors = errors
         yield

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from graphql.error import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -16,7 +15,7 @@ from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.bundles import BundleMutations, BundleQueries
 from schema.care import CareMutations
 from schema.cases import CaseMutations, CaseQueries
-from schema.cost import OperationLimits
+from schema.cost import Documents, OperationLimits
 from schema.discovery import DiscoveryQueries
 from schema.errors import ErrorCodes
 from schema.guardianship import GuardianshipQueries
@@ -78,6 +77,8 @@ class ShouhuSchema(Schema):
 
 def build_schema(limits: Limits | None = None, *, production: bool = False) -> Schema:
     limits = limits or Limits()
+    # One per schema, shared by its requests: its entries are checked against this schema's limits.
+    documents = Documents(limits)
     query = merge_types("Query", QUERIES)
     mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
     subscription = merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None
@@ -91,9 +92,6 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
             ErrorCodes,
             AccessTable,
             AuditFullRecordReads,
-            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            lambda: OperationLimits(limits),
+            lambda: OperationLimits(limits, documents),
         ],
     )
