@@ -3,8 +3,12 @@ and record, and auditors (and coordinators, admins) read the trail of their regi
 
 A field that reveals a child's full record (ID number, guardianship chain, case history,
 timeline, risk profile) calls `Loaders.note_full_record_read` or `note_read`; when the
-operation has run, `AuditFullRecordReads` appends their events in one round trip, each with
-the child's village as its scope so the auditors of that region see it.
+operation has run, `AuditFullRecordReads` appends their events in one write transaction, each
+with the child's village as its scope so the auditors of that region see it.
+
+The events are committed before the response is written, never queued for later: a response
+that shows a full record is never sent without its event. If the write fails the response
+carries no data, only the error, with its code (`DATABASE_UNAVAILABLE`, or `INTERNAL`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from api.context import Context, Info
@@ -30,21 +36,28 @@ class AuditFullRecordReads(SchemaExtension):
         if not reads:
             return
         caller = context.caller
-        await audit.append_many(
-            context.graph,
-            [
-                audit.AuditEntry(
-                    sub=caller.sub,
-                    role=caller.role.value,
-                    operation=operation,
-                    ids=list(ids),
-                    outcome="ok",
-                    scope=region_code or caller.scope,
-                )
-                for (operation, ids), region_code in sorted(reads.items())
-            ],
-        )
+        entries = [
+            audit.AuditEntry(
+                sub=caller.sub,
+                role=caller.role.value,
+                operation=operation,
+                ids=list(ids),
+                outcome="ok",
+                scope=region_code or caller.scope,
+            )
+            for (operation, ids), region_code in sorted(reads.items())
+        ]
         reads.clear()
+        try:
+            await audit.append_many(context.graph, entries)
+        except Exception as error:
+            # Withhold what was read, and let `ErrorCodes` give the failure its code: raised from
+            # here it would escape the error mapping and reach the client as the driver wrote it.
+            result = self.execution_context.result
+            if not isinstance(result, GraphQLExecutionResult):
+                raise
+            result.data = None
+            result.errors = [GraphQLError(str(error), original_error=error)]
 
 
 @strawberry.type(description="One audit event: who did what to which records, when, and how it ended.")

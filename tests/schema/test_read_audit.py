@@ -1,0 +1,98 @@
+"""The audit of a full-record read is committed before its response leaves, and a failed audit
+write fails the request with a code and no data: never a response whose read went unrecorded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.settings import Settings
+from graph import audit
+from graph.driver import Graph
+from graph.errors import DatabaseUnavailable
+from tests.conftest import make_token
+from tests.schema.conftest import V1
+
+FILE = '{ child(id: "C1") { idNumber guardians { id } } }'
+EVENTS = "MATCH (e:AuditEvent {sub: $sub, operation: 'read:child'}) RETURN e.ids AS ids"
+
+
+class Witness:
+    """The order in which the audit committed and the response started, as the server saw them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def watched(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.seen.append("response")
+            await send(message)
+
+        await self.app(scope, receive, watched)
+
+
+@pytest.fixture
+async def witnessed(app: ASGIApp) -> AsyncIterator[tuple[Witness, httpx.AsyncClient]]:
+    witness = Witness(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=witness), base_url="http://shouhu.test") as http:
+        yield witness, http
+
+
+async def _read_file(http: httpx.AsyncClient, settings: Settings, sub: str) -> dict[str, Any]:
+    token = make_token(settings, "children_director", region=V1, sub=sub)
+    response = await http.post("/graphql", json={"query": FILE}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_the_event_is_committed_before_the_response_starts(
+    world: Graph,
+    settings: Settings,
+    witnessed: tuple[Witness, httpx.AsyncClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    witness, http = witnessed
+    append_many = audit.append_many
+
+    async def observed(graph: Graph, entries: Sequence[audit.AuditEntry]) -> list[str]:
+        ids = await append_many(graph, entries)
+        # Visible to another transaction: committed, not merely sent.
+        rows = await world.read(EVENTS, {"sub": "director-9"})
+        witness.seen.append(f"committed {[row['ids'] for row in rows]}")
+        return ids
+
+    monkeypatch.setattr(audit, "append_many", observed)
+    body = await _read_file(http, settings, "director-9")
+    assert body["data"]["child"]["idNumber"]
+    assert witness.seen == ["committed [['C1']]", "response"]
+
+
+async def test_a_refused_audit_write_withholds_the_record_and_says_internal(
+    world: Graph, settings: Settings, witnessed: tuple[Witness, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A statement Neo4j itself refuses when it runs, in place of the append.
+    monkeypatch.setattr(audit, "APPEND_MANY", "UNWIND $entries AS entry RETURN toString(1 / 0) AS id")
+    body = await _read_file(witnessed[1], settings, "director-10")
+    assert body == {"data": None, "errors": [{"message": "Internal error.", "extensions": {"code": "INTERNAL"}}]}
+    assert await world.read(EVENTS, {"sub": "director-10"}) == []
+
+
+async def test_an_unreachable_database_at_the_audit_is_database_unavailable(
+    world: Graph, settings: Settings, witnessed: tuple[Witness, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable(graph: Graph, entries: Sequence[audit.AuditEntry]) -> list[str]:
+        # What `Graph.write` raises for every driver error that means the database is away.
+        raise DatabaseUnavailable("the database is not reachable; try again shortly")
+
+    monkeypatch.setattr(audit, "append_many", unreachable)
+    body = await _read_file(witnessed[1], settings, "director-11")
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["DATABASE_UNAVAILABLE"]
+    assert "C1" not in str(body) and "360732" not in str(body)
