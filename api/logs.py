@@ -25,6 +25,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            # Which of the server's processes (SHOUHU_WORKERS) wrote the line.
+            "pid": record.process,
         }
         extra = getattr(record, FIELDS, None)
         if isinstance(extra, dict):

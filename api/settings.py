@@ -36,6 +36,8 @@ class SettingsError(ValueError):
 
 
 MIB = 1024 * 1024
+#: Each API process holds a driver of up to 100 connections: 32 of them are 3,200 for the database.
+MAX_WORKERS = 32
 
 
 def _limit(default: int | str, bounds: str) -> Any:
@@ -120,6 +122,8 @@ class Settings:
     timezone: ZoneInfo
     host: str
     port: int
+    #: API processes `shouhu serve` starts on the one port, each with its own driver and caches.
+    workers: int = 1
     limits: Limits = field(default_factory=Limits)
     connection_timeout: float = 3.0
     retry_budget: float = 3.0
@@ -199,6 +203,7 @@ class Settings:
             timezone=zone,
             host=env.get("SHOUHU_HOST", "127.0.0.1"),
             port=_port(env, "SHOUHU_PORT", 8000),
+            workers=_workers(env, "SHOUHU_WORKERS"),
             limits=Limits.from_environment(env),
             alert_policy=AlertPolicy(
                 red_days=_days(env, "SHOUHU_ALERT_DUE_RED_DAYS", 1),
@@ -237,6 +242,17 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not 0 < value < 65536:
         raise SettingsError(f"{name}: {value} is not a port number")
     return value
+
+
+def _workers(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return 1
+    if raw == "auto":
+        return os.cpu_count() or 1
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
+        raise SettingsError(f"{name}: a number of processes from 1 to {MAX_WORKERS}, or auto, not {raw!r}")
+    return int(raw)
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

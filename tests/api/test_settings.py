@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from api.settings import LOCAL_PASSWORD, Settings, SettingsError
@@ -50,8 +52,17 @@ def test_secrets_never_show_in_repr() -> None:
         ({"SHOUHU_TIMEZONE": "Mars/Olympus"}, "SHOUHU_TIMEZONE"),
         ({"SHOUHU_PORT": "eighty"}, "SHOUHU_PORT"),
         ({"SHOUHU_ENV": "staging"}, "SHOUHU_ENV"),
+        ({"SHOUHU_WORKERS": "0"}, "SHOUHU_WORKERS"),
+        ({"SHOUHU_WORKERS": "33"}, "SHOUHU_WORKERS"),
+        ({"SHOUHU_WORKERS": "two"}, "SHOUHU_WORKERS"),
     ],
 )
 def test_unsafe_or_unusable_settings_fail_fast_naming_the_variable(environment: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         Settings.from_environment(environment)
+
+
+def test_workers_default_to_one_and_auto_is_one_a_cpu() -> None:
+    assert Settings.from_environment({}).workers == 1
+    assert Settings.from_environment({"SHOUHU_WORKERS": "3"}).workers == 3
+    assert Settings.from_environment({"SHOUHU_WORKERS": "auto"}).workers == (os.cpu_count() or 1)
