@@ -18,9 +18,10 @@ import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -31,6 +32,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.unset import UNSET, UnsetType
 
+from api import console, downloads
 from api.auth import AuthenticationError, TokenVerifier
 from api.context import Context
 from api.ratelimit import RateLimiter
@@ -170,6 +172,12 @@ class ShouhuGraphQL(GraphQL[Context, None]):
                 status_code=error.status_code,
             )
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's own page loads React and GraphiQL from a public CDN: blank on a network
+        # without the internet, and a foreign script beside a token. The console build copies
+        # them from npm packages and this page names local paths only.
+        return await console.graphiql_page(request.scope["state"]["settings"])
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         await _on_ws_connect(context)
         unset: UnsetType = UNSET
@@ -233,6 +241,14 @@ async def _on_ws_connect(context: Context) -> None:
     context.expires_at = verified.expires_at
 
 
+async def statistics_report(request: Request) -> Response:
+    refusal = await _admit(request.scope, request)
+    if refusal is not None:
+        return refusal
+    caller: Caller = request.scope[CALLER]
+    return await downloads.statistics_report(request, caller)
+
+
 async def live(_: Request) -> Response:
     return JSONResponse({"status": "live"})
 
@@ -265,7 +281,7 @@ async def _wait_for_database(graph: Graph, attempts: int = 20, delay: float = 0.
 def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(application: Starlette) -> AsyncIterator[State]:
-        active = settings or Settings.from_environment()
+        active = configured
         driver = open_driver(
             DatabaseConnection(
                 active.neo4j_uri,
@@ -302,24 +318,42 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await asyncio.gather(daily, return_exceptions=True)
             await driver.close()
 
-    production = settings.production if settings is not None else False
-    limits = settings.limits if settings is not None else None
+    # Read once: the middleware (CORS) and the console need the settings before the lifespan runs.
+    configured = settings or Settings.from_environment()
+    production = configured.production
     graphql = ShouhuGraphQL(
-        build_schema(limits, production=production),
+        build_schema(configured.limits, production=production),
         graphql_ide="graphiql",
         # A query in the URL puts its variables (names, ID numbers) in every proxy's access log
         # and the browser's history: operations come in a POST body only.
         allow_queries_via_get=False,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
+    api: list[BaseRoute] = [
+        Route("/health/live", live),
+        Route("/health/ready", ready),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/reports/statistics", statistics_report, methods=["GET"]),
+    ]
+    served = console.ConsoleFiles(configured, console.first_segments(r.path for r in api if isinstance(r, Route)))
+    middleware = [Middleware(Transport)]
+    if configured.cors_origins:
+        # Outermost, so that a refusal (401, 413, 429) reaches the other origin's page readable too.
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(configured.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+                expose_headers=["X-Request-Id", "Retry-After", "Content-Disposition"],
+                max_age=600,
+            ),
+        )
     return Starlette(
-        routes=[
-            Route("/health/live", live),
-            Route("/health/ready", ready),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
-        middleware=[Middleware(Transport)],
+        routes=[*api, Mount("/", app=served)],
+        middleware=middleware,
         lifespan=lifespan,
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from api.cli_common import load_settings, run_with_graph
-from api.report import write_csv, write_xlsx
+from api.report import write
 from graph import statistics
 from graph.discovery import Thresholds
 from graph.driver import Graph
@@ -34,5 +34,5 @@ def report_command(region: str, as_of: dt.datetime | None, output_format: str, o
         return await statistics.statistics(graph, region=region, scope="", as_of=day, thresholds=thresholds)
 
     stats = run_with_graph(settings, run)
-    (write_xlsx if output_format == "xlsx" else write_csv)(stats, output)
+    write(stats, output_format, output)
     click.echo(f"{output}: {stats.children.count} children as of {day.isoformat()} in {region}")

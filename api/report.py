@@ -9,6 +9,7 @@ the Chinese as Chinese.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -98,7 +99,23 @@ def tables(stats: Statistics) -> list[Table]:
     ]
 
 
-def write_xlsx(stats: Statistics, path: Path) -> None:
+#: The formats a report is written in, with their media types.
+MEDIA_TYPES: Final = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def render(stats: Statistics, output_format: str) -> bytes:
+    """The report as the bytes of an xlsx workbook or a CSV file (`MEDIA_TYPES`)."""
+    if output_format == "xlsx":
+        return _xlsx(stats)
+    if output_format == "csv":
+        return _csv(stats)
+    raise ValueError(f"format: xlsx or csv, not {output_format!r}")
+
+
+def _xlsx(stats: Statistics) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -111,14 +128,21 @@ def write_xlsx(stats: Statistics, path: Path) -> None:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append(row)
-    book.save(path)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
-def write_csv(stats: Statistics, path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        for name, headers, rows in tables(stats):
-            writer.writerow([name])
-            writer.writerow(headers)
-            writer.writerows(rows)
-            writer.writerow([])
+def _csv(stats: Statistics) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    for name, headers, rows in tables(stats):
+        writer.writerow([name])
+        writer.writerow(headers)
+        writer.writerows(rows)
+        writer.writerow([])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write(stats: Statistics, output_format: str, path: Path) -> None:
+    path.write_bytes(render(stats, output_format))

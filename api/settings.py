@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -135,6 +136,12 @@ class Settings:
     daily_sweep_at: dt.time = dt.time(2, 0)
     #: Hours a case may stay at each stage, by urgency (`SHOUHU_CASE_DUE_IMMEDIATE|HIGH|NORMAL`).
     case_deadlines: StageDeadlines = field(default_factory=StageDeadlines)
+    #: Origins (`https://host[:port]`) whose pages may call the API from a browser; none by default.
+    cors_origins: tuple[str, ...] = ()
+    #: Origins the console's pages may connect to besides their own (an identity provider).
+    console_connect_origins: tuple[str, ...] = ()
+    #: The console's build (`make console`); absent, `/` says how to build it.
+    console_dir: Path = PROJECT_ROOT / "console" / "dist"
 
     @property
     def production(self) -> bool:
@@ -214,6 +221,9 @@ class Settings:
             daily_sweep=_switch(env, "SHOUHU_DAILY_SWEEP", environment != "test"),
             daily_sweep_at=_time_of_day(env, "SHOUHU_DAILY_SWEEP_AT", dt.time(2, 0)),
             case_deadlines=_case_deadlines(env),
+            cors_origins=_origins(env, "SHOUHU_CORS_ORIGINS"),
+            console_connect_origins=_origins(env, "SHOUHU_CONSOLE_CONNECT_ORIGINS"),
+            console_dir=Path(env.get("SHOUHU_CONSOLE_DIR") or PROJECT_ROOT / "console" / "dist"),
         )
 
 
@@ -229,6 +239,24 @@ def _case_deadlines(env: Mapping[str, str]) -> StageDeadlines:
     except ValueError as error:
         urgency, _, reason = str(error).partition(": ")
         raise SettingsError(f"{variables[urgency]}: {reason}") from error
+
+
+#: An origin as a browser sends it: scheme, host, an optional port; no path, no wildcard.
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?", re.ASCII | re.IGNORECASE)
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Exact origins, comma-separated. A wildcard or a path is refused: a browser compares the
+    origin exactly, and `*` would let any page read children's records with a stolen token."""
+    origins: list[str] = []
+    for raw in env.get(name, "").split(","):
+        origin = raw.strip()
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise SettingsError(f"{name}: not an origin like https://console.example.org (no path, no *): {origin!r}")
+        origins.append(origin.lower())
+    return tuple(dict.fromkeys(origins))
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
