@@ -2,6 +2,8 @@
 #   make run   local Neo4j, demo county, API on http://127.0.0.1:8000/graphql
 #   make test  the whole suite against a real Neo4j of its own (port 7688)
 #   make lock  re-resolve the Python locks after a change to pyproject.toml (UPGRADE=1: newest of all)
+#   make console      build the console (console/dist, not committed); run and test do it when needed
+#   make screenshots  the console at tablet size into docs/screenshots/ (committed)
 
 PYTHON ?= python3
 VENV := .venv
@@ -22,10 +24,20 @@ COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate
 # fetches nothing unpinned; its requirement is read from pyproject.toml's build-system.
 BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
 JARS := graph/neo4j/target/.built-from
+# The console is built by make, never committed: `npm ci` from its lockfile when the lockfile
+# changed, then the build when any of its sources did (the stamp lives in the output, so a
+# removed console/dist is rebuilt).
+CONSOLE := console
+CONSOLE_NPM := $(CONSOLE)/node_modules/.npm-ci
+CONSOLE_BUILT := $(CONSOLE)/dist/.built
+CONSOLE_SOURCES := $(shell find $(CONSOLE) \( -path $(CONSOLE)/node_modules -o -path $(CONSOLE)/dist \) -prune -o -type f -print 2>/dev/null)
+# The browser tests drive Debian's chromium; Playwright's own browser download is never used.
+CHROMIUM := /usr/bin/chromium
 DEMO_VILLAGES ?= 12
 DEMO_SEED ?= 20260615
 
-.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench clean
+.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench clean \
+	console chromium node screenshots
 
 install: $(INSTALLED) $(JARS)
 
@@ -59,6 +71,26 @@ jars: $(JARS)
 lock-jars: $(INSTALLED)
 	$(BIN)/python -c 'from graph import localdb; localdb.build(quiet=False, relock=True)'
 
+# Debian's packages, when missing (CI is a fresh Debian machine; the commands need root).
+node:
+	@command -v npm >/dev/null || { echo "npm is missing: installing Debian's nodejs and npm"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }; }
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing: installing Debian's chromium"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }
+
+$(CONSOLE_NPM): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json | node
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(CONSOLE_BUILT): $(CONSOLE_NPM) $(CONSOLE_SOURCES)
+	cd $(CONSOLE) && npm run build
+	@touch $@
+
+console: $(CONSOLE_BUILT)
+
 db-start: install
 	$(BIN)/shouhu db start
 	$(BIN)/shouhu db migrate
@@ -72,11 +104,12 @@ demo: db-start
 	$(BIN)/shouhu generate --villages $(DEMO_VILLAGES) --seed $(DEMO_SEED) --output .shouhu/demo-county.ndjson
 	$(BIN)/shouhu import .shouhu/demo-county.ndjson
 
-run: demo
-	@echo "GraphQL on http://127.0.0.1:8000/graphql  (a token: $(BIN)/shouhu token --role coordinator --region 430524000000)"
+run: demo console
+	@echo "The console on http://127.0.0.1:8000/, GraphQL on http://127.0.0.1:8000/graphql"
+	@echo "(a token: $(BIN)/shouhu token --role coordinator --region 430524000000)"
 	$(BIN)/shouhu serve
 
-serve: install
+serve: install console
 	$(BIN)/shouhu serve
 
 lint: install
@@ -86,8 +119,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install console chromium
 	$(BIN)/pytest
+
+# The four pages at 1024x768 on the suite's sample county, into docs/screenshots/.
+screenshots: install console chromium
+	SHOUHU_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/console -q
 
 test: lint typecheck pytest
 
@@ -105,4 +142,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf .shouhu/test-neo4j-* bench/out
+	rm -rf .shouhu/test-neo4j-* bench/out $(CONSOLE)/dist test-artefacts

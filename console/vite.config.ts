@@ -10,7 +10,7 @@ import { VitePWA } from 'vite-plugin-pwa'
 const api = process.env.SHOUHU_CONSOLE_API ?? 'http://127.0.0.1:8001'
 
 // Paths the API answers itself: the service worker must never answer them from the app shell.
-const apiPaths = [/^\/graphql/, /^\/health/, /^\/metrics/, /^\/graphiql/, /^\/api\//]
+const apiPaths = [/^\/graphql/, /^\/health/, /^\/metrics/, /^\/graphiql/, /^\/reports\//, /^\/api\//]
 
 export default defineConfig({
   plugins: [
