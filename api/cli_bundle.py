@@ -106,7 +106,7 @@ def import_command(
             # any write (graph.risk); `shouhu sweep` does the same for a whole region.
             reevaluate = Reevaluator(Thresholds(timezone=settings.timezone.key), settings.alert_policy)
             with file.open(encoding="utf-8") as lines:
-                evaluation = await reevaluate(graph, bundle_ids(lines), "import")
+                evaluation = await reevaluate(graph, bundle_ids(lines), "import", result.pending)
             if evaluation is not None:
                 click.echo(
                     f"re-evaluated {len(evaluation.children)} persons it reaches in {evaluation.seconds:.1f} s: "

@@ -31,7 +31,9 @@ def report_command(region: str, as_of: dt.datetime | None, output_format: str, o
     thresholds = Thresholds(timezone=settings.timezone.key)
 
     async def run(graph: Graph) -> statistics.Statistics:
-        return await statistics.statistics(graph, region=region, scope="", as_of=day, thresholds=thresholds)
+        return await statistics.statistics(
+            graph, region=region, scope="", as_of=day, thresholds=thresholds, materialised=True
+        )
 
     stats = run_with_graph(settings, run)
     write(stats, output_format, output)

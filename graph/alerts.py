@@ -34,7 +34,7 @@ from typing import Any, LiteralString
 from neo4j import AsyncManagedTransaction
 
 from graph import audit as audit_trail
-from graph import risk
+from graph import risk, risk_index
 from graph.audit import AuditEntry
 from graph.dates import native_date
 from graph.discovery import Level, Thresholds, discover
@@ -245,13 +245,19 @@ async def sweep(
     at = at or dt.datetime.now(dt.UTC)
     sweep_id = str(uuid.uuid4())
     total = risk.Changes()
+    complete = rules is None
+    # Writes whose markers exist now have committed: every village read below sees them, so a
+    # complete sweep of everything may remove their markers (graph.risk_index).
+    pending = await risk_index.pending(graph) if complete and region_prefix == "" else []
     for village in await risk.villages(graph, region_prefix=region_prefix, scope_prefix=scope_prefix):
+        read_at = dt.datetime.now(dt.UTC)
         found = await discover(
             graph, region_prefix=village, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
         )
         params = risk.reconcile_parameters(
-            found.children, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=sweep_id
-        ) | {"region": village, "scope": scope_prefix, "evaluated": [c.child_id for c in found.children]}
+            found.children, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=sweep_id,
+            read_at=read_at,
+        ) | {"region": village, "scope": scope_prefix, "evaluated": [c.child_id for c in found.children]}  # fmt: skip
         if rules is not None:  # a partial sweep judges only some rules: it is no risk of the day
             params |= {"risks": [], "evaluated": None}
         total.add(await graph.write_transaction(_reconcile_village, params))
@@ -268,6 +274,8 @@ async def sweep(
         "lowered": total.lowered,
         "resolved": total.resolved,
         "overdue": total.overdue,
+        "complete": complete,
+        "pending": pending,
     }
     await graph.write_transaction(_record_sweep, record, audit)
     return SweepResult(
@@ -292,6 +300,10 @@ async def _reconcile_village(tx: AsyncManagedTransaction, params: dict[str, Any]
 
 async def _record_sweep(tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None) -> None:
     await tx.run(RECORD_SWEEP, params)
+    if params["complete"]:
+        # Every child of the region is judged as of the day: today's discovery may read them.
+        await tx.run(risk_index.STAMP, params)
+        await tx.run(risk_index.CLOSE_PENDING, {"tokens": params["pending"]})
     if audit is not None:
         await audit_trail.append_in(tx, audit)
 

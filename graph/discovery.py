@@ -26,6 +26,7 @@ import base64
 import binascii
 import datetime as dt
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, LiteralString
@@ -34,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from neo4j import Record
 
 from graph import discovery_rules as cypher
+from graph import risk_index
 from graph.bundle.records import DISQUALIFYING, INCAPACITY
 from graph.dates import birth_cutoff, native_date, native_datetime
 from graph.driver import Graph
@@ -264,11 +266,22 @@ async def discover(
     as_of: dt.date,
     thresholds: Thresholds,
     rules: Sequence[str] | None = None,
+    materialised: bool = False,
+    evidence: bool = True,
 ) -> DiscoveryResult:
-    """Every child at `as_of` in the region subtree within the caller's scope, green included."""
+    """Every child at `as_of` in the region subtree within the caller's scope, green included.
+
+    `materialised`: for today, read the children's risk nodes when they can be trusted
+    (`graph.risk_index`) instead of evaluating; read so, `evidence=False` leaves the findings'
+    evidence out (a count needs none)."""
     params = parameters(
         region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     )
+    seek = await _index_seek(graph, params, region_prefix, scope_prefix, thresholds, materialised)
+    if seek is not None:
+        rows = await risk_index.all_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix, evidence=evidence)
+        children = sorted((_stored(row, params["rules"]) for row in rows), key=lambda c: (-c.level.rank, c.child_id))
+        return DiscoveryResult(region_prefix, scope_prefix, as_of, thresholds, tuple(params["rules"]), tuple(children))
     records = [record for part in await _in_parts(graph, cypher.DISCOVER, params) for record in part]
     children = sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id))
     return DiscoveryResult(region_prefix, scope_prefix, as_of, thresholds, tuple(params["rules"]), tuple(children))
@@ -286,12 +299,13 @@ async def discover_page(
     first: int = 50,
     after: str | None = None,
     with_total: bool = True,
+    materialised: bool = False,
 ) -> DiscoveryPage:
     """One page of the children at `min_level` or above, most severe first then by id.
 
     `after` is a cursor from an earlier page (`ChildRisk.cursor`). The page query sorts only
     `first + 1` rows in the database; `total_count` costs a second evaluation, so callers
-    that do not show it pass `with_total=False`.
+    that do not show it pass `with_total=False`. `materialised`: see `discover`.
     """
     params = parameters(
         region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
@@ -299,18 +313,27 @@ async def discover_page(
     if first < 0:
         raise InvalidInput("first", "must be 0 or more")
     after_level, after_id = decode_cursor(after) if after is not None else (None, None)
-    page_params = params | {
-        "minRank": min_level.rank,
-        "afterRank": after_level.rank if after_level is not None else None,
-        "afterId": after_id,
-        "limit": first + 1,
-    }
-    parts = await _in_parts(graph, cypher.DISCOVER_PAGE, page_params)
-    ranked = sorted((_child(record) for part in parts for record in part), key=lambda c: (-c.level.rank, c.child_id))
-    items = tuple(ranked[: first + 1])
+    seek = await _index_seek(graph, params, region_prefix, scope_prefix, thresholds, materialised)
+    if seek is not None:
+        position = (after_level.rank, after_id) if after_level is not None and after_id is not None else None
+        items = tuple(
+            await _stored_page(graph, params, seek, region_prefix, scope_prefix, min_level, position, first + 1)
+        )
+    else:
+        page_params = params | {
+            "minRank": min_level.rank,
+            "afterRank": after_level.rank if after_level is not None else None,
+            "afterId": after_id,
+            "limit": first + 1,
+        }
+        parts = await _in_parts(graph, cypher.DISCOVER_PAGE, page_params)
+        ranked = sorted(
+            (_child(record) for part in parts for record in part), key=lambda c: (-c.level.rank, c.child_id)
+        )
+        items = tuple(ranked[: first + 1])
     total = None
     if with_total:
-        total = await _count(graph, params, min_level)
+        total = await _counted(graph, params, region_prefix, scope_prefix, min_level, seek)
     page = items[:first]
     return DiscoveryPage(
         items=page,
@@ -333,12 +356,15 @@ async def discover_count(
     thresholds: Thresholds,
     rules: Sequence[str] | None = None,
     min_level: Level = Level.BLUE,
+    materialised: bool = False,
 ) -> int:
-    """How many children `discover_page` would list over all its pages (one full evaluation)."""
+    """How many children `discover_page` would list over all its pages (one full evaluation,
+    or for today, `materialised`, an index count)."""
     params = parameters(
         region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     )
-    return await _count(graph, params, min_level)
+    seek = await _index_seek(graph, params, region_prefix, scope_prefix, thresholds, materialised)
+    return await _counted(graph, params, region_prefix, scope_prefix, min_level, seek)
 
 
 async def discover_findings(
@@ -362,6 +388,86 @@ async def discover_findings(
         for record in records
         for rule, level in record["findings"]
     )
+
+
+def today(thresholds: Thresholds) -> dt.date:
+    """The calendar date now in the thresholds' zone: the day whose risk is materialised."""
+    return dt.datetime.now(ZoneInfo(thresholds.timezone)).date()
+
+
+async def _index_seek(
+    graph: Graph,
+    params: Mapping[str, Any],
+    region_prefix: str,
+    scope_prefix: str,
+    thresholds: Thresholds,
+    materialised: bool,
+) -> str | None:
+    """The prefix to read today's risk nodes by, or None when the rules must be evaluated."""
+    if not materialised or params["asOf"] != today(thresholds):
+        return None
+    seek = risk_index.seek_prefix(region_prefix, scope_prefix)
+    if seek is None:
+        return None
+    key = risk_index.thresholds_key(thresholds.as_dict())
+    return seek if await risk_index.trusted(graph, seek=seek, as_of=params["asOf"], thresholds=key) else None
+
+
+def _every_rule(params: Mapping[str, Any]) -> bool:
+    return tuple(params["rules"]) == RULES
+
+
+def _filtered_rank(row: Mapping[str, Any], rules: Sequence[str]) -> int:
+    chosen = set(rules)
+    return max((rank for rule, rank in zip(row["rules"], row["ranks"], strict=True) if rule in chosen), default=0)
+
+
+async def _stored_page(
+    graph: Graph,
+    params: Mapping[str, Any],
+    seek: str,
+    region_prefix: str,
+    scope_prefix: str,
+    min_level: Level,
+    position: tuple[int, str] | None,
+    limit: int,
+) -> list[ChildRisk]:
+    """Up to `limit` children after `position` from the risk nodes, most severe first."""
+    rules = params["rules"]
+    if _every_rule(params):
+        rows = await risk_index.page_rows(
+            graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank, after=position,
+            limit=limit,
+        )  # fmt: skip
+        return [_stored(row, rules) for row in rows]
+    # A choice of rules ranks each child by those alone: no index holds that order.
+    rows = await risk_index.all_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix, evidence=False)
+    ranked = sorted(
+        ((-rank, row["id"]) for row in rows if (rank := _filtered_rank(row, rules)) >= min_level.rank),
+    )
+    if position is not None:
+        ranked = [key for key in ranked if key > (-position[0], position[1])]
+    chosen = [child_id for _, child_id in ranked[:limit]]
+    found = {row["id"]: _stored(row, rules) for row in await risk_index.rows_of(graph, chosen)}
+    return [found[child_id] for child_id in chosen if child_id in found]
+
+
+async def _counted(
+    graph: Graph,
+    params: Mapping[str, Any],
+    region_prefix: str,
+    scope_prefix: str,
+    min_level: Level,
+    seek: str | None,
+) -> int:
+    if seek is None:
+        return await _count(graph, dict(params), min_level)
+    if _every_rule(params):
+        return await risk_index.count(
+            graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank
+        )
+    rows = await risk_index.all_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix, evidence=False)
+    return sum(1 for row in rows if _filtered_rank(row, params["rules"]) >= min_level.rank)
 
 
 async def _count(graph: Graph, params: dict[str, Any], min_level: Level) -> int:
@@ -437,6 +543,47 @@ def _child(record: Mapping[str, Any]) -> ChildRisk:
         level=Level.from_rank(int(record["rank"])),
         findings=findings,
     )
+
+
+def _stored(row: Mapping[str, Any], rules: Sequence[str]) -> ChildRisk:
+    """A child as its risk node keeps it, with the findings of `rules` only (as an evaluation
+    of those rules gives); without `findings` in the row, findings carry no evidence."""
+    chosen = set(rules)
+    if row.get("findings") is not None:
+        stored = [
+            Finding(item["rule"], Level(item["level"]), tuple(_stored_evidence(e) for e in item["evidence"]))
+            for item in json.loads(row["findings"])
+        ]
+    else:
+        stored = [
+            Finding(rule, Level.from_rank(int(rank)), ()) for rule, rank in zip(row["rules"], row["ranks"], strict=True)
+        ]
+    findings = tuple(
+        sorted((f for f in stored if f.rule in chosen), key=lambda f: (-f.level.rank, RULES.index(f.rule)))
+    )
+    return ChildRisk(
+        child_id=row["id"],
+        name=row["name"],
+        region_code=row["regionCode"],
+        level=Level.from_rank(max((f.level.rank for f in findings), default=0)),
+        findings=findings,
+    )
+
+
+_STORED_DATES: Final = ("on", "since", "until", "due_on")
+
+
+def _stored_evidence(item: Mapping[str, Any]) -> Evidence:
+    """Evidence back from `Evidence.as_dict`."""
+    values: dict[str, Any] = dict(item)
+    for name in _STORED_DATES:
+        if name in values:
+            values[name] = dt.date.fromisoformat(values[name])
+    if "at" in values:
+        values["at"] = dt.datetime.fromisoformat(values["at"])
+    if "values" in values:
+        values["values"] = tuple(values["values"])
+    return Evidence(**values)
 
 
 def _evidence(item: Mapping[str, Any]) -> Evidence:

@@ -34,8 +34,8 @@ class Connection:
     retry_budget: float = 3.0
 
 
-#: (graph, ids touched, by whom) -> anything; see `Graph.after_write`.
-AfterWrite = Callable[["Graph", Sequence[str], str], Awaitable[object]]
+#: (graph, ids touched, by whom, the write's pending marker) -> anything; see `Graph.after_write`.
+AfterWrite = Callable[["Graph", Sequence[str], str, str | None], Awaitable[object]]
 
 
 class Graph:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from graph import risk_index
 from graph.bundle.records import KINDS
 from graph.driver import Graph
 
@@ -46,6 +47,7 @@ STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
         "CREATE CONSTRAINT child_risk_child IF NOT EXISTS FOR (k:ChildRisk) REQUIRE k.childId IS UNIQUE",
     ),
     ("child_risk_region", "CREATE INDEX child_risk_region IF NOT EXISTS FOR (k:ChildRisk) ON (k.regionCode)"),
+    *risk_index.INDEXES,
     ("alert_owner", "CREATE INDEX alert_owner IF NOT EXISTS FOR (a:Alert) ON (a.ownerId)"),
     (
         "daily_sweep_day",

@@ -18,8 +18,11 @@ write transaction:
 
 A sweep (`graph.alerts.sweep`) runs the same reconciliation one village at a time.
 
-    (:ChildRisk {childId, level, rank, rules, findings (JSON), asOf, evaluatedAt, regionCode})
-      -[:RISK_OF]->(:Person)
+    (:ChildRisk {childId, level, rank, rules, ranks, findings (JSON), asOf, evaluatedAt, thresholds,
+                 regionCode, inProvince, inCity, inCounty, inTownship})-[:RISK_OF]->(:Person)
+
+Today's `discover` reads these nodes when `graph.risk_index` finds them trustworthy; every
+write leaves a pending marker that its re-evaluation removes (`pending` below).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 import orjson
 from neo4j import AsyncManagedTransaction
 
+from graph import risk_index
 from graph.discovery import ChildRisk, Level, Thresholds, children_risk
 from graph.driver import Graph
 from graph.errors import InvalidInput
@@ -184,21 +188,34 @@ MERGE (k:ChildRisk {childId: childId})
 SET k.lockedAt = $at
 """
 
-#: Each evaluated child's level and findings as of D, on its own node.
+#: Each evaluated child's level and findings as of D, on its own node, with the region-code
+#: prefixes today's discovery seeks by (`graph.risk_index`). A node is replaced only by a
+#: judgement that read the graph no earlier (`$readAt`) and as of the same day or later, so a
+#: sweep that read the village before a write never undoes the write's re-evaluation. Judged
+#: with other thresholds than its village's stamp says, the village loses its stamp.
 MATERIALISE: LiteralString = """
 UNWIND $risks AS r
 MATCH (c:Person {id: r.childId})
 MERGE (k:ChildRisk {childId: r.childId})
-SET k.level = r.level, k.rank = r.rank, k.rules = r.rules, k.findings = r.findings,
-    k.asOf = $asOf, k.evaluatedAt = $at, k.regionCode = c.regionCode, k.thresholds = $thresholds
+WITH r, c, k
+WHERE (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR k.asOf <= $asOf)
+SET k.level = r.level, k.rank = r.rank, k.rules = r.rules, k.ranks = r.ranks, k.findings = r.findings,
+    k.asOf = $asOf, k.evaluatedAt = $readAt, k.regionCode = c.regionCode, k.thresholds = $thresholds,
+    k.inProvince = left(c.regionCode, 2), k.inCity = left(c.regionCode, 4),
+    k.inCounty = left(c.regionCode, 6), k.inTownship = left(c.regionCode, 9)
 MERGE (k)-[:RISK_OF]->(c)
+WITH DISTINCT c.regionCode AS code
+MATCH (v:Region {code: code})
+WHERE v.riskThresholds <> $thresholds
+SET v.riskAsOf = null
 """
 
 #: Persons evaluated who are no longer children at D (grown up, dead, moved out of every
-#: village) keep no risk node.
+#: village) keep no risk node (unless a later judgement made it).
 FORGET: LiteralString = """
 UNWIND $gone AS childId
 MATCH (k:ChildRisk {childId: childId})
+WHERE (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR k.asOf <= $asOf)
 DETACH DELETE k
 """
 
@@ -207,6 +224,7 @@ FORGET_VILLAGE: LiteralString = """
 MATCH (k:ChildRisk)
 WHERE k.regionCode STARTS WITH $region AND k.regionCode STARTS WITH $scope
   AND NOT k.childId IN $evaluated
+  AND (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR k.asOf <= $asOf)
 DETACH DELETE k
 """
 
@@ -270,6 +288,7 @@ def risk_rows(risks: Iterable[ChildRisk]) -> list[dict[str, Any]]:
             "level": risk.level.value,
             "rank": risk.level.rank,
             "rules": [f.rule for f in risk.findings],
+            "ranks": [f.level.rank for f in risk.findings],
             "findings": json.dumps(
                 [
                     {"rule": f.rule, "level": f.level.value, "evidence": [e.as_dict() for e in f.evidence]}
@@ -318,7 +337,9 @@ def reconcile_parameters(
     thresholds: Thresholds,
     policy: AlertPolicy,
     sweep_id: str | None,
+    read_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
+    """`read_at`: when the evaluation of `risks` began to read the graph (default `at`)."""
     findings = findings_rows(risks)
     return {
         "findings": findings,
@@ -326,10 +347,11 @@ def reconcile_parameters(
         "risks": risk_rows(risks),
         "asOf": as_of,
         "at": at,
+        "readAt": read_at or at,
         "by": by,
         "sweepId": sweep_id,
         "dueDays": policy.as_parameter(),
-        "thresholds": json.dumps(thresholds.as_dict()),
+        "thresholds": risk_index.thresholds_key(thresholds.as_dict()),
     }
 
 
@@ -416,15 +438,21 @@ class Reevaluator:
 
         return dt.datetime.now(ZoneInfo(self.thresholds.timezone)).date()
 
-    async def __call__(self, graph: Graph, ids: Sequence[str], by: str) -> Evaluation | None:
+    async def __call__(
+        self, graph: Graph, ids: Sequence[str], by: str, pending: str | None = None
+    ) -> Evaluation | None:
+        """`pending`: the write's marker (`graph.risk_index`), removed once its children are
+        judged; on a failure it stays, and today's discovery evaluates until a sweep."""
         started = time.perf_counter()
         try:
             children = await affected_children(graph, ids)
             if not children:
+                await risk_index.close_pending(graph, [pending] if pending else [])
                 return None
             result = await reevaluate(
                 graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by
             )
+            await risk_index.close_pending(graph, [pending] if pending else [])
             fresh = result.changes.raised + result.changes.escalated
             if self.announce is not None and fresh:
                 from graph.alerts import alerts_by_id

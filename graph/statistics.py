@@ -165,11 +165,21 @@ def _rate(key: str, label: str, population: set[str], covered: set[str]) -> Rate
     )
 
 
-async def statistics(graph: Graph, *, region: str, scope: str, as_of: dt.date, thresholds: Thresholds) -> Statistics:
-    """The statistics of the region subtree `region` (a code) within the caller's `scope`."""
+async def statistics(
+    graph: Graph, *, region: str, scope: str, as_of: dt.date, thresholds: Thresholds, materialised: bool = False
+) -> Statistics:
+    """The statistics of the region subtree `region` (a code) within the caller's `scope`;
+    `materialised`: today's levels and findings from the risk nodes when they can be trusted
+    (`graph.discovery.discover`)."""
     prefix = scope_prefix(region)
     found = await discovery.discover(
-        graph, region_prefix=prefix, scope_prefix=scope, as_of=as_of, thresholds=thresholds
+        graph,
+        region_prefix=prefix,
+        scope_prefix=scope,
+        as_of=as_of,
+        thresholds=thresholds,
+        materialised=materialised,
+        evidence=False,
     )
     ids = [child.child_id for child in found.children]
     level_of = {child.child_id: child.level for child in found.children}

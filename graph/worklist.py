@@ -475,14 +475,21 @@ async def worklist(
     first: int,
     after: tuple[str | None, str] | None = None,
     late_cases: Sequence[tuple[CaseRecord, dt.datetime]] = (),
+    materialised: bool = False,
 ) -> Worklist:
     """The caller's worklist as of `as_of`: every child of the scope who needs something,
-    including the children whose open cases are past their stage deadline (`late_cases`)."""
+    including the children whose open cases are past their stage deadline (`late_cases`);
+    `materialised`: today's findings from the risk nodes when they can be trusted."""
     late_by_child: dict[str, list[tuple[CaseRecord, dt.datetime]]] = {}
     for case, due in late_cases:
         late_by_child.setdefault(case.child_id, []).append((case, due))
     found = await discover(
-        graph, region_prefix=scope_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds
+        graph,
+        region_prefix=scope_prefix,
+        scope_prefix=scope_prefix,
+        as_of=as_of,
+        thresholds=thresholds,
+        materialised=materialised,
     )
     ids = [c.child_id for c in found.children]
     visits = await last_visits(graph, ids, as_of)

@@ -32,7 +32,7 @@ from typing import Any, Generic, LiteralString, TypeVar
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import access, audit, idempotency
+from graph import access, audit, idempotency, risk_index
 from graph.audit import AuditEntry
 from graph.bundle.validation import Rejection, parse_line
 from graph.callers import Role
@@ -107,6 +107,8 @@ async def perform(
     named = [i for i in ids if i]
 
     touched: list[str] = []
+    # Today's discovery reads the materialised risk only while no write awaits its re-evaluation.
+    pending = risk_index.new_token()
 
     async def transaction(tx: AsyncManagedTransaction) -> T:
         touched.clear()  # a retried transaction starts again
@@ -120,6 +122,8 @@ async def perform(
                 return await replay(tx, claimed)
         outcome = await work(tx)
         touched.extend(outcome.ids)
+        if outcome.ids:
+            await risk_index.open_pending_in(tx, pending)
         scope = outcome.region if outcome.region is not None else actor.scope
         await audit.append_in(tx, AuditEntry(actor.sub, actor.role, operation, list(outcome.ids), "ok", scope))
         if key is not None:
@@ -141,7 +145,7 @@ async def perform(
     if touched and graph.after_write is not None:
         # After the commit, in the same request: the children this write reached are judged
         # again and their alerts follow (graph.risk); a replay touched nothing new.
-        await graph.after_write(graph, touched, actor.sub)
+        await graph.after_write(graph, touched, actor.sub, pending)
     return value
 
 

@@ -140,7 +140,7 @@ class BundleMutations:
             raise Forbidden(_refusal_message(result.rejected))
         if result.written and context.graph.after_write is not None:
             # An import changes findings like any write: the children it names are judged again.
-            await context.graph.after_write(context.graph, bundle_ids(lines), context.caller.sub)
+            await context.graph.after_write(context.graph, bundle_ids(lines), context.caller.sub, result.pending)
         return ImportReport(
             ok=result.ok, written=result.written, rejected=[Rejection.from_record(r) for r in result.rejected]
         )

@@ -188,6 +188,7 @@ class DiscoveryRequest:
             first=first,
             after=after,
             with_total=False,
+            materialised=True,
         )
 
     async def count(self, info: Info) -> int:
@@ -199,6 +200,7 @@ class DiscoveryRequest:
             thresholds=self.thresholds,
             rules=self.rules,
             min_level=self.min_level,
+            materialised=True,
         )
 
 

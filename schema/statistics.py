@@ -154,6 +154,7 @@ async def _statistics(info: Info, operation: str, region: str, as_of: dt.date | 
         scope=scope(info, operation),
         as_of=info.context.as_of(as_of),
         thresholds=_thresholds(info),
+        materialised=True,
     )
 
 

@@ -178,6 +178,7 @@ class WorklistQueries:
             policy=info.context.settings.alert_policy,
             first=page_size(first, info.context.settings.limits),
             after=None if position is None else (None if position[0] is None else str(position[0]), position[1]),
+            materialised=True,
         )
         edges = [
             WorklistEdge(

@@ -28,7 +28,7 @@ from typing import Any, Final, Literal, LiteralString
 
 import orjson
 
-from graph import access
+from graph import access, risk_index
 from graph.audit import AuditEntry
 from graph.bundle import auditing, runs
 from graph.bundle.idnumber import normalize as normalize_id_number
@@ -94,6 +94,11 @@ class ImportResult:
     #: Records an earlier, interrupted run of the same import had committed (resumed after).
     resumed: int = 0
 
+    @property
+    def pending(self) -> str | None:
+        """The marker this import left for its re-evaluation (`graph.risk_index`), if it wrote."""
+        return self.run_id if self.written else None
+
 
 @dataclass(slots=True)
 class _Batch:
@@ -141,7 +146,7 @@ class _Bundle:
             kind = data.pop("kind")
             if (kind in ENTITY_KINDS) != (phase == ENTITIES):
                 continue
-            batch.rows.setdefault(kind, []).append(_row(kind, data))
+            batch.rows.setdefault(kind, []).append(row(kind, data))
             batch.records += 1
             if batch.records >= BATCH_RECORDS:
                 yield batch
@@ -150,7 +155,7 @@ class _Bundle:
             yield batch
 
 
-def _row(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def row(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """A validated line's fields as query parameters: dates as dates, absent as missing."""
     for name in _DATES[kind]:
         value = data.get(name)
@@ -246,8 +251,12 @@ async def import_bundle(
         events = functools.partial(_audit, caller, report, run_id)
         written = await graph.write_transaction(_write_whole, bundle, skip, at, progress, run_id, run, keep, events)
     else:
+        # Its batches commit one by one: today's discovery evaluates until its re-evaluation.
+        await risk_index.open_pending(graph, run_id)
         written, resumed = await _write_batched(graph, bundle, skip, at, progress, run_id, run, keep)
         await auditing.append(graph, _audit(caller, report, run_id, written=written))
+        if not written:
+            await risk_index.close_pending(graph, [run_id])
     return ImportResult(
         ok=True, written=written, rejected=rejected, run_id=run_id, complete=True, lines=report.lines, resumed=resumed
     )
@@ -283,6 +292,8 @@ async def _write_whole(
                     progress(batch.records)
     await runs.record_complete_run(tx, run_id, written=written, at=at, **run)
     await auditing.append_in(tx, events(written=written))
+    if written:
+        await risk_index.open_pending_in(tx, run_id)
     return written
 
 

@@ -1,0 +1,194 @@
+"""Today's discovery read from the materialised risk nodes agrees with evaluating the rules,
+follows every write, and falls back to evaluating whenever the nodes cannot be trusted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from graph import alerts, discovery, risk_index
+from graph.bundle.importer import import_bundle
+from graph.discovery import ChildRisk, Level, Thresholds
+from graph.driver import Graph
+from graph.risk import AlertPolicy, Reevaluator
+from graph.visits import record_visit
+from graph.writes import Actor
+from tests.conftest import SAMPLE_BUNDLE, SAMPLE_COUNTY
+from tests.data import make_county
+
+THRESHOLDS = Thresholds()
+COUNTY = SAMPLE_COUNTY[:6]
+TOWNSHIP = make_county.TOWNSHIPS[0][:9]
+VILLAGE = make_county.VILLAGES[1]  # where the household lb-registration-after-d.home lives
+
+
+def today() -> dt.date:
+    return discovery.today(THRESHOLDS)
+
+
+@pytest.fixture
+async def swept(clean_graph: Graph, tmp_path: Path) -> AsyncIterator[Graph]:
+    """The sample county imported, re-evaluated after each write, and swept as of today."""
+    result = await import_bundle(clean_graph, SAMPLE_BUNDLE, today=today(), workdir=tmp_path)
+    assert result.ok and result.pending is not None
+    await alerts.sweep(clean_graph, region_prefix="", scope_prefix="", as_of=today(), thresholds=THRESHOLDS, by="t")
+    clean_graph.after_write = Reevaluator(THRESHOLDS, AlertPolicy())
+    try:
+        yield clean_graph
+    finally:
+        clean_graph.after_write = None
+
+
+async def every_page(
+    graph: Graph,
+    region: str,
+    *,
+    materialised: bool,
+    rules: Sequence[str] | None = None,
+    min_level: Level = Level.BLUE,
+    first: int = 40,
+    scope: str = "",
+) -> tuple[list[ChildRisk], int]:
+    """Every child over all pages of `first`, and the total the first page counted."""
+    found: list[ChildRisk] = []
+    after = None
+    total = None
+    while True:
+        page = await discovery.discover_page(
+            graph, region_prefix=region, scope_prefix=scope, as_of=today(), thresholds=THRESHOLDS, rules=rules,
+            min_level=min_level, first=first, after=after, with_total=total is None, materialised=materialised,
+        )  # fmt: skip
+        total = page.total_count if total is None else total
+        found.extend(page.items)
+        if not page.has_next_page:
+            assert total is not None
+            return found, total
+        after = page.end_cursor
+
+
+async def trusted(graph: Graph, seek: str) -> bool:
+    key = risk_index.thresholds_key(THRESHOLDS.as_dict())
+    return await risk_index.trusted(graph, seek=seek, as_of=today(), thresholds=key)
+
+
+#: (region, scope, rules, minLevel) compared, on one sweep of the sample county.
+CASES: tuple[tuple[str, str, list[str] | None, Level], ...] = (
+    (COUNTY, "", None, Level.BLUE),
+    (COUNTY, "", None, Level.GREEN),
+    ("52", "", None, Level.RED),
+    ("", "", None, Level.YELLOW),
+    (TOWNSHIP, "", None, Level.GREEN),
+    (VILLAGE, "", None, Level.BLUE),
+    (COUNTY, TOWNSHIP, None, Level.BLUE),
+    (COUNTY, "", ["VISIT_OVERDUE", "NO_CAREGIVER"], Level.BLUE),
+    (TOWNSHIP, "", ["CONTACT_LAPSE"], Level.GREEN),
+)
+
+
+async def test_the_materialised_pages_are_the_evaluated_pages(swept: Graph) -> None:
+    for region, scope, rules, min_level in CASES:
+        case = (region, scope, rules, min_level)
+        assert await trusted(swept, risk_index.seek_prefix(region, scope) or ""), case
+        # Pages small enough that a cursor lands inside a colour and between two.
+        first = 7 if region == VILLAGE else 40
+        live, live_total = await every_page(
+            swept, region, scope=scope, rules=rules, min_level=min_level, materialised=False, first=first
+        )
+        stored, stored_total = await every_page(
+            swept, region, scope=scope, rules=rules, min_level=min_level, materialised=True, first=first
+        )
+        assert live, f"the sample county has children at this level: {case}"
+        assert stored == live, case
+        assert stored_total == live_total == len(live), case
+        whole = await discovery.discover(
+            swept, region_prefix=region, scope_prefix=scope, as_of=today(), thresholds=THRESHOLDS, rules=rules,
+            materialised=True,
+        )  # fmt: skip
+        evaluated = await discovery.discover(
+            swept, region_prefix=region, scope_prefix=scope, as_of=today(), thresholds=THRESHOLDS, rules=rules
+        )
+        assert whole.children == evaluated.children, case
+
+
+async def test_the_page_is_read_from_the_risk_nodes(swept: Graph) -> None:
+    first = (await every_page(swept, COUNTY, materialised=True, min_level=Level.GREEN))[0][-1]
+    # Altered behind the index's back (never done outside this test): the read shows it.
+    await swept.write(
+        "MATCH (k:ChildRisk {childId: $id}) SET k.rank = 3, k.level = 'red', k.rules = ['NO_CAREGIVER'],"
+        ' k.ranks = [3], k.findings = \'[{"rule": "NO_CAREGIVER", "level": "red", "evidence": []}]\'',
+        {"id": first.child_id},
+    )
+    page = await discovery.discover_page(
+        swept, region_prefix=COUNTY, scope_prefix="", as_of=today(), thresholds=THRESHOLDS, min_level=Level.RED,
+        first=1000, materialised=True,
+    )  # fmt: skip
+    assert first.child_id in {c.child_id for c in page.items}
+
+
+async def test_a_write_is_reflected_at_once(swept: Graph) -> None:
+    stored, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    child = stored[0]
+    assert child.findings[0].rule == "VISIT_OVERDUE"
+    actor = Actor(sub="admin", role="admin", scope="")
+    await record_visit(swept, actor, child=child.child_id, visitor="director", type="home_visit", today=today())
+    assert await trusted(swept, COUNTY)
+    after, total = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    assert child.child_id not in {c.child_id for c in after}
+    assert after == (await every_page(swept, COUNTY, materialised=False, rules=["VISIT_OVERDUE"]))[0]
+    assert total == len(stored) - 1
+
+
+async def test_a_write_awaiting_its_re_evaluation_keeps_discovery_live(swept: Graph, tmp_path: Path) -> None:
+    newborn = (
+        '{"kind": "person", "id": "NEW-1", "name": "新生", "gender": "F", "birthDate": "'
+        + (today() - dt.timedelta(days=30)).isoformat()
+        + '", "household": "lb-registration-after-d.home"}'
+    )
+    # An import nobody re-evaluated (a loader that skipped it, a process that died).
+    result = await import_bundle(swept, [newborn], today=today(), workdir=tmp_path)
+    assert result.ok and result.written == 1
+    assert not await trusted(swept, COUNTY)
+    green, total = await every_page(swept, VILLAGE, materialised=True, min_level=Level.GREEN, first=100)
+    assert "NEW-1" in {c.child_id for c in green} and total == len(green)
+    assert green == (await every_page(swept, VILLAGE, materialised=False, min_level=Level.GREEN, first=100))[0]
+    # A complete sweep read everything the import wrote: the index is trusted again.
+    await alerts.sweep(swept, region_prefix="", scope_prefix="", as_of=today(), thresholds=THRESHOLDS, by="t")
+    assert await trusted(swept, COUNTY)
+    assert (await every_page(swept, VILLAGE, materialised=True, min_level=Level.GREEN, first=100))[0] == green
+
+
+async def test_a_day_or_thresholds_not_swept_are_evaluated(swept: Graph) -> None:
+    tomorrow = today() + dt.timedelta(days=1)
+    # A sweep of tomorrow moves the nodes to tomorrow; a sweep of yesterday never moves them back.
+    await alerts.sweep(swept, region_prefix="", scope_prefix="", as_of=tomorrow, thresholds=THRESHOLDS, by="t")
+    await alerts.sweep(
+        swept, region_prefix="", scope_prefix="", as_of=today() - dt.timedelta(days=1), thresholds=THRESHOLDS, by="t"
+    )
+    assert not await trusted(swept, COUNTY)
+    stale = await swept.read("MATCH (k:ChildRisk) WHERE k.asOf <> $d RETURN count(k) AS n", {"d": tomorrow})
+    assert stale[0]["n"] == 0
+    live, _ = await every_page(swept, COUNTY, materialised=False, min_level=Level.GREEN, first=50)
+    assert (await every_page(swept, COUNTY, materialised=True, min_level=Level.GREEN, first=50))[0] == live
+
+    other = Thresholds(visit_blue_days=10)
+    await alerts.sweep(swept, region_prefix=COUNTY, scope_prefix="", as_of=tomorrow, thresholds=other, by="t")
+    assert not await trusted(swept, COUNTY)
+    key = risk_index.thresholds_key(other.as_dict())
+    assert await risk_index.trusted(swept, seek=COUNTY, as_of=tomorrow, thresholds=key)
+    assert not await risk_index.trusted(swept, seek="", as_of=tomorrow, thresholds=key)
+
+
+async def test_a_failed_re_evaluation_leaves_its_marker(swept: Graph) -> None:
+    async def failing(graph: Graph, ids: Sequence[str], by: str, pending: str | None) -> None:
+        return None  # the process died before re-evaluating
+
+    swept.after_write = failing
+    stored, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    actor = Actor(sub="admin", role="admin", scope="")
+    await record_visit(swept, actor, child=stored[0].child_id, visitor="director", type="home_visit", today=today())
+    assert not await trusted(swept, VILLAGE)
+    after, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    assert stored[0].child_id not in {c.child_id for c in after}
