@@ -26,59 +26,70 @@ from graph.persons import (
     Interval,
     LinkedPerson,
     PersonRecord,
-    grouped,
+    collected,
     interval,
     linked_person,
     person_record,
 )
 
-PARENTS: LiteralString = (
-    ANCHOR
-    + """
-MATCH (p:Person)-[r:PARENT_OF]->(c)
-RETURN c.id AS owner, r.type AS relation, p.deceasedOn AS deceasedOn, """
+# Each part below reads one kind of link of the child bound to `c` into one list, in the
+# order the file shows it. A part serves its own loader (a list of children, one round trip)
+# and `graph.child_file`, which reads several parts and the households they reach at once.
+
+#: The child's recorded parents, by id: the link, and the parent's away episodes and conditions.
+PARENTS_PART: LiteralString = (
+    """
+CALL (c) {
+  MATCH (p:Person)-[r:PARENT_OF]->(c)
+  WITH r, p ORDER BY p.id
+  RETURN collect({relation: r.type, deceasedOn: p.deceasedOn, other: """
     + LINKED_FIELDS
-    + """ AS other,
-       [(p)-[:AWAY]->(a:AwayEpisode) | a {.since, .until, .destination, .destinationRegion}] AS away,
-       [(p)-[:HAS_CONDITION]->(x:Condition) | x {.type, .since, .until}] AS conditions
-ORDER BY owner, other.id
+    + """,
+    away: [(p)-[:AWAY]->(a:AwayEpisode) | a {.since, .until, .destination, .destinationRegion}],
+    conditions: [(p)-[:HAS_CONDITION]->(x:Condition) | x {.type, .since, .until}]}) AS parents
+}
 """
 )
 
 #: A guardian is a person or an institution (the civil-affairs department); an institution is
 #: in scope when its region is.
-GUARDIANS: LiteralString = (
-    ANCHOR
-    + """
-MATCH (g)-[r:GUARDIAN_OF]->(c)
-WITH c, r, g, coalesce(g.regionCode, '') STARTS WITH $scope AS inScope,
-     CASE WHEN g:Person THEN g END AS p, CASE WHEN g:Institution THEN g END AS i
-RETURN c.id AS owner, r.since AS since, r.until AS until, r.basis AS basis,
-       g.id AS id, g.name AS name, inScope,
-       CASE WHEN p IS NULL THEN 'institution' ELSE 'person' END AS kind,
-       CASE WHEN inScope AND p IS NOT NULL THEN """
+GUARDIANS_PART: LiteralString = (
+    """
+CALL (c) {
+  MATCH (g)-[r:GUARDIAN_OF]->(c)
+  WITH r, g, coalesce(g.regionCode, '') STARTS WITH $scope AS inScope,
+       CASE WHEN g:Person THEN g END AS p, CASE WHEN g:Institution THEN g END AS i
+  ORDER BY r.since, g.id
+  RETURN collect({since: r.since, until: r.until, basis: r.basis, id: g.id, name: g.name, inScope: inScope,
+    kind: CASE WHEN p IS NULL THEN 'institution' ELSE 'person' END,
+    person: CASE WHEN inScope AND p IS NOT NULL THEN """
     + PERSON_FIELDS
-    + """ END AS person,
-       CASE WHEN inScope AND i IS NOT NULL THEN """
+    + """ END,
+    institution: CASE WHEN inScope AND i IS NOT NULL THEN """
     + INSTITUTION_FIELDS
-    + """ END AS institution
-ORDER BY owner, since, id
+    + """ END}) AS guardians
+}
 """
 )
 
-CAREGIVERS: LiteralString = (
-    ANCHOR
-    + """
-MATCH (p:Person)-[r:CARES_FOR]->(c)
-OPTIONAL MATCH (e:Person {id: r.entrustedBy})
-RETURN c.id AS owner, r.since AS since, r.until AS until, r.agreementSignedOn AS signed,
-       e.id AS entrustedById, e.name AS entrustedByName,
-       coalesce(e.regionCode, '') STARTS WITH $scope AS entrustedByInScope, """
+CAREGIVERS_PART: LiteralString = (
+    """
+CALL (c) {
+  MATCH (p:Person)-[r:CARES_FOR]->(c)
+  OPTIONAL MATCH (e:Person {id: r.entrustedBy})
+  WITH r, p, e ORDER BY r.since, p.id
+  RETURN collect({since: r.since, until: r.until, signed: r.agreementSignedOn,
+    entrustedById: e.id, entrustedByName: e.name,
+    entrustedByInScope: coalesce(e.regionCode, '') STARTS WITH $scope, other: """
     + LINKED_FIELDS
-    + """ AS other
-ORDER BY owner, since, other.id
+    + """}) AS caregivers
+}
 """
 )
+
+PARENTS: LiteralString = ANCHOR + PARENTS_PART + "RETURN c.id AS owner, parents AS items"
+GUARDIANS: LiteralString = ANCHOR + GUARDIANS_PART + "RETURN c.id AS owner, guardians AS items"
+CAREGIVERS: LiteralString = ANCHOR + CAREGIVERS_PART + "RETURN c.id AS owner, caregivers AS items"
 
 #: Every child one caregiver looks after (or did), across households; children outside the
 #: scope are left out entirely, as if they did not exist.
@@ -205,7 +216,7 @@ class PathRecord:
     steps: tuple[PathStep, ...]
 
 
-def _parent(row: Mapping[str, Any]) -> ParentLink:
+def parent_link(row: Mapping[str, Any]) -> ParentLink:
     return ParentLink(
         parent=linked_person(row["other"]),
         relation=row["relation"],
@@ -220,7 +231,7 @@ def _parent(row: Mapping[str, Any]) -> ParentLink:
     )
 
 
-def _guardian(row: Mapping[str, Any]) -> GuardianInterval:
+def guardian_interval(row: Mapping[str, Any]) -> GuardianInterval:
     return GuardianInterval(
         id=row["id"],
         name=row["name"],
@@ -233,7 +244,7 @@ def _guardian(row: Mapping[str, Any]) -> GuardianInterval:
     )
 
 
-def _care(row: Mapping[str, Any]) -> CareInterval:
+def care_interval(row: Mapping[str, Any]) -> CareInterval:
     entrusted = None
     if row["entrustedById"] is not None:
         entrusted = LinkedPerson(row["entrustedById"], row["entrustedByName"], bool(row["entrustedByInScope"]), None)
@@ -242,17 +253,17 @@ def _care(row: Mapping[str, Any]) -> CareInterval:
 
 async def parents(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[ParentLink]]:
     rows = await graph.read(PARENTS, {"ids": list(ids), "scope": scope})
-    return grouped(rows, ids, _parent)
+    return collected(rows, ids, parent_link)
 
 
 async def guardians(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[GuardianInterval]]:
     rows = await graph.read(GUARDIANS, {"ids": list(ids), "scope": scope})
-    return grouped(rows, ids, _guardian)
+    return collected(rows, ids, guardian_interval)
 
 
 async def caregivers(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[CareInterval]]:
     rows = await graph.read(CAREGIVERS, {"ids": list(ids), "scope": scope})
-    return grouped(rows, ids, _care)
+    return collected(rows, ids, care_interval)
 
 
 async def caregiver_network(graph: Graph, caregiver_id: str, *, scope: str) -> list[CareInterval] | None:
@@ -261,7 +272,7 @@ async def caregiver_network(graph: Graph, caregiver_id: str, *, scope: str) -> l
     rows = await graph.read(NETWORK, {"id": caregiver_id, "scope": scope})
     if not rows:
         return None
-    return [_care(item) for item in rows[0]["cares"]]
+    return [care_interval(item) for item in rows[0]["cares"]]
 
 
 async def path_between(graph: Graph, a: str, b: str, *, max_hops: int, scope: str) -> PathRecord | None:

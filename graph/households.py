@@ -8,7 +8,7 @@ from typing import Any, LiteralString
 
 from graph import paging
 from graph.driver import Graph
-from graph.persons import PERSON_FIELDS, PersonRecord, grouped, person_record
+from graph.persons import PERSON_FIELDS, PersonRecord, collected, person_record
 
 HOUSEHOLD_FIELDS: LiteralString = "h {.id, .address, .lowIncome, .regionCode}"
 
@@ -23,18 +23,28 @@ RETURN """
 """
 )
 
-#: Members share their household's village, so a household in scope has its members in scope.
+#: The members of the household bound to `h`, eldest first. Members share their household's
+#: village, so a household in scope has its members in scope.
+MEMBERS_PART: LiteralString = (
+    """
+CALL (h) {
+  MATCH (p:Person)-[:MEMBER_OF]->(h)
+  WITH p ORDER BY p.birthDate, p.id
+  RETURN collect("""
+    + PERSON_FIELDS
+    + """) AS members
+}
+"""
+)
+
 MEMBERS: LiteralString = (
     """
 UNWIND $ids AS id
 MATCH (h:Household {id: id})
 WHERE h.regionCode STARTS WITH $scope
-MATCH (p:Person)-[:MEMBER_OF]->(h)
-WITH h, p ORDER BY p.birthDate, p.id
-RETURN h.id AS owner, """
-    + PERSON_FIELDS
-    + """ AS person
 """
+    + MEMBERS_PART
+    + "RETURN h.id AS owner, members AS items"
 )
 
 PAGES: LiteralString = (
@@ -103,7 +113,7 @@ async def get_households(graph: Graph, ids: Sequence[str], *, scope: str) -> dic
 
 async def members(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[PersonRecord]]:
     rows = await graph.read(MEMBERS, {"ids": list(ids), "scope": scope})
-    return grouped(rows, ids, lambda row: person_record(row["person"]))
+    return collected(rows, ids, person_record)
 
 
 def _parameters(f: HouseholdFilter) -> dict[str, Any]:

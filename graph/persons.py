@@ -501,6 +501,14 @@ def grouped(rows: Sequence[Any], ids: Sequence[str], convert: Any) -> dict[str, 
     return out
 
 
+def collected(rows: Sequence[Any], ids: Sequence[str], convert: Any) -> dict[str, list[Any]]:
+    """Rows of a per-owner loader query that collects each owner's list (`owner`, `items`), converted."""
+    out: dict[str, list[Any]] = {key: [] for key in ids}
+    for row in rows:
+        out[row["owner"]] = [convert(item) for item in row["items"]]
+    return out
+
+
 # --- reads ------------------------------------------------------------------------------------
 
 

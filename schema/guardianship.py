@@ -97,7 +97,7 @@ class GuardianshipQueries:
         return Guardianship(
             child=Person.from_record(record),
             as_of=day,
-            parents=[Parent(record=p, default_as_of=day) for p in parents],
+            parents=[Parent.from_record(p, default_as_of=day) for p in parents],
             legal_guardians=[Guardian.from_record(g) for g in guardians if g.interval.holds(day)],
             caregivers=[Care.from_record(c) for c in cares if c.interval.holds(day)],
             placement=next((Placement.from_record(p) for p in placements if p.holds(day)), None),

@@ -9,6 +9,7 @@ import strawberry
 from api.context import Info
 from graph.households import HouseholdFilter, HouseholdPageRequest, HouseholdRecord
 from graph.regions import scope_prefix
+from schema.loaders import Maybe, cached, then
 from schema.pagination import PageInfo, after_id, encode_cursor, page_info, page_size
 from schema.persons import Person
 from schema.regions import Region
@@ -32,9 +33,12 @@ class Household:
             record=record,
         )
 
-    @strawberry.field(description="Its members, eldest first.")
-    async def members(self, info: Info) -> list[Person]:
-        return [Person.from_record(p) for p in await info.context.loaders.members.load(self.record.id)]
+    @strawberry.field(description="Its members, eldest first.", graphql_type=list[Person])
+    def members(self, info: Info) -> Maybe[list[Person]]:
+        return then(
+            cached(info.context.loaders.members, self.record.id),
+            lambda found: [Person.from_record(p) for p in found],
+        )
 
     @strawberry.field(description="The village it lies in.")
     async def village(self, info: Info) -> Region | None:

@@ -6,18 +6,35 @@ carries the caller's scope.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph import cases, followup, guardianship, households, institutions, persons, placements, referrals, regions
+from graph import (
+    cases,
+    child_file,
+    followup,
+    guardianship,
+    households,
+    institutions,
+    persons,
+    placements,
+    referrals,
+    regions,
+)
 from graph.access import read_scope
 from graph.callers import Caller
 from graph.driver import Graph
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+R = TypeVar("R")
+
+#: What a field resolver returns that answers at once when its loader already holds the value
+#: (primed by a file read), and awaits the loader otherwise.
+Maybe: TypeAlias = R | Awaitable[R]
 
 #: The operation of an audit event for a child's full record read through its fields.
 READ_CHILD: Final = "read:child"
@@ -67,6 +84,10 @@ class Loaders:
         self.case_plans = self._by_id(followup.plans, [])
         self.case_referrals = self._by_id(referrals.referrals_of_cases, [])
 
+        #: (child id, parts) -> the child's file read in one statement; `file_of` primes the
+        #: loaders above with it.
+        self.file = self._batched(child_file.child_files)
+
         self.child_page = self._batched(persons.child_pages)
         self.child_count = self._batched(persons.count_children)
         self.household_page = self._batched(households.pages)
@@ -93,6 +114,29 @@ class Loaders:
 
         return DataLoader[Any, V](load)
 
+    async def files(self, ids: Sequence[str], parts: child_file.Parts) -> list[child_file.ChildFile | None]:
+        """The files of the children `ids` (one round trip), the loaders primed with them."""
+        found = await self.file.load_many([(key, parts) for key in ids])
+        for file in found:
+            if file is not None:
+                self.prime_file(file)
+        return found
+
+    def prime_file(self, file: child_file.ChildFile) -> None:
+        """Prime the loaders with what a file read, so the fields below it answer at once."""
+        child = file.person.id
+        self.person.prime(child, file.person)
+        if file.parents is not None:
+            self.parents.prime(child, file.parents)
+        if file.guardians is not None:
+            self.guardians.prime(child, file.guardians)
+        if file.caregivers is not None:
+            self.caregivers.prime(child, file.caregivers)
+        if file.households is not None:
+            self.household.prime_many(file.households)
+        if file.members is not None:
+            self.members.prime_many(file.members)
+
     def note_full_record_read(self, person: persons.PersonRecord, today: Any) -> None:
         """Remember that a child's full record was read through one of its fields."""
         if person.is_child_at(today):
@@ -111,3 +155,23 @@ class Loaders:
     async def _load_child_regions(self, codes: Sequence[str]) -> list[list[regions.RegionRecord]]:
         found = await regions.child_regions(self.graph, list(codes), scope=self.scope)
         return [found[code] for code in codes]
+
+
+def cached(loader: DataLoader[K, V], key: K) -> Maybe[V]:
+    """The loader's value for `key` when it already holds it, else the awaitable `load`."""
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return loader.load(key)
+
+
+def then(found: Maybe[V], convert: Callable[[V], R]) -> Maybe[R]:
+    """`convert` applied to a value at once, or when an awaitable one arrives."""
+    if inspect.isawaitable(found):
+        awaitable: Awaitable[V] = found
+
+        async def later() -> R:
+            return convert(await awaitable)
+
+        return later()
+    return convert(found)

@@ -1,8 +1,11 @@
 """Persons in GraphQL: the child's file (一人一档) and the people linked to it.
 
 Every nested field goes through the request's DataLoaders, so a list of children and their
-parents, guardians, caregivers and households costs one round trip per level. Fields about a
-date take `asOf` (default: today in the configured zone). People linked to a person in scope
+parents, guardians, caregivers and households costs one round trip per level. `child` and the
+lists of children read the parts of the file their selection asks for in one statement
+(`graph.child_file`) and prime the loaders with it; the fields below then answer from the
+loaders without awaiting (`schema.loaders.cached`). Fields about a date take `asOf` (default:
+today in the configured zone). People linked to a person in scope
 but living outside it are a `LinkedPerson` whose `person` is null: id, name, and the link's
 own facts (relation, status, interval), nothing more.
 """
@@ -10,22 +13,25 @@ own facts (relation, status, interval), nothing more.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from api.context import Info
 from graph import guardianship as records
 from graph import persons as person_records
 from graph.audit import AuditEntry
+from graph.child_file import Part, Parts, parts_of
 from graph.dates import age_at
 from graph.errors import LimitExceeded
 from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
 from schema.cost import page_limit
 from schema.institutions import Institution
-from schema.loaders import RECENT
+from schema.loaders import RECENT, Maybe, cached, then
 from schema.masking import mask_id_number, mask_phone
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from schema.placements import Placement
@@ -39,6 +45,31 @@ if TYPE_CHECKING:
 HouseholdType = Annotated["Household", strawberry.lazy("schema.households")]
 CaseType = Annotated["Case", strawberry.lazy("schema.cases")]
 ChildOrder = strawberry.enum(ChildSort, name="ChildSort", description="Orders a list of children may take.")
+T = TypeVar("T")
+
+#: The fields whose selection below a root field makes it read that part of the files.
+FILE_FIELDS: dict[str, Part] = {
+    "parents": Part.PARENTS,
+    "guardians": Part.GUARDIANS,
+    "caregivers": Part.CAREGIVERS,
+    "household": Part.HOUSEHOLDS,
+    "members": Part.MEMBERS,
+}
+
+
+def file_parts(info: Info) -> Parts:
+    """The parts of the children's files the root field's selection asks for, at any depth
+    (fragments included): a part selected deeper than the file reaches reads for nothing."""
+    found: set[Part] = set()
+
+    def walk(selections: Iterable[SelectedField | FragmentSpread | InlineFragment]) -> None:
+        for selection in selections:
+            if isinstance(selection, SelectedField) and selection.name in FILE_FIELDS:
+                found.add(FILE_FIELDS[selection.name])
+            walk(selection.selections)
+
+    walk(info.selected_fields)
+    return parts_of(found)
 
 
 @strawberry.type(description="A person: for a child, their whole file (一人一档).")
@@ -73,6 +104,21 @@ class Person:
         day = info.context.as_of(as_of)
         return [r for r in await loader.load(self.record.id) if include_history or r.interval.holds(day)]
 
+    def _holding_now(
+        self,
+        info: Info,
+        loader: DataLoader[str, Any],
+        as_of: dt.date | None,
+        include_history: bool,
+        convert: Callable[[Any], T],
+    ) -> Maybe[list[T]]:
+        """`_holding`, converted, at once when the loader holds this person's records."""
+        day = info.context.as_of(as_of)
+        return then(
+            cached(loader, self.record.id),
+            lambda found: [convert(r) for r in found if include_history or r.interval.holds(day)],
+        )
+
     @strawberry.field(description="Age in completed years at `asOf`; null before birth or without a birth date.")
     def age(self, info: Info, as_of: dt.date | None = None) -> int | None:
         day = info.context.as_of(as_of)
@@ -89,14 +135,16 @@ class Person:
     def phone(self, info: Info) -> str | None:
         return mask_phone(self.record.phone, info.context.caller)
 
-    @strawberry.field(description="Their registered household.")
-    async def household(self, info: Info) -> HouseholdType | None:
+    @strawberry.field(description="Their registered household.", graphql_type=HouseholdType | None)
+    def household(self, info: Info) -> Maybe[Household | None]:
         from schema.households import Household
 
         if self.record.household_id is None:
             return None
-        found = await info.context.loaders.household.load(self.record.household_id)
-        return None if found is None else Household.from_record(found)
+        return then(
+            cached(info.context.loaders.household, self.record.household_id),
+            lambda found: None if found is None else Household.from_record(found),
+        )
 
     @strawberry.field(description="Their household's village.")
     async def village(self, info: Info) -> Region | None:
@@ -105,25 +153,29 @@ class Person:
         found = await info.context.loaders.region.load(self.record.region_code)
         return None if found is None else Region.from_record(found)
 
-    @strawberry.field(description="Recorded parents, with their status at a date.")
-    async def parents(self, info: Info) -> list[Parent]:
-        return [Parent(record=p) for p in await info.context.loaders.parents.load(self.record.id)]
+    @strawberry.field(description="Recorded parents, with their status at a date.", graphql_type=list["Parent"])
+    def parents(self, info: Info) -> Maybe[list[Parent]]:
+        return then(
+            cached(info.context.loaders.parents, self.record.id), lambda found: [Parent.from_record(p) for p in found]
+        )
 
     @strawberry.field(
-        description="Legal guardians at `asOf`, or every guardianship ever with `includeHistory`. Audited."
+        description="Legal guardians at `asOf`, or every guardianship ever with `includeHistory`. Audited.",
+        graphql_type=list["Guardian"],
     )
-    async def guardians(
+    def guardians(
         self, info: Info, as_of: dt.date | None = None, include_history: bool = False
-    ) -> list[Guardian]:
+    ) -> Maybe[list[Guardian]]:
         self._read_full_record(info)
-        found = await self._holding(info, info.context.loaders.guardians, as_of, include_history)
-        return [Guardian.from_record(r) for r in found]
+        return self._holding_now(info, info.context.loaders.guardians, as_of, include_history, Guardian.from_record)
 
-    @strawberry.field(description="Entrusted caregivers at `asOf`, or all of them with `includeHistory`. Audited.")
-    async def caregivers(self, info: Info, as_of: dt.date | None = None, include_history: bool = False) -> list[Care]:
+    @strawberry.field(
+        description="Entrusted caregivers at `asOf`, or all of them with `includeHistory`. Audited.",
+        graphql_type=list["Care"],
+    )
+    def caregivers(self, info: Info, as_of: dt.date | None = None, include_history: bool = False) -> Maybe[list[Care]]:
         self._read_full_record(info)
-        found = await self._holding(info, info.context.loaders.caregivers, as_of, include_history)
-        return [Care.from_record(r) for r in found]
+        return self._holding_now(info, info.context.loaders.caregivers, as_of, include_history, Care.from_record)
 
     @strawberry.field(description="School enrollments at `asOf`, or all with `includeHistory`.")
     async def enrollments(
@@ -197,15 +249,14 @@ class LinkedPersonType:
     id: strawberry.ID
     name: str
     in_scope: bool
-    record: strawberry.Private[person_records.LinkedPerson]
+    person: Person | None = strawberry.field(
+        description="The full record; null when the person lives outside the caller's scope."
+    )
 
     @classmethod
     def from_record(cls, record: person_records.LinkedPerson) -> Self:
-        return cls(id=strawberry.ID(record.id), name=record.name, in_scope=record.in_scope, record=record)
-
-    @strawberry.field(description="The full record; null when the person lives outside the caller's scope.")
-    def person(self) -> Person | None:
-        return None if self.record.person is None else Person.from_record(self.record.person)
+        person = None if record.person is None else Person.from_record(record.person)
+        return cls(id=strawberry.ID(record.id), name=record.name, in_scope=record.in_scope, person=person)
 
 
 @strawberry.type(name="AwayEpisode", description="A time away for work (外出务工).")
@@ -249,17 +300,20 @@ class ParentStatus:
 
 @strawberry.type(description="A recorded parent of a child.")
 class Parent:
+    parent: LinkedPersonType
+    relation: str | None = strawberry.field(description="biological, adoptive or step.")
     record: strawberry.Private[records.ParentLink]
     #: The date `status` is read at when it names none (a guardianship's `asOf`), else today.
     default_as_of: strawberry.Private[dt.date | None] = None
 
-    @strawberry.field
-    def parent(self) -> LinkedPersonType:
-        return LinkedPersonType.from_record(self.record.parent)
-
-    @strawberry.field(description="biological, adoptive or step.")
-    def relation(self) -> str | None:
-        return self.record.relation
+    @classmethod
+    def from_record(cls, record: records.ParentLink, default_as_of: dt.date | None = None) -> Self:
+        return cls(
+            parent=LinkedPersonType.from_record(record.parent),
+            relation=record.relation,
+            record=record,
+            default_as_of=default_as_of,
+        )
 
     @strawberry.field(
         description="Away (where, since when), conditions and capacity at `asOf` (default: the enclosing date)."
@@ -289,7 +343,12 @@ class Guardian:
     basis: str | None
     since: dt.date
     until: dt.date | None
-    record: strawberry.Private[records.GuardianInterval]
+    person: Person | None = strawberry.field(
+        description="The guardian's full record when a person in the caller's scope."
+    )
+    institution: Institution | None = strawberry.field(
+        description="The guardian when an institution in the caller's scope."
+    )
 
     @classmethod
     def from_record(cls, record: records.GuardianInterval) -> Self:
@@ -301,16 +360,9 @@ class Guardian:
             basis=record.basis,
             since=record.interval.since,
             until=record.interval.until,
-            record=record,
+            person=None if record.person is None else Person.from_record(record.person),
+            institution=None if record.institution is None else Institution.from_record(record.institution),
         )
-
-    @strawberry.field(description="The guardian's full record when a person in the caller's scope.")
-    def person(self) -> Person | None:
-        return None if self.record.person is None else Person.from_record(self.record.person)
-
-    @strawberry.field(description="The guardian when an institution in the caller's scope.")
-    def institution(self) -> Institution | None:
-        return None if self.record.institution is None else Institution.from_record(self.record.institution)
 
 
 def _linked(record: person_records.LinkedPerson | None) -> LinkedPersonType | None:
@@ -470,6 +522,9 @@ async def child_page(
         decode_cursor(after, sort.value, dated=sort is ChildSort.BIRTH_DATE),
     )
     page = await info.context.loaders.child_page.load(request)
+    parts = file_parts(info)
+    if parts:
+        await info.context.loaders.files([p.id for p in page.items], parts)
     edges = [
         PersonEdge(cursor=encode_cursor(sort.value, _sort_value(p, sort), p.id), node=Person.from_record(p))
         for p in page.items
@@ -494,7 +549,12 @@ class DuplicateCandidate:
 class PersonQueries:
     @strawberry.field(description="A child (under 18 today) by id; null when absent, an adult, or out of scope.")
     async def child(self, info: Info, id: strawberry.ID) -> Person | None:
-        record = await info.context.loaders.person.load(str(id))
+        parts = file_parts(info)
+        if parts:
+            file = (await info.context.loaders.files([str(id)], parts))[0]
+            record = None if file is None else file.person
+        else:
+            record = await info.context.loaders.person.load(str(id))
         if record is None or not record.is_child_at(info.context.today):
             return None
         return Person.from_record(record)

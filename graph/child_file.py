@@ -1,0 +1,170 @@
+"""The child's file (一人一档) in one statement: the child, their parents with what their
+status is read from, legal guardians, entrusted caregivers, and the households (with members)
+of the child and of every linked person in scope.
+
+A GraphQL request for a child's file, or for a page of children with their files, reads here
+once per level of the request's root field instead of once per nested field; the request's
+loaders are primed with what comes back (`schema.loaders.Loaders.prime_files`), so every
+nested field answers from them. Each part is the very statement fragment its own loader runs
+(`graph.guardianship.PARENTS_PART`...), so the scope and what a link shows of a person outside
+it are the same either way. Only the parts a request selects are read: one fixed statement per
+combination of `Part`s.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, LiteralString
+
+from graph.driver import Graph
+from graph.guardianship import (
+    CAREGIVERS_PART,
+    GUARDIANS_PART,
+    PARENTS_PART,
+    CareInterval,
+    GuardianInterval,
+    ParentLink,
+    care_interval,
+    guardian_interval,
+    parent_link,
+)
+from graph.households import HOUSEHOLD_FIELDS, MEMBERS_PART, HouseholdRecord, household_record
+from graph.persons import ANCHOR, PERSON_FIELDS, PersonRecord, person_record
+
+
+class Part(StrEnum):
+    PARENTS = "parents"
+    GUARDIANS = "guardians"
+    CAREGIVERS = "caregivers"
+    #: the child's household and those of the parents, guardians and caregivers in scope
+    HOUSEHOLDS = "households"
+    #: those households' members (read only with HOUSEHOLDS)
+    MEMBERS = "members"
+
+
+Parts = frozenset[Part]
+
+#: The linked persons whose households the file reaches, per part: (the part's list, the
+#: path from one of its items to the person's map, null when out of scope).
+_LINKED: Final[tuple[tuple[Part, LiteralString], ...]] = (
+    (Part.PARENTS, "[x IN parents WHERE x.other.person IS NOT NULL | x.other.person.householdId]"),
+    (Part.GUARDIANS, "[x IN guardians WHERE x.person IS NOT NULL | x.person.householdId]"),
+    (Part.CAREGIVERS, "[x IN caregivers WHERE x.other.person IS NOT NULL | x.other.person.householdId]"),
+)
+_PARTS: Final[tuple[tuple[Part, LiteralString, LiteralString], ...]] = (
+    (Part.PARENTS, PARENTS_PART, ", parents"),
+    (Part.GUARDIANS, GUARDIANS_PART, ", guardians"),
+    (Part.CAREGIVERS, CAREGIVERS_PART, ", caregivers"),
+)
+
+_HEAD: LiteralString = (
+    ANCHOR
+    + """WITH c, c AS p
+WITH c, """
+    + PERSON_FIELDS
+    + """ AS person
+"""
+)
+
+#: Every household the file reaches, once, when in scope (a household's scope is its village).
+_HOUSEHOLDS_HEAD: LiteralString = """
+CALL (householdIds) {
+  UNWIND householdIds AS hid
+  WITH DISTINCT hid WHERE hid IS NOT NULL
+  MATCH (h:Household {id: hid})
+  WHERE h.regionCode STARTS WITH $scope
+"""
+
+
+def _statement(parts: Parts) -> LiteralString:
+    query = _HEAD
+    columns: LiteralString = "person"
+    for part, fragment, column in _PARTS:
+        if part in parts:
+            query += fragment
+            columns += column
+    if Part.HOUSEHOLDS in parts:
+        reached: LiteralString = "[person.householdId]"
+        for part, path in _LINKED:
+            if part in parts:
+                reached += " + " + path
+        query += "WITH c, " + columns + ", " + reached + " AS householdIds" + _HOUSEHOLDS_HEAD
+        if Part.MEMBERS in parts:
+            query += MEMBERS_PART + "  RETURN collect({household: " + HOUSEHOLD_FIELDS + ", members: members})"
+        else:
+            query += "  RETURN collect({household: " + HOUSEHOLD_FIELDS + "})"
+        query += " AS households\n}\n"
+        columns += ", householdIds, households"
+    return query + "RETURN " + columns
+
+
+def _combinations() -> list[Parts]:
+    linked = (Part.PARENTS, Part.GUARDIANS, Part.CAREGIVERS)
+    homes: tuple[tuple[Part, ...], ...] = ((), (Part.HOUSEHOLDS,), (Part.HOUSEHOLDS, Part.MEMBERS))
+    return [
+        frozenset(chosen + home)
+        for n in range(len(linked) + 1)
+        for chosen in itertools.combinations(linked, n)
+        for home in homes
+    ]
+
+
+#: One fixed statement per combination of parts.
+STATEMENTS: Final[Mapping[Parts, LiteralString]] = {parts: _statement(parts) for parts in _combinations()}
+
+
+def parts_of(wanted: set[Part] | frozenset[Part]) -> Parts:
+    """The combination a request reads: MEMBERS needs HOUSEHOLDS."""
+    if Part.MEMBERS in wanted:
+        return frozenset(wanted | {Part.HOUSEHOLDS})
+    return frozenset(wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFile:
+    """What the file statement read of one child; a part not read is None."""
+
+    person: PersonRecord
+    parents: list[ParentLink] | None
+    guardians: list[GuardianInterval] | None
+    caregivers: list[CareInterval] | None
+    #: every household id the file reaches: its record, or None when out of scope
+    households: dict[str, HouseholdRecord | None] | None
+    members: dict[str, list[PersonRecord]] | None
+
+
+def _file(row: Mapping[str, Any], parts: Parts) -> ChildFile:
+    households: dict[str, HouseholdRecord | None] | None = None
+    members: dict[str, list[PersonRecord]] | None = None
+    if Part.HOUSEHOLDS in parts:
+        households = dict.fromkeys((hid for hid in row["householdIds"] if hid is not None), None)
+        members = {} if Part.MEMBERS in parts else None
+        for item in row["households"]:
+            record = household_record(item["household"])
+            households[record.id] = record
+            if members is not None:
+                members[record.id] = [person_record(p) for p in item["members"]]
+    return ChildFile(
+        person=person_record(row["person"]),
+        parents=[parent_link(x) for x in row["parents"]] if Part.PARENTS in parts else None,
+        guardians=[guardian_interval(x) for x in row["guardians"]] if Part.GUARDIANS in parts else None,
+        caregivers=[care_interval(x) for x in row["caregivers"]] if Part.CAREGIVERS in parts else None,
+        households=households,
+        members=members,
+    )
+
+
+async def child_files(graph: Graph, requests: Sequence[tuple[str, Parts]], *, scope: str) -> list[ChildFile | None]:
+    """The file of each (child id, parts) asked for; None for a person absent or out of scope.
+    One round trip per combination of parts among the requests."""
+    found: dict[tuple[str, Parts], ChildFile] = {}
+    for parts in dict.fromkeys(parts for _, parts in requests):
+        ids = [child for child, wanted in requests if wanted == parts]
+        rows = await graph.read(STATEMENTS[parts], {"ids": ids, "scope": scope})
+        for row in rows:
+            file = _file(row, parts)
+            found[(file.person.id, parts)] = file
+    return [found.get(request) for request in requests]
