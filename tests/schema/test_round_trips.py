@@ -86,6 +86,59 @@ async def test_a_three_level_query_costs_a_constant_number_of_round_trips(
         many = await _run(graph, gql, app_graph, 100)
     finally:
         await wipe(graph)
-    # children page, count, households, parents, guardians, caregivers, members, and the
-    # audit of every child's full-record read appended in one write.
-    assert few == many <= 8, (few, many)
+    # The children page, its count, the children's files in one statement (graph.child_file),
+    # and the audit of every child's full-record read appended in one write.
+    assert few == many <= 4, (few, many)
+
+
+# One child cared for by $n caregivers, each in a household of their own with three members.
+CARED_FOR = """
+CREATE (home:Household {id: 'HC', regionCode: $v1, lowIncome: []})
+CREATE (c:Person {id: 'C', name: '儿', birthDate: date('2015-01-01'), regionCode: $v1})-[:MEMBER_OF]->(home)
+WITH c
+UNWIND range(1, $n) AS i
+CREATE (h:Household {id: 'HG' + i, regionCode: $v1, lowIncome: []})
+CREATE (g:Person {id: 'G' + i, name: '照护' + i, birthDate: date('1960-01-01'), regionCode: $v1})-[:MEMBER_OF]->(h)
+CREATE (g)-[:CARES_FOR {since: date('2020-01-01') + duration({days: i})}]->(c)
+CREATE (g)-[:GUARDIAN_OF {since: date('2020-01-01') + duration({days: i}), basis: 'relative'}]->(c)
+CREATE (g)-[:PARENT_OF {type: 'step'}]->(c)
+WITH h, i
+UNWIND range(1, 2) AS j
+CREATE (:Person {id: 'M' + i + '-' + j, name: '成员', birthDate: date('1990-01-01'), regionCode: $v1})-[:MEMBER_OF]->(h)
+"""
+
+CHILD_FILE = """{
+  child(id: "C") {
+    id idNumber household { id members { id } }
+    parents { parent { id person { household { id members { id } } } } status { dead } }
+    guardians(includeHistory: true) { id person { household { id members { id } } } }
+    caregivers(includeHistory: true) { caregiver { person { household { id members { id } } } } }
+  }
+}"""
+
+
+async def _child_file(graph: Graph, gql: GraphQLClient, app_graph: Graph, n: int) -> int:
+    await wipe(graph)
+    await graph.write(CARED_FOR, {"n": n, "v1": V1})
+    app_graph.round_trips = 0
+    body = await gql.execute(CHILD_FILE, role="case_worker", region=V1, sub="bench")
+    assert "errors" not in body, body.get("errors")
+    child = body["data"]["child"]
+    assert len(child["caregivers"]) == len(child["guardians"]) == len(child["parents"]) == n
+    homes = [c["caregiver"]["person"]["household"] for c in child["caregivers"]]
+    assert sorted(h["id"] for h in homes) == sorted(f"HG{i}" for i in range(1, n + 1))
+    assert all(len(h["members"]) == 3 for h in homes)
+    return app_graph.round_trips
+
+
+async def test_the_child_file_costs_the_same_few_round_trips_however_many_links_it_holds(
+    graph: Graph, roomy: tuple[GraphQLClient, Graph]
+) -> None:
+    gql, app_graph = roomy
+    try:
+        few = await _child_file(graph, gql, app_graph, 1)
+        many = await _child_file(graph, gql, app_graph, 12)
+    finally:
+        await wipe(graph)
+    # The file in one statement, and the audit of the full-record read.
+    assert few == many <= 2, (few, many)

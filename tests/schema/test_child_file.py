@@ -1,0 +1,107 @@
+"""The child's file read in one statement (`graph.child_file`) shows exactly what the
+per-field loaders show, in every scope, and the GraphQL file answers alike either way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph import guardianship, households, persons
+from graph.callers import NO_REGION
+from graph.child_file import Part, child_files, parts_of
+from graph.driver import Graph
+from graph.regions import scope_prefix
+from tests.conftest import GraphQLClient
+from tests.schema.conftest import COUNTY, TOWNSHIP, V1, V2, V3
+
+PEOPLE = ["C1", "C2", "C3", "C4", "C1X", "C2X", "G1", "F1", "M1", "S1", "NOPE"]
+EVERYTHING = parts_of(set(Part))
+
+
+@pytest.mark.parametrize("scope", [*map(scope_prefix, [V1, V2, V3, TOWNSHIP, COUNTY]), "", NO_REGION])
+async def test_the_file_reads_what_the_loaders_read(world: Graph, scope: str) -> None:
+    files = await child_files(world, [(id, EVERYTHING) for id in PEOPLE], scope=scope)
+    assert any(files) is (scope != NO_REGION)
+    found = await persons.get_persons(world, PEOPLE, scope=scope)
+    parents = await guardianship.parents(world, PEOPLE, scope=scope)
+    guardians = await guardianship.guardians(world, PEOPLE, scope=scope)
+    cares = await guardianship.caregivers(world, PEOPLE, scope=scope)
+    for id, file in zip(PEOPLE, files, strict=True):
+        if file is None:
+            assert id not in found
+            continue
+        assert file.person == found[id]
+        assert (file.parents, file.guardians, file.caregivers) == (parents[id], guardians[id], cares[id])
+        assert file.households is not None and file.members is not None
+        reached = {file.person.household_id}
+        reached |= {p.parent.person.household_id for p in file.parents or [] if p.parent.person is not None}
+        reached |= {g.person.household_id for g in file.guardians or [] if g.person is not None}
+        reached |= {c.other.person.household_id for c in file.caregivers or [] if c.other.person is not None}
+        assert set(file.households) == reached - {None}
+        homes = await households.get_households(world, list(file.households), scope=scope)
+        members = await households.members(world, list(file.households), scope=scope)
+        assert file.households == {key: homes.get(key) for key in file.households}
+        assert file.members == {key: members[key] for key in file.households if homes.get(key) is not None}
+
+
+async def test_a_link_out_of_the_scope_shows_only_id_and_name(world: Graph) -> None:
+    (file,) = await child_files(world, [("C1", EVERYTHING)], scope=V1)
+    assert file is not None and file.parents is not None and file.households is not None
+    father = next(p.parent for p in file.parents if p.parent.id == "F1")
+    assert (father.name, father.in_scope, father.person) == ("张父", False, None)
+    assert "H2" not in file.households  # the father's household, in the next village
+    assert file.caregivers is not None
+    entrusted = next(c.entrusted_by for c in file.caregivers if c.other.id == "G1")
+    assert entrusted is not None and (entrusted.id, entrusted.in_scope, entrusted.person) == ("F1", False, None)
+
+
+async def test_only_the_parts_asked_for_are_read(world: Graph) -> None:
+    (file,) = await child_files(world, [("C1", parts_of({Part.PARENTS}))], scope=scope_prefix(COUNTY))
+    assert file is not None and file.parents and len(file.parents) == 2
+    assert (file.guardians, file.caregivers, file.households, file.members) == (None, None, None, None)
+    (file,) = await child_files(world, [("C1", parts_of({Part.MEMBERS}))], scope=scope_prefix(COUNTY))
+    assert file is not None and file.households is not None and file.members is not None
+    assert set(file.households) == {"H1"} and [p.id for p in file.members["H1"]] == ["G1", "M1", "C1"]
+
+
+FILE = """{
+  id name idNumber phone age
+  household { id lowIncome address members { id name idNumber phone } }
+  parents { relation parent { id name inScope person { id phone household { id members { id } } } }
+            status(asOf: "2026-06-15") { dead lacksCapacity away { destination since } conditions { type } } }
+  guardians(includeHistory: true) { id name kind inScope basis since until
+              person { id idNumber household { id } } institution { id name } }
+  caregivers(includeHistory: true) { since until agreementSignedOn
+               caregiver { id name inScope person { id phone household { id members { id } } } }
+               entrustedBy { id name inScope person { id } } }
+}"""
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        {"role": "children_director", "region": V1},
+        {"role": "children_director", "region": V2},
+        {"role": "case_worker", "region": TOWNSHIP},
+        {"role": "coordinator", "region": COUNTY},
+        {"role": "integrator", "region": V1},
+        {"role": "admin"},
+    ],
+)
+async def test_the_file_answers_as_the_loaders_do(
+    world: Graph, gql: GraphQLClient, app_graph: Graph, caller: dict[str, Any]
+) -> None:
+    seen = 0
+    for id in ["C1", "C2", "C3", "C4"]:
+        app_graph.round_trips = 0
+        through_file = await gql.execute("query($id: ID!) { child(id: $id) " + FILE + " }", {"id": id}, **caller)
+        file_trips = app_graph.round_trips
+        # `person` reads field by field through the loaders: the reference.
+        through_loaders = await gql.execute("query($id: ID!) { person(id: $id) " + FILE + " }", {"id": id}, **caller)
+        assert "errors" not in through_file, through_file
+        assert through_file["data"]["child"] == through_loaders["data"]["person"]
+        seen += through_file["data"]["child"] is not None
+        # The file, then the audit of the full-record read when there is one.
+        assert file_trips <= 2
+    assert seen > 0
