@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -77,15 +77,22 @@ async def _run(graph: Graph, gql: GraphQLClient, app_graph: Graph, n: int) -> in
     return app_graph.round_trips
 
 
+Run = Callable[[Graph, GraphQLClient, Graph, int], Awaitable[int]]
+
+
+async def _few_and_many(graph: Graph, roomy: tuple[GraphQLClient, Graph], run: Run, few: int, many: int) -> list[int]:
+    """The round trips of `run` on a small and on a large world, the database emptied after."""
+    gql, app_graph = roomy
+    try:
+        return [await run(graph, gql, app_graph, n) for n in (few, many)]
+    finally:
+        await wipe(graph)
+
+
 async def test_a_three_level_query_costs_a_constant_number_of_round_trips(
     graph: Graph, roomy: tuple[GraphQLClient, Graph]
 ) -> None:
-    gql, app_graph = roomy
-    try:
-        few = await _run(graph, gql, app_graph, 5)
-        many = await _run(graph, gql, app_graph, 100)
-    finally:
-        await wipe(graph)
+    few, many = await _few_and_many(graph, roomy, _run, 5, 100)
     # The children page, its count, the children's files in one statement (graph.child_file),
     # and the audit of every child's full-record read appended in one write.
     assert few == many <= 4, (few, many)
@@ -134,11 +141,6 @@ async def _child_file(graph: Graph, gql: GraphQLClient, app_graph: Graph, n: int
 async def test_the_child_file_costs_the_same_few_round_trips_however_many_links_it_holds(
     graph: Graph, roomy: tuple[GraphQLClient, Graph]
 ) -> None:
-    gql, app_graph = roomy
-    try:
-        few = await _child_file(graph, gql, app_graph, 1)
-        many = await _child_file(graph, gql, app_graph, 12)
-    finally:
-        await wipe(graph)
+    few, many = await _few_and_many(graph, roomy, _child_file, 1, 12)
     # The file in one statement, and the audit of the full-record read.
     assert few == many <= 2, (few, many)
