@@ -3,6 +3,7 @@
 import { computed, reactive } from 'vue'
 import type { IdentityProvider } from './config'
 import type { MeResult } from './graphql/types'
+import { forgetCachedQueries } from './sessionCache'
 
 const TOKEN_KEY = 'shouhu.token'
 const STATE_KEY = 'shouhu.oidc.state'
@@ -52,6 +53,7 @@ export function setToken(token: string): void {
 }
 
 export function clearToken(): void {
+  forgetCachedQueries()
   auth.token = null
   auth.caller = null
   sessionStorage.removeItem(TOKEN_KEY)
