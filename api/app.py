@@ -49,6 +49,7 @@ from api.transport import (
     response_codes,
 )
 from graph import migrations
+from graph.audit import AuditLog
 from graph.callers import Caller, Role
 from graph.discovery import Thresholds
 from graph.driver import Connection as DatabaseConnection
@@ -69,6 +70,7 @@ NOBODY = Caller(sub="", role=Role.INSTITUTION_STAFF)
 class State(TypedDict):
     settings: Settings
     graph: Graph
+    audit_log: AuditLog
     verifier: TokenVerifier
     limiter: RateLimiter
     alert_hub: AlertHub
@@ -198,6 +200,7 @@ class ShouhuGraphQL(GraphQL[Context, None]):
             graph=state["graph"],
             settings=state["settings"],
             caller=caller,
+            audit_log=state["audit_log"],
         )
 
 
@@ -308,6 +311,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield {
                 "settings": active,
                 "graph": graph,
+                "audit_log": AuditLog(graph),
                 "verifier": TokenVerifier(active),
                 "limiter": RateLimiter(active.limits),
                 "alert_hub": alert_hub,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from api.settings import Settings
+from graph.audit import AuditLog
 from graph.callers import Caller
 from graph.driver import Graph
 
@@ -26,6 +27,8 @@ class Context:
     graph: Graph
     settings: Settings
     caller: Caller
+    #: The process's read audit (shared transactions); None appends a request's events on their own.
+    audit_log: AuditLog | None = None
     #: DataLoaders live for one request only, so one caller's cache never serves another.
     _loaders: Loaders | None = field(default=None, repr=False)
     #: graphql-transport-ws: connection_init's payload (strawberry sets it; the token is there).

@@ -3,8 +3,9 @@ and record, and auditors (and coordinators, admins) read the trail of their regi
 
 A field that reveals a child's full record (ID number, guardianship chain, case history,
 timeline, risk profile) calls `Loaders.note_full_record_read` or `note_read`; when the
-operation has run, `AuditFullRecordReads` appends their events in one write transaction, each
-with the child's village as its scope so the auditors of that region see it.
+operation has run, `AuditFullRecordReads` appends their events in one write transaction (shared
+with the requests running at the same time, `graph.audit.AuditLog`), each with the child's
+village as its scope so the auditors of that region see it.
 
 The events are committed before the response is written, never queued for later: a response
 that shows a full record is never sent without its event. If the write fails the response
@@ -49,7 +50,10 @@ class AuditFullRecordReads(SchemaExtension):
         ]
         reads.clear()
         try:
-            await audit.append_many(context.graph, entries)
+            if context.audit_log is None:
+                await audit.append_many(context.graph, entries)
+            else:
+                await context.audit_log.append(entries)
         except Exception as error:
             # Withhold what was read, and let `ErrorCodes` give the failure its code: raised from
             # here it would escape the error mapping and reach the client as the driver wrote it.

@@ -1,8 +1,10 @@
 """The audit of a full-record read is committed before its response leaves, and a failed audit
-write fails the request with a code and no data: never a response whose read went unrecorded."""
+write fails the request with a code and no data: never a response whose read went unrecorded.
+Requests running at once share their audit transactions, and each still waits for its own."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -92,7 +94,39 @@ async def test_an_unreachable_database_at_the_audit_is_database_unavailable(
         raise DatabaseUnavailable("the database is not reachable; try again shortly")
 
     monkeypatch.setattr(audit, "append_many", unreachable)
-    body = await _read_file(witnessed[1], settings, "director-11")
-    assert body["data"] is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["DATABASE_UNAVAILABLE"]
-    assert "C1" not in str(body) and "360732" not in str(body)
+    bodies = await asyncio.gather(*(_read_file(witnessed[1], settings, f"director-11-{i}") for i in range(3)))
+    for body in bodies:
+        assert body["data"] is None
+        assert [error["extensions"]["code"] for error in body["errors"]] == ["DATABASE_UNAVAILABLE"]
+        assert "C1" not in str(body) and "360732" not in str(body)
+
+
+async def test_requests_at_once_share_audit_commits_and_each_response_has_its_event(
+    world: Graph, settings: Settings, witnessed: tuple[Witness, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append_many = audit.append_many
+    commits: list[int] = []
+
+    async def slow(graph: Graph, entries: Sequence[audit.AuditEntry]) -> list[str]:
+        # A commit that takes a while, as under load: the requests meanwhile gather behind it.
+        await asyncio.sleep(0.3)
+        ids = await append_many(graph, entries)
+        commits.append(len(entries))
+        return ids
+
+    monkeypatch.setattr(audit, "append_many", slow)
+    subs = [f"director-12-{i}" for i in range(12)]
+    bodies = await asyncio.gather(*(_read_file(witnessed[1], settings, sub) for sub in subs))
+    assert all(body["data"]["child"]["idNumber"] for body in bodies)
+    assert sum(commits) == 12 and len(commits) < 12
+    for sub in subs:
+        assert await world.read(EVENTS, {"sub": sub}) != []
+
+
+async def test_a_shared_commit_holds_a_bounded_number_of_events(clean_graph: Graph) -> None:
+    log = audit.AuditLog(clean_graph, batch_events=2)
+    entries = [audit.AuditEntry(f"s{i}", "admin", "read:child", [f"C{i}"], scope="360732") for i in range(5)]
+    await asyncio.gather(*(log.append([entry]) for entry in entries))
+    assert log.commits == 3
+    rows = await clean_graph.read("MATCH (e:AuditEvent) RETURN e.sub AS sub ORDER BY sub")
+    assert [row["sub"] for row in rows] == [f"s{i}" for i in range(5)]
