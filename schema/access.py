@@ -1,4 +1,4 @@
-"""The access table (`graph.access`) applied to every root field before its resolver runs.
+"""The access table (`graph.access`) applied to every root field before its resolver runs (`guard_root_fields`).
 
 A role the table does not grant an operation gets FORBIDDEN, whatever the resolver would have
 done; a refused mutation is audited under the region of the records it named. Resolvers ask
@@ -11,8 +11,7 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from graphql import GraphQLResolveInfo
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
 
 from api.context import Context, Info
 from graph import access, audit
@@ -45,28 +44,40 @@ def named_ids(arguments: Mapping[str, Any]) -> list[str]:
     return found
 
 
-class AccessTable(SchemaExtension):
-    """Refuses a root field the caller's role may not use, before it resolves."""
+def guard_root_fields(schema: GraphQLSchema) -> None:
+    """Refuse a root field the caller's role may not use, before it resolves.
 
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        kind = ROOTS.get(info.parent_type.name)
+    The check wraps the resolvers of the root types' fields once, when the schema is built: as
+    a schema extension's `resolve` hook it ran for every field of every response (a child's
+    file resolves a few hundred), only to pass all but the root ones through.
+    """
+    for type_name, kind in ROOTS.items():
+        root = schema.get_type(type_name)
+        if isinstance(root, GraphQLObjectType):
+            for field in root.fields.values():
+                field.resolve = _guarded(field.resolve or default_field_resolver, kind)
+
+
+def _guarded(resolve: Callable[..., Any], kind: access.Kind) -> Callable[..., Any]:
+    def guarded(root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any) -> Any:
         context = info.context
-        if kind is None or info.field_name.startswith("__") or not isinstance(context, Context):
-            return _next(root, info, *args, **kwargs)
+        if not isinstance(context, Context):
+            return resolve(root, info, *args, **kwargs)
         role = context.caller.role
         if access.allowed(role, info.field_name) and access.RULES[info.field_name].kind is kind:
-            return _next(root, info, *args, **kwargs)
+            return resolve(root, info, *args, **kwargs)
         error = Forbidden(f"the role {role.value} may not use {info.field_name}")
         if kind is access.Kind.MUTATION:
-            return self._refuse(context, info.field_name, named_ids(kwargs), error)
+            return _refuse(context, info.field_name, named_ids(kwargs), error)
         raise error
 
-    @staticmethod
-    async def _refuse(context: Context, operation: str, ids: list[str], error: Forbidden) -> None:
-        caller = context.caller
-        entry = audit.AuditEntry(caller.sub, caller.role.value, operation, ids, error.code, caller.scope)
-        with contextlib.suppress(DatabaseUnavailable):
-            await audit.append_refusal(context.graph, entry)
-        raise error
+    return guarded
+
+
+async def _refuse(context: Context, operation: str, ids: list[str], error: Forbidden) -> None:
+    """A refused mutation is audited under the region of the records it named, then refused."""
+    caller = context.caller
+    entry = audit.AuditEntry(caller.sub, caller.role.value, operation, ids, error.code, caller.scope)
+    with contextlib.suppress(DatabaseUnavailable):
+        await audit.append_refusal(context.graph, entry)
+    raise error

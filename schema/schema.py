@@ -9,7 +9,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from api.settings import Limits
-from schema.access import AccessTable
+from schema.access import guard_root_fields
 from schema.alerts import AlertMutations, AlertQueries, AlertSubscriptions
 from schema.audit import AuditFullRecordReads, AuditQueries
 from schema.bundles import BundleMutations, BundleQueries
@@ -82,7 +82,7 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
     query = merge_types("Query", QUERIES)
     mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
     subscription = merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None
-    return ShouhuSchema(
+    schema = ShouhuSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -90,8 +90,9 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,
-            AccessTable,
             AuditFullRecordReads,
             lambda: OperationLimits(limits, documents),
         ],
     )
+    guard_root_fields(schema._schema)
+    return schema
