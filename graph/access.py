@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Final
 
 from graph.callers import NO_REGION, Caller, Role
@@ -186,6 +187,12 @@ RULES: Final = _parse(TABLE)
 
 def operations(kind: Kind) -> frozenset[str]:
     return frozenset(name for name, rule in RULES.items() if rule.kind is kind)
+
+
+@cache
+def granted(role: Role) -> tuple[str, ...]:
+    """Every operation the table grants `role`, by name (worked out once per role)."""
+    return tuple(sorted(name for name, rule in RULES.items() if role in rule.roles))
 
 
 def allowed(role: Role, operation: str) -> bool:
