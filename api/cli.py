@@ -14,9 +14,9 @@ from typing import TypeVar
 import click
 
 from api.auth import mint_development_token
-from api.cli_common import load_settings, run_with_graph
+from api.cli_common import Commands, load_settings, run_with_graph
 from api.settings import PROJECT_ROOT, Settings
-from graph import localdb, migrations
+from graph import backup, localdb, migrations
 from graph.callers import Role
 from graph.localdb import LocalDatabase
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 DEFAULT_SUB = "dev-user"
 
 
-@click.group()
+@click.group(cls=Commands)
 def main() -> None:
     """守护 Shouhu: proactive discovery and referral for rural left-behind children."""
 
@@ -78,6 +78,55 @@ def db_migrate() -> None:
     """Apply constraints and indexes (idempotent)."""
     names = run_with_graph(load_settings(), migrations.apply)
     click.echo(f"migrations: {len(names)} constraints and indexes in place")
+
+
+@db.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(backup.FORMATS),
+    default="store",
+    show_default=True,
+    help="store: a byte copy of the store folder; dump: Neo4j's own archives (neo4j-admin database dump), "
+    "far smaller, loadable by any Neo4j server of this version.",
+)
+def db_backup(folder: Path, form: backup.Format) -> None:
+    """Back up the local database into FOLDER (new or empty), with a manifest of sha256 checksums.
+
+    Offline, so consistent: a running database is stopped, copied and started again.
+    """
+    settings = load_settings()
+    outcome = backup.backup(_local(settings), settings.neo4j_password, folder, form=form)
+    manifest = outcome.manifest
+    click.echo(
+        f"backup ({manifest.format}) of {manifest.source}: {len(manifest.files)} files, "
+        f"{manifest.total_bytes / 1e6:,.1f} MB in {folder}, {outcome.seconds:.1f} s"
+        + ("; the database runs again" if outcome.restarted else "")
+    )
+
+
+@db.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store that is there (it is moved aside, not deleted).")
+@click.option("--production", "in_production", is_flag=True, help="Allow it with SHOUHU_ENV=production.")
+def db_restore(folder: Path, force: bool, in_production: bool) -> None:
+    """Restore the local database from a backup in FOLDER, after checking every file's sha256.
+
+    Refuses a database that holds a store unless --force, and refuses in production unless
+    --production. A running database is stopped and started again.
+    """
+    settings = load_settings()
+    if settings.production and not in_production:
+        raise click.UsageError("restore replaces the database: in production (SHOUHU_ENV=production) give --production")
+    outcome = backup.restore(_local(settings), settings.neo4j_password, folder, force=force)
+    manifest = outcome.manifest
+    click.echo(
+        f"restored the {manifest.format} backup of {manifest.created} ({len(manifest.files)} files, "
+        f"checksums verified) in {outcome.seconds:.1f} s"
+        + (f"; the store it replaced is in {outcome.moved_aside}" if outcome.moved_aside else "")
+        + ("; the database runs again" if outcome.restarted else "")
+    )
 
 
 @main.command()

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,6 +295,39 @@ def stop(local: LocalDatabase, *, timeout: float = 60.0) -> Status:
         raise LocalDatabaseError(f"Neo4j (pid {pid}) did not stop within {timeout:.0f} s; it is still running")
     _pid_file(local).unlink(missing_ok=True)
     return Status(False, None, local.bolt_port, f"stopped (was pid {pid})")
+
+
+def neo4j_version() -> str:
+    """The Neo4j version the launcher runs (pom.xml's `neo4j.version`)."""
+    found = re.search(r"<neo4j\.version>([^<]+)</neo4j\.version>", (LAUNCHER_DIR / "pom.xml").read_text())
+    if found is None:
+        raise LocalDatabaseError(f"{LAUNCHER_DIR / 'pom.xml'} names no neo4j.version")
+    return found.group(1)
+
+
+#: neo4j-admin's entry point, in the jars the launcher runs from.
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"
+
+
+def admin(local: LocalDatabase, *arguments: str, timeout: float = 600.0) -> str:
+    """Run `neo4j-admin` on the stopped local store (dump and load are offline in Community)."""
+    java = shutil.which("java")
+    if java is None:
+        raise LocalDatabaseError("java is not on PATH; the local database needs Java 17")
+    target = build()
+    with tempfile.TemporaryDirectory(prefix="shouhu-neo4j-admin-") as conf:
+        # neo4j-admin reads $NEO4J_CONF/neo4j.conf; the store is at its default, $NEO4J_HOME/data.
+        (Path(conf) / "neo4j.conf").write_text("# neo4j-admin run by shouhu db backup/restore\n")
+        completed = subprocess.run(  # noqa: S603 - our own java command, no shell
+            [java, "-Xmx512m", *JVM_FLAGS, "-cp", f"{target / 'classes'}{os.pathsep}{target / 'lib' / '*'}",
+             ADMIN_CLASS, *arguments],
+            env={**os.environ, "NEO4J_HOME": str(local.home), "NEO4J_CONF": conf},
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+    if completed.returncode != 0:
+        output = (completed.stdout + completed.stderr).strip().splitlines()
+        raise LocalDatabaseError(f"neo4j-admin {' '.join(arguments)} failed: " + " / ".join(output[-5:]))
+    return completed.stdout
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -17,7 +17,7 @@ import org.neo4j.graphdb.GraphDatabaseService;
  * ({@code SHOUHU_NEO4J_PASSWORD}) so that it never shows in a process listing.
  */
 public final class Launcher {
-    private static final String MARKER = "shouhu-password-set";
+    private static final String LEGACY_MARKER = "shouhu-password-set";
 
     private Launcher() {}
 
@@ -88,16 +88,25 @@ public final class Launcher {
         stopped.await();
     }
 
-    /** Sets the password once, on the first boot of a store, as neo4j-admin's set-initial-password would. */
+    /**
+     * Sets the password once, on the first boot of a store, as neo4j-admin's set-initial-password
+     * would. Whether that is still to do is read from the store itself (the {@code neo4j} user
+     * of a new store must change its password), never from a file beside it: a marker kept
+     * next to {@code data/} outlived a deleted store and left the new one with Neo4j's default
+     * password. A restored store keeps the password it was created with.
+     */
     private static void setInitialPassword(DatabaseManagementService dbms, Path home, String password) throws Exception {
-        Path marker = home.resolve(MARKER);
-        if (Files.exists(marker)) {
-            return;
-        }
+        // Older launchers wrote this marker; it says nothing about the store in data/.
+        Files.deleteIfExists(home.resolve(LEGACY_MARKER));
         GraphDatabaseService system = dbms.database("system");
-        system.executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
-        Files.writeString(marker, "initial password set\n");
+        boolean initial = system.executeTransactionally(
+                "SHOW USERS YIELD user, passwordChangeRequired WHERE user = 'neo4j' RETURN passwordChangeRequired",
+                Map.of(),
+                result -> result.hasNext() && Boolean.TRUE.equals(result.next().get("passwordChangeRequired")));
+        if (initial) {
+            system.executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
+        }
     }
 
     private static Map<String, String> parse(String[] args) {
