@@ -36,7 +36,7 @@ CHROMIUM := /usr/bin/chromium
 DEMO_VILLAGES ?= 12
 DEMO_SEED ?= 20260615
 
-.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench clean \
+.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench soak clean \
 	console chromium node screenshots
 
 install: $(INSTALLED) $(JARS)
@@ -140,6 +140,13 @@ schema: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# SOAK_CLIENTS clients (default 50) for SOAK_SECONDS (default 600) against `shouhu serve` on a
+# database of its own (SHOUHU_SOAK_NEO4J_PORT, default 7720): errors by code, p50/p99 per
+# operation over time, API and Neo4j memory; written to bench/results/soak-*.md and .json.
+# Not part of `make test`.
+soak: install
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf .shouhu/test-neo4j-* bench/out $(CONSOLE)/dist test-artefacts

@@ -22,7 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -49,6 +49,7 @@ from api.transport import (
     response_codes,
 )
 from graph import migrations
+from graph.alert_feed import RedAlertFeed
 from graph.audit import AuditLog
 from graph.callers import Caller, Role
 from graph.discovery import Thresholds
@@ -67,6 +68,15 @@ CALLER = "shouhu.caller"
 NOBODY = Caller(sub="", role=Role.INSTITUTION_STAFF)
 
 
+class Drain:
+    """Set once the process is asked to stop (`shouhu serve` on SIGTERM): readiness answers 503
+    and every response closes its connection, so a balancer sends new requests elsewhere while
+    the ones under way finish here."""
+
+    def __init__(self) -> None:
+        self.draining = False
+
+
 class State(TypedDict):
     settings: Settings
     graph: Graph
@@ -74,6 +84,28 @@ class State(TypedDict):
     verifier: TokenVerifier
     limiter: RateLimiter
     alert_hub: AlertHub
+    drain: Drain
+
+
+class ClosingWhileDraining:
+    """Answer `Connection: close` while draining: a kept-alive client reconnects, through the
+    balancer, to a replica that stays."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        drain: Drain | None = scope.get("state", {}).get("drain")
+        if scope["type"] != "http" or drain is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and drain.draining:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, closing)
 
 
 def _unauthenticated(message: str) -> JSONResponse:
@@ -257,6 +289,8 @@ async def live(_: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
+    if request.state.drain.draining:
+        return JSONResponse({"status": "not_ready", "draining": True}, status_code=503)
     graph: Graph = request.state.graph
     try:
         await graph.read("RETURN 1 AS ok")
@@ -281,7 +315,9 @@ async def _wait_for_database(graph: Graph, attempts: int = 20, delay: float = 0.
             await asyncio.sleep(delay)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, drain: Drain | None = None) -> Starlette:
+    stopping = drain or Drain()
+
     @asynccontextmanager
     async def lifespan(application: Starlette) -> AsyncIterator[State]:
         active = configured
@@ -302,12 +338,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         application.state.alert_hub = alert_hub
         graph.after_write = Reevaluator(thresholds, active.alert_policy, announce=alert_hub.publish)
         daily: asyncio.Task[None] | None = None
+        feed: asyncio.Task[None] | None = None
         try:
             await _wait_for_database(graph)
             await migrations.apply(graph)
             if active.daily_sweep:
                 sweeper = DailySweep(graph, thresholds, active.alert_policy, at=active.daily_sweep_at)
                 daily = asyncio.create_task(sweeper.forever())
+            if active.alert_poll_seconds:
+                # Red alerts raised through the other replicas reach this one's subscribers.
+                # A handle of its own on the same driver: requests' round trips are counted on `graph`.
+                own = Graph(driver, active.neo4j_database)
+                poller = RedAlertFeed(own, alert_hub.publish, active.alert_poll_seconds)
+                feed = asyncio.create_task(poller.forever())
             yield {
                 "settings": active,
                 "graph": graph,
@@ -315,11 +358,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "verifier": TokenVerifier(active),
                 "limiter": RateLimiter(active.limits),
                 "alert_hub": alert_hub,
+                "drain": stopping,
             }
         finally:
-            if daily is not None:
-                daily.cancel()
-                await asyncio.gather(daily, return_exceptions=True)
+            for task in (daily, feed):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await driver.close()
 
     # Read once: the middleware (CORS) and the console need the settings before the lifespan runs.
@@ -341,7 +386,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/reports/statistics", statistics_report, methods=["GET"]),
     ]
     served = console.ConsoleFiles(configured, console.first_segments(r.path for r in api if isinstance(r, Route)))
-    middleware = [Middleware(Transport)]
+    middleware = [Middleware(Transport), Middleware(ClosingWhileDraining)]
     if configured.cors_origins:
         # Outermost, so that a refusal (401, 413, 429) reaches the other origin's page readable too.
         middleware.insert(
@@ -367,4 +412,4 @@ def app_factory() -> Starlette:
     return create_app(Settings.from_environment())
 
 
-__all__: list[Any] = ["app_factory", "create_app"]
+__all__: list[Any] = ["Drain", "app_factory", "create_app"]

@@ -132,35 +132,18 @@ def db_restore(folder: Path, force: bool, in_production: bool) -> None:
 @main.command()
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(reload: bool) -> None:
-    """Run the API with uvicorn on SHOUHU_HOST:SHOUHU_PORT, in SHOUHU_WORKERS processes."""
-    import uvicorn
+    """Run the API with uvicorn on SHOUHU_HOST:SHOUHU_PORT, in SHOUHU_WORKERS processes.
 
-    from api.logs import log_config
+    On SIGTERM one process drains: readiness answers 503 for SHOUHU_SHUTDOWN_DRAIN_SECONDS while
+    requests are still served, then it stops listening and gives the requests under way up to
+    SHOUHU_SHUTDOWN_TIMEOUT_SECONDS to finish. SIGINT (Ctrl-C) skips the drain.
+    """
+    from api.serving import serve as run
 
     settings = load_settings()
     if reload and settings.workers > 1:
         raise click.ClickException("--reload runs one process: unset SHOUHU_WORKERS or set it to 1")
-    uvicorn.run(
-        "api.app:app_factory",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        reload=reload,
-        # Each worker runs the app's lifespan: its own driver, migrations check and daily sweep
-        # (the sweep's claim lets one process a day run it).
-        workers=settings.workers,
-        # A worker answers the supervisor's health check only once its interpreter is up: on a
-        # busy machine that takes longer than uvicorn's 5 s, and it would kill workers as hung.
-        timeout_worker_healthcheck=30,
-        # Named rather than "auto", so a missing one fails the start instead of slowing every request.
-        loop="uvloop",
-        http="httptools",
-        log_config=log_config(),
-        # The app writes one line per request itself; uvicorn's would carry GET query strings.
-        access_log=False,
-        # A WebSocket message is held to the same bound as an ordinary request body.
-        ws_max_size=settings.limits.max_body_bytes,
-    )
+    run(settings, reload=reload)
 
 
 @main.command()

@@ -142,6 +142,13 @@ class Settings:
     console_connect_origins: tuple[str, ...] = ()
     #: The console's build (`make console`); absent, `/` says how to build it.
     console_dir: Path = PROJECT_ROOT / "console" / "dist"
+    #: how often this process polls the database for red alerts raised through any replica (0: never)
+    alert_poll_seconds: float = 1.0
+    #: after SIGTERM: how long readiness answers 503 while requests are still served, so that a
+    #: balancer stops sending new ones before the process stops listening
+    shutdown_drain_seconds: float = 5.0
+    #: then how long requests under way may take to finish before they are cut
+    shutdown_timeout_seconds: float = 20.0
 
     @property
     def production(self) -> bool:
@@ -224,6 +231,9 @@ class Settings:
             cors_origins=_origins(env, "SHOUHU_CORS_ORIGINS"),
             console_connect_origins=_origins(env, "SHOUHU_CONSOLE_CONNECT_ORIGINS"),
             console_dir=Path(env.get("SHOUHU_CONSOLE_DIR") or PROJECT_ROOT / "console" / "dist"),
+            alert_poll_seconds=_seconds(env, "SHOUHU_ALERT_POLL_SECONDS", 1.0, low=0.1, high=60.0, off=True),
+            shutdown_drain_seconds=_seconds(env, "SHOUHU_SHUTDOWN_DRAIN_SECONDS", 5.0, low=0.0, high=300.0),
+            shutdown_timeout_seconds=_seconds(env, "SHOUHU_SHUTDOWN_TIMEOUT_SECONDS", 20.0, low=1.0, high=600.0),
         )
 
 
@@ -281,6 +291,22 @@ def _workers(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
         raise SettingsError(f"{name}: a number of processes from 1 to {MAX_WORKERS}, or auto, not {raw!r}")
     return int(raw)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float, high: float, off: bool = False) -> float:
+    """A number of seconds within [low, high]; 0 too when `off` (the feature is switched off)."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name}: a number of seconds, not {raw!r}") from error
+    if off and value == 0:
+        return 0.0
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: between {low:g} and {high:g} seconds{' (or 0: off)' if off else ''}, not {raw}")
+    return value
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

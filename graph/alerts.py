@@ -20,6 +20,13 @@ since the last sweep" is one read.
       -[:RAISED_FOR]->(:Person)
     (:Alert)-[:HAD_CHANGE]->(:AlertChange {status, level, at, on, by, note, to, sweepId})
     (:Sweep {id, regionPrefix, asOf, at, by, thresholds, raised, escalated, resolved, overdue})
+
+Red alerts reach the `alertRaised` subscribers of every API process through the database:
+the transaction that raises or escalates alerts to red numbers them from one counter,
+`(:AlertSequence {name: 'red', value})`, as its last statement, and each process polls for
+the alerts numbered after the last number it saw (`red_alerts_after`). The counter is locked
+until the transaction commits, so numbers are taken in commit order: once a number is visible,
+every smaller one is too, and a cursor never skips an alert.
 """
 
 from __future__ import annotations
@@ -109,7 +116,7 @@ RETURN before, a.regionCode AS region
 
 ALERT_FIELDS: LiteralString = """
 RETURN a {.id, .childId, .rule, .level, .status, .raisedOn, .resolvedOn, .regionCode, .ownerId,
-          .dueOn, .tier, .escalatedToId,
+          .dueOn, .tier, .escalatedToId, .redSeq,
           ownerName: head(COLLECT { MATCH (o:Person {id: a.ownerId}) RETURN o.name }),
           escalatedToName: head(COLLECT { MATCH (o:Person {id: a.escalatedToId}) RETURN o.name })} AS alert,
        COLLECT { MATCH (a)-[:HAD_CHANGE]->(x:AlertChange)
@@ -156,6 +163,38 @@ RETURN s {.id, .asOf, .at, .by} AS sweep,
 """
 
 
+#: Number the open red alerts among `$alertIds` (just raised or escalated) from the shared
+#: counter; the first SET locks the counter, so the increment reads the latest committed value.
+NUMBER_RED: LiteralString = """
+MATCH (a:Alert) WHERE a.id IN $alertIds AND a.level = 'red' AND a.status = 'open'
+WITH collect(a) AS reds WHERE size(reds) > 0
+MERGE (s:AlertSequence {name: 'red'})
+ON CREATE SET s.value = 0
+SET s.lockedAt = $at
+WITH s, reds
+SET s.value = s.value + 1
+WITH s.value AS seq, reds
+UNWIND reds AS a
+SET a.redSeq = seq
+RETURN DISTINCT seq
+"""
+
+#: The red alerts numbered after `$after`, and the counter's value they go up to.
+RED_AFTER: LiteralString = """
+OPTIONAL MATCH (s:AlertSequence {name: 'red'})
+WITH coalesce(s.value, 0) AS upTo
+OPTIONAL MATCH (a:Alert) WHERE a.redSeq > $after AND a.redSeq <= upTo
+WITH upTo, a ORDER BY a.redSeq
+RETURN upTo, collect(a.id) AS ids
+"""
+
+
+async def red_alerts_after(graph: Graph, after: int) -> tuple[int, list[str]]:
+    """The counter's value and the ids of the alerts numbered in (after, value]."""
+    records = await graph.read(RED_AFTER, {"after": after})
+    return int(records[0]["upTo"]), [str(i) for i in records[0]["ids"]]
+
+
 @dataclass(frozen=True, slots=True)
 class AlertChange:
     change: str
@@ -188,6 +227,8 @@ class Alert:
     #: the names of the owner and of whom it was handed up to: colleagues seen through the alert
     owner_name: str | None = None
     escalated_to_name: str | None = None
+    #: the number it took when it last became red (NUMBER_RED); one announcement per number
+    red_seq: int | None = None
 
     def overdue(self, on: dt.date) -> bool:
         return self.status != RESOLVED and self.due_on is not None and self.due_on < on
@@ -478,6 +519,7 @@ def _alert(record: Any) -> Alert:
         escalated_to_id=a["escalatedToId"],
         owner_name=a["ownerName"],
         escalated_to_name=a["escalatedToName"],
+        red_seq=a["redSeq"],
         history=tuple(
             AlertChange(
                 change=h["change"],

@@ -71,7 +71,7 @@ class Graph:
     async def read_transaction(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run `work(tx, *args)` in a managed read transaction (retried on transient errors)."""
         self.round_trips += 1
-        async with self.session() as session:
+        async with self.session(neo4j.READ_ACCESS) as session:
             try:
                 return await session.execute_read(work, *args)
             except neo4j_errors.Neo4jError as error:
@@ -91,8 +91,15 @@ class Graph:
                 raise translate(error) from error
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[neo4j.AsyncSession]:
-        async with self.driver.session(database=self.database) as session:
+    async def session(self, access: str = neo4j.WRITE_ACCESS) -> AsyncIterator[neo4j.AsyncSession]:
+        """A session that a cluster routes by `access` and that shares `execute_query`'s bookmarks,
+        so every query of this process sees every write this process committed before it, on
+        whichever member serves it (read-your-writes behind `neo4j://` or `neo4j+s://`)."""
+        async with self.driver.session(
+            database=self.database,
+            default_access_mode=access,
+            bookmark_manager=self.driver.execute_query_bookmark_manager,
+        ) as session:
             yield session
 
     async def _execute(

@@ -49,6 +49,12 @@ STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
     ("child_risk_region", "CREATE INDEX child_risk_region IF NOT EXISTS FOR (k:ChildRisk) ON (k.regionCode)"),
     *risk_index.INDEXES,
     ("alert_owner", "CREATE INDEX alert_owner IF NOT EXISTS FOR (a:Alert) ON (a.ownerId)"),
+    # Every replica polls the red alerts numbered after its cursor (graph.alerts, NUMBER_RED).
+    ("alert_red_seq", "CREATE INDEX alert_red_seq IF NOT EXISTS FOR (a:Alert) ON (a.redSeq)"),
+    (
+        "alert_sequence_name",
+        "CREATE CONSTRAINT alert_sequence_name IF NOT EXISTS FOR (s:AlertSequence) REQUIRE s.name IS UNIQUE",
+    ),
     (
         "daily_sweep_day",
         "CREATE CONSTRAINT daily_sweep_day IF NOT EXISTS FOR (s:DailySweep) REQUIRE s.day IS UNIQUE",

@@ -312,7 +312,7 @@ async def reconcile_in(
     """Raise, escalate, lower, resolve, assign, hand up overdue alerts and materialise risks,
     inside the caller's transaction. `params` holds what every query here and
     `graph.alerts.RAISE` take; `resolve`, `escalate` and `forget` pick children or a village."""
-    from graph.alerts import RAISE  # the sweep's own query: one reconciliation, two callers
+    from graph.alerts import NUMBER_RED, RAISE  # the sweep's own queries: one reconciliation, two callers
 
     changes = Changes()
     await tx.run(LOCK, params | {"lockIds": sorted(r["childId"] for r in params["risks"])})
@@ -325,6 +325,8 @@ async def reconcile_in(
     changes.overdue = list(overdue["alertIds"]) if overdue else []
     await tx.run(MATERIALISE, params)
     await tx.run(forget, params)
+    # Last, so the counter it locks is held only until the commit (graph.alerts, NUMBER_RED).
+    await tx.run(NUMBER_RED, params | {"alertIds": changes.raised + changes.escalated})
     return changes
 
 

@@ -4,13 +4,16 @@ writes raise or escalate them.
 
 Live alerts travel through an in-process hub kept in the application's state (made in the
 lifespan, which also hands it to the writes' re-evaluation): every subscriber of this process
-hears every sweep and every write of this process.
+hears every sweep and every write of this process at once, and those of every other process
+through the database (`graph.alert_feed`, polled by the lifespan). An alert heard both ways is
+pushed once: the hub remembers the number each alert took when it became red.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Self
@@ -29,10 +32,14 @@ from schema.writing import audited, mutate
 
 
 class AlertHub:
-    """Fan-out of newly red alerts to this process's subscribers."""
+    """Fan-out of newly red alerts to this process's subscribers, each (alert, number) once."""
+
+    #: the (alert id, red number) pairs remembered against a second announcement
+    REMEMBERED = 10_000
 
     def __init__(self) -> None:
         self._queues: set[asyncio.Queue[alerts.Alert]] = set()
+        self._published: OrderedDict[tuple[str, int | None], None] = OrderedDict()
 
     @asynccontextmanager
     async def listen(self) -> AsyncIterator[asyncio.Queue[alerts.Alert]]:
@@ -44,8 +51,17 @@ class AlertHub:
             self._queues.discard(queue)
 
     def publish(self, raised: list[alerts.Alert]) -> None:
+        fresh = []
+        for alert in raised:
+            key = (alert.id, alert.red_seq)
+            if key in self._published:
+                continue  # heard already, from this process's write or from the database
+            self._published[key] = None
+            fresh.append(alert)
+        while len(self._published) > self.REMEMBERED:
+            self._published.popitem(last=False)
         for queue in self._queues:
-            for alert in raised:
+            for alert in fresh:
                 if not queue.full():  # a stalled subscriber loses alerts rather than memory
                     queue.put_nowait(alert)
 

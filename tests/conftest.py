@@ -48,6 +48,8 @@ def _test_environment() -> dict[str, str]:
         # The suite sends far more requests as one caller than anyone in the field; the rate limit
         # has its own test (tests/api/test_transport.py) with an app of its own.
         "SHOUHU_RATE_LIMIT": "100000/second",
+        # A live server the suite stops goes at once; tests/api/test_replicas.py tests the drain.
+        "SHOUHU_SHUTDOWN_DRAIN_SECONDS": "0",
         "NEO4J_DATABASE": os.environ.get("NEO4J_DATABASE", "neo4j"),
     }
     if external:
