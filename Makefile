@@ -138,8 +138,16 @@ fuzz: install
 schema: install
 	$(BIN)/shouhu schema
 
-bench: install
-	$(BIN)/python -m bench
+# Every benchmark (bench/README.md); BENCH=api runs one (api, import, discovery, discover_today), BENCH_PROVINCE=1
+# adds the province (long). The API benchmark's peer and load tool are npm packages, locked.
+PEER := bench/peer/node_modules/.package-lock.json
+$(PEER): bench/peer/package-lock.json
+	@command -v npm >/dev/null || { echo "Node 20+ and npm are required for the API benchmark's peer and load tool"; exit 1; }
+	cd bench/peer && npm ci --no-audit --no-fund
+	@touch $@
+
+bench: install $(PEER)
+	$(BIN)/python -m bench $(if $(BENCH),--only $(BENCH))
 
 # SOAK_CLIENTS clients (default 50) for SOAK_SECONDS (default 600) against `shouhu serve` on a
 # database of its own (SHOUHU_SOAK_NEO4J_PORT, default 7720): errors by code, p50/p99 per

@@ -1,184 +1,532 @@
-"""The child-file query through the whole API, on a generated county and province.
+"""Shouhu, the Neo4j GraphQL Library and the raw-Cypher floor, side by side under load.
 
-    python -m bench.api_bench                           # the county (~20k children)
-    python -m bench.api_bench --kinds county,province   # the province too (~1M children; long import)
+    python -m bench.api_bench                          # the default run (`make bench BENCH=api`)
+    python -m bench.api_bench --duration 10 --rounds 5 # longer cells
+    python -m bench.api_bench --operations child_file --concurrency 1,8,32
 
-For each kind, on the bench database (`bench.common`, the bundle imported unless present):
-the application is built with its lifespan (driver, migrations, token verifier) and called
-in-process over ASGI, as a coordinator of the bundle's region, with one GraphQL request per
-child for `--children` children drawn with a fixed seed:
+On the bench database holding the county bundle exactly as imported (re-imported into an
+empty store when an earlier run's visits are in it), after a sweep has materialised today's
+risk nodes, three servers run in their own processes (`bench.systems`): Shouhu as
+`shouhu serve` in production mode, the peer (`bench/peer/`) and the floor (`bench.floor`).
 
-    child -> parents (with status), guardians and caregivers -> their households (with members)
+1. Every operation (`bench.queries`) is asked of the three systems and their answers are
+   compared as normalised JSON; any difference stops the run (the diff is written to
+   `bench/out/api/`), because a faster wrong answer measures nothing.
+2. For each operation and concurrency, each system is warmed up, then measured in
+   `--rounds` rounds, the systems taking turns within each round (the order rotating
+   round to round), so the load other work puts on the machine falls on all three alike.
+   Each measurement is the load tool (autocannon, `bench/peer/load.mjs`, its own Node
+   process) for `--duration` seconds; the CPU the server's processes and the database
+   used meanwhile is read from /proc.
+3. Figures are the medians over rounds: p50, p99, requests/s, CPU ms per request;
+   ratios Shouhu/floor and Shouhu/peer. Written to `bench/results/latest.{json,md}` and
+   `latency.svg`, with the machine (cores, memory, load average before and after) and the
+   versions.
 
-Measured: p50, p90 and p99 latency of a request (token check, parsing, validation,
-execution, the audit write, JSON), the Cypher round trips per request (constant: one per
-level plus the audit), and the same for the first 50 children of the region in one list
-query. Each kind is warmed up first (plan cache, page cache). Results are printed and merged
-into `bench/out/api_bench.json`.
+`--kinds county,province` (`BENCH_PROVINCE=1`) adds the province's cells (`PROVINCE`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
+import datetime as dt
+import json
+import os
+import platform
 import random
+import signal
 import statistics
+import subprocess
+import sys
 import time
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Final, LiteralString
 from zoneinfo import ZoneInfo
 
 import httpx
-import orjson
-from asgi_lifespan import LifespanManager
 
-from api.app import create_app
-from api.auth import mint_development_token
-from api.settings import Settings
-from bench.common import (
-    AS_OF,
-    BENCH_PASSWORD,
-    OUT,
-    SPECS,
-    Kind,
-    bench_database,
-    bench_graph,
-    bench_lock,
-    ensure_loaded,
-)
-from graph.callers import Role
+from bench import queries, systems
+from bench.common import AS_OF, OUT, SPECS, bench_graph, bench_lock, ensure_bundle, reset_bench_database
+from bench.queries import OPERATIONS, Sample
+from bench.systems import PEER_DIR, SYSTEMS, Server
+from graph import alerts, risk_index
 from graph.dates import birth_cutoff
+from graph.discovery import Thresholds
 from graph.driver import Graph
 
-RESULTS = OUT / "api_bench.json"
-SECRET = "shouhu-bench-secret-0123456789abcdef0123"  # noqa: S105 - signs local bench tokens only
-REGION = {"county": SPECS["county"].county_code, "province": "430000000000"}
+RESULTS: Final = Path(__file__).resolve().parent / "results"
+WORK: Final = OUT / "api"
+ZONE: Final = "Asia/Shanghai"
+COUNTY: Final = SPECS["county"].county_code
+#: The token's subject and the person who visits are this bench user (an adult of the county).
+SAMPLE_SIZE: Final = 200
+#: A measurement stops after this many times `--duration`, answered or not.
+CAP_FACTOR: Final = 3.0
 
-CHILD_FILE = """query($id: ID!, $asOf: Date!) {
-  child(id: $id) {
-    id name age(asOf: $asOf) idNumber
-    household { id lowIncome members { id } }
-    parents { relation parent { id name person { id household { id lowIncome } } }
-              status(asOf: $asOf) { dead lacksCapacity away { destination since } } }
-    guardians(asOf: $asOf) { id kind basis since person { id household { id } } }
-    caregivers(asOf: $asOf) { since agreementSignedOn caregiver { id person { id age(asOf: $asOf)
-                                                              household { id members { id } } } } }
-  }
-}"""
-
-CHILD_LIST = """query($region: String!, $asOf: Date!) {
-  children(region: $region, asOf: $asOf, first: 50) {
-    edges { node { id parents { parent { id person { household { id } } } }
-                   guardians(asOf: $asOf) { id person { household { id } } }
-                   caregivers(asOf: $asOf) { caregiver { person { household { id } } } } } }
-  }
-}"""
-
-SAMPLE_CHILDREN = """
+SAMPLE_CHILDREN: LiteralString = """
 MATCH (c:Person)
-WHERE c.regionCode STARTS WITH $prefix AND c.birthDate > $born18 AND EXISTS { (:Person)-[:PARENT_OF]->(c) }
+WHERE c.regionCode STARTS WITH $prefix AND c.birthDate > $born18 AND c.birthDate <= $today
+  AND EXISTS { (:Person)-[:PARENT_OF]->(c) }
 RETURN c.id AS id ORDER BY c.id
 """
 
+#: The county's first township by code that holds at least fifty children at the bundle's date.
+TOWNSHIP: LiteralString = """
+MATCH (r:Region {level: 'township'})
+WHERE r.code STARTS WITH $prefix
+  AND COUNT { MATCH (c:Person) WHERE c.regionCode STARTS WITH substring(r.code, 0, 9)
+                AND c.birthDate <= $asOf AND c.birthDate > $born18 } >= 50
+RETURN r.code AS code ORDER BY code LIMIT 1
+"""
 
-def _settings() -> Settings:
-    """The bench database, and a cost ceiling that lets the list of 50 children three levels
-    deep through (the default counts each nested list as 20 items and refuses it)."""
-    local = bench_database()
-    settings = Settings.from_environment(
-        {
-            "SHOUHU_ENV": "test",
-            "NEO4J_URI": f"bolt://127.0.0.1:{local.bolt_port}",
-            "NEO4J_USER": "neo4j",
-            "NEO4J_PASSWORD": BENCH_PASSWORD,
-            "SHOUHU_JWT_SECRET": SECRET,
+VISITOR: LiteralString = """
+MATCH (p:Person)-[:MEMBER_OF]->(h:Household)
+WHERE h.regionCode STARTS WITH $prefix AND p.birthDate <= $adult AND p.deceasedOn IS NULL
+RETURN p.id AS id ORDER BY p.id LIMIT 1
+"""
+
+#: Visits an earlier run recorded: their notes begin with "bench " (`bench.queries`).
+BENCH_VISITS: LiteralString = """
+MATCH (:Person)-[v:VISITED]->(:Person) WHERE v.notes STARTS WITH 'bench ' RETURN count(v) AS n
+"""
+
+NEO4J_VERSION: LiteralString = "CALL dbms.components() YIELD name, versions RETURN name, versions[0] AS version"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    operation: str
+    concurrency: int
+
+
+@dataclass(slots=True)
+class Measured:
+    """One system's rounds in one cell (none: it answered nothing in the warm-up's time)."""
+
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+    def median(self, name: str, *, answered: bool = True) -> float | None:
+        """The median over the rounds; of a latency, over the rounds that got an answer."""
+        values = [float(r[name]) for r in self.rounds if r["requests"] or not answered]
+        return round(statistics.median(values), 2) if values else None
+
+    def summary(self, cap: float) -> dict[str, Any]:
+        return {
+            "p50_ms": self.median("p50"),
+            "p99_ms": self.median("p99"),
+            "rps": self.median("rps", answered=False),
+            "cpu_ms_per_request": self.median("cpu_ms", answered=False),
+            "neo4j_cpu_ms_per_request": self.median("neo4j_cpu_ms", answered=False),
+            "requests": sum(int(r["requests"]) for r in self.rounds),
+            "cut_rounds": sum(1 for r in self.rounds if r["cut"]),
+            "cap_seconds": cap,
+            "rounds": self.rounds,
         }
+
+
+#: Cells the province adds (`--kinds ...,province`): filled by the province's benchmark work;
+#: each entry is an operation name of `bench.queries` and the sample it reads.
+PROVINCE: Final[list[tuple[str, Callable[[Sample], Sample]]]] = []
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(ZONE)).date()
+
+
+async def _trusted(graph: Graph, prefix: str, today: dt.date) -> bool:
+    """Whether today's materialised risk of the county is what an evaluation would give."""
+    key = risk_index.thresholds_key(Thresholds(timezone=ZONE).as_dict())
+    return await risk_index.trusted(graph, seek=prefix, as_of=today, thresholds=key)
+
+
+async def _sweep(graph: Graph, prefix: str, today: dt.date) -> None:
+    """What the daily sweep does in production: today's findings materialised per child."""
+    await alerts.sweep(
+        graph, region_prefix=prefix, scope_prefix="", as_of=today, thresholds=Thresholds(timezone=ZONE), by="api-bench"
     )
-    return dataclasses.replace(settings, limits=dataclasses.replace(settings.limits, max_cost=10**7))
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+async def _prepare(graph: Graph, echo: Callable[[str], None]) -> tuple[Sample, dict[str, Any]]:
+    """The county as imported, today's risk materialised, and what the requests ask about."""
+    from graph.regions import scope_prefix
+
+    setup: dict[str, Any] = {}
+    prefix = scope_prefix(COUNTY)
+    today = _today()
+    started = time.perf_counter()
+    if await _trusted(graph, prefix, today):
+        setup["sweep_seconds"] = 0.0
+        echo("today's risk of the county is materialised and trusted already")
+    else:
+        await _sweep(graph, prefix, today)
+        setup["sweep_seconds"] = round(time.perf_counter() - started, 1)
+        echo(f"swept the county for {today}: {setup['sweep_seconds']} s")
+    # Whether Shouhu's `discover` reads today's page from the risk nodes (else it evaluates).
+    setup["risk_trusted"] = await _trusted(graph, prefix, today)
+
+    ids = [
+        row["id"]
+        for row in await graph.read(
+            SAMPLE_CHILDREN, {"prefix": prefix, "born18": birth_cutoff(today, 18), "today": today}
+        )
+    ]
+    children = tuple(random.Random(20260615).sample(ids, min(SAMPLE_SIZE, len(ids))))
+    township = (await graph.read(TOWNSHIP, {"prefix": prefix, "asOf": AS_OF, "born18": birth_cutoff(AS_OF, 18)}))[0][
+        "code"
+    ]
+    visitor = (await graph.read(VISITOR, {"prefix": prefix, "adult": birth_cutoff(today, 18)}))[0]["id"]
+    version = await graph.read(NEO4J_VERSION, {})
+    setup["neo4j"] = {row["name"]: row["version"] for row in version}
+    sample = Sample(
+        as_of=AS_OF,
+        today=today,
+        county=COUNTY,
+        township=township,
+        children=children,
+        visitor=visitor,
+        visited=children[1:],
+    )
+    return sample, setup
 
 
-async def _sample(graph: Graph, kind: Kind, count: int) -> list[str]:
-    prefix = REGION[kind][:6] if kind == "county" else REGION[kind][:2]
-    # `child(id)` asks "under 18 today", so sample children who still are.
-    born18 = birth_cutoff(datetime.now(ZoneInfo("Asia/Shanghai")).date(), 18)
-    ids = [row["id"] for row in await graph.read(SAMPLE_CHILDREN, {"prefix": prefix, "born18": born18})]
-    return random.Random(20260615).sample(ids, min(count, len(ids)))
+async def _fresh_county(echo: Callable[[str], None], *, reuse: bool) -> dict[str, Any]:
+    """The county bundle and nothing else: re-imported when an earlier run wrote visits
+    (unless `reuse`: then only when it is not loaded)."""
+    from bench.common import ensure_loaded, is_loaded
 
-
-async def _measure(kind: Kind, children: int) -> dict[str, Any]:
-    # Hold the bench database for the whole measurement, not just the loading.
-    with bench_lock():
-        return await _measure_locked(kind, children)
-
-
-async def _measure_locked(kind: Kind, children: int) -> dict[str, Any]:
+    bundle = ensure_bundle("county", echo=echo)
     async with bench_graph() as graph:
-        await ensure_loaded(graph, kind)
-        ids = await _sample(graph, kind, children)
-    settings = _settings()
-    token = mint_development_token(SECRET, role=Role.COORDINATOR, sub="api-bench", region=REGION[kind], ttl=7200)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with LifespanManager(create_app(settings)) as manager:
-        app: Any = manager.app
-        # The lifespan state holds the Graph the app made; its round-trip counter is the one to read.
-        app_graph: Graph = manager._state["graph"]
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
+        loaded = await is_loaded(graph, bundle)
+        dirty = loaded and not reuse and (await graph.read(BENCH_VISITS, {}))[0]["n"] > 0
+    figures: dict[str, Any] = {"bundle_lines": bundle.lines, "bundle_sha256": bundle.sha256}
+    if not loaded or dirty:
+        echo("emptying the bench database for a fresh county ...")
+        reset_bench_database()
+        started = time.perf_counter()
+        async with bench_graph() as graph:
+            await ensure_loaded(graph, "county", echo=echo)
+        figures["import_seconds"] = round(time.perf_counter() - started, 1)
+    return figures
 
-            async def request(query: str, variables: dict[str, Any]) -> tuple[float, int]:
-                app_graph.round_trips = 0
-                started = time.perf_counter()
-                response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-                elapsed = time.perf_counter() - started
-                body = response.json()
-                if body.get("errors"):
-                    raise RuntimeError(body["errors"])
-                return elapsed, app_graph.round_trips
 
-            as_of = AS_OF.isoformat()
-            for child in ids[:20]:  # warm-up: plan cache and page cache
-                await request(CHILD_FILE, {"id": child, "asOf": as_of})
-            files = [await request(CHILD_FILE, {"id": child, "asOf": as_of}) for child in ids]
-            lists = [await request(CHILD_LIST, {"region": REGION[kind], "asOf": as_of}) for _ in range(12)][2:]
-    file_times = [t for t, _ in files]
-    list_times = [t for t, _ in lists]
+def _post(server: Server, body: str) -> dict[str, Any]:
+    response = httpx.post(server.url, content=body, headers=server.request_headers(), timeout=300)
+    answer: dict[str, Any] = response.json()
+    if response.status_code != 200 or answer.get("errors"):
+        raise RuntimeError(f"{server.name}: {response.status_code} {response.text[:1000]}")
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
+def verify(
+    running: dict[str, Server], sample: Sample, operations: Sequence[str], echo: Callable[[str], None]
+) -> dict[str, int]:
+    """Ask every operation of each system; stop the run unless the answers are the same."""
+    checked: dict[str, int] = {}
+    for operation in operations:
+        tag = f"verify-{time.time_ns()}"  # the same notes from each system, new to the database
+        per_system = {name: queries.bodies(operation, name, sample, tag=tag) for name in SYSTEMS}
+        count = min(5, len(per_system["shouhu"])) if operation != "record_visit" else 1
+        for index in range(count):
+            answers = {}
+            for name, server in running.items():
+                data = _post(server, per_system[name][index])
+                shaped = queries.to_shouhu(operation, data) if name == "peer" else data
+                if not queries.answered(operation, shaped):
+                    raise RuntimeError(f"{operation}: {name} found nothing for {per_system[name][index][:300]}")
+                answers[name] = queries.normalised(operation, shaped)
+            for name in ("peer", "floor"):
+                if answers[name] != answers["shouhu"]:
+                    WORK.mkdir(parents=True, exist_ok=True)
+                    for who in ("shouhu", name):
+                        (WORK / f"differs-{operation}-{who}.json").write_bytes(answers[who])
+                    raise RuntimeError(
+                        f"{operation}: {name}'s answer differs from Shouhu's (request {index}); "
+                        f"see {WORK}/differs-{operation}-*.json"
+                    )
+        checked[operation] = count
+        echo(f"verified {operation}: the three answers are the same ({count} requests)")
+    return checked
+
+
+def _drain(pids: Sequence[int], timeout: float = 600.0) -> None:
+    """Wait until the processes are idle (under a tenth of a core for a second): requests a
+    cut-off measurement left in flight must not load the next one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(systems.cpu_seconds(pid) for pid in pids)
+        time.sleep(1.0)
+        if sum(systems.cpu_seconds(pid) for pid in pids) - before < 0.1:
+            return
+
+
+def load(
+    server: Server, bodies: list[str], connections: int, amount: int, neo4j: int | None, max_seconds: float
+) -> dict[str, Any]:
+    """One measurement: `amount` requests from the load tool to one server (fewer if
+    `max_seconds` pass first), and the CPU the server and the database spent on them."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    config = WORK / f"load-{server.name}.json"
+    config.write_text(
+        json.dumps(
+            {
+                "url": server.url,
+                "headers": server.headers,
+                "bodies": bodies,
+                "connections": connections,
+                "amount": amount,
+                "maxSeconds": max_seconds,
+                "timeout": 600,
+            }
+        )
+    )
+    watched = [server.pid] + ([neo4j] if neo4j else [])
+    cpu_before = systems.cpu_seconds(server.pid)
+    db_before = systems.cpu_seconds(neo4j) if neo4j else 0.0
+    completed = subprocess.run(  # noqa: S603
+        ["node", str(PEER_DIR / "load.mjs"), str(config)],  # noqa: S607
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout)
+    if result["cut"]:
+        _drain(watched)
+    cpu = systems.cpu_seconds(server.pid) - cpu_before
+    db = (systems.cpu_seconds(neo4j) - db_before) if neo4j else 0.0
+    if result["failed"] or result["errors"] or result["timeouts"]:
+        raise RuntimeError(f"{server.name}: failed requests under load: {result}")
+    # When cut off, the server also worked on the requests still in flight: all it was sent.
+    requests = max(int(result["sent"] if result["cut"] else result["requests"]), 1)
+    result["cpu_ms"] = round(cpu * 1000 / requests, 3)
+    result["neo4j_cpu_ms"] = round(db * 1000 / requests, 3)
+    result.pop("firstFailure", None)
+    return result
+
+
+def least(concurrency: int) -> int:
+    """The fewest requests a measurement asks for: two per connection, and at least ten."""
+    return max(10, 2 * concurrency)
+
+
+def measure(
+    running: dict[str, Server],
+    sample: Sample,
+    cells: Sequence[Cell],
+    *,
+    duration: float,
+    warmup: float,
+    rounds: int,
+    echo: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    neo4j = systems.neo4j_pid()
+    cap = CAP_FACTOR * duration
+    out = []
+    for cell in cells:
+        bodies = {name: queries.bodies(cell.operation, name, sample) for name in SYSTEMS}
+        # The warm-up also tells each system's rate, so that a measurement lasts about
+        # `duration` seconds however fast the system is, and ends with every request answered.
+        # A system that answers nothing within the cap is not measured further in this cell.
+        amounts: dict[str, int] = {}
+        for name in SYSTEMS:
+            first = least(cell.concurrency)
+            warm = load(running[name], bodies[name], cell.concurrency, first, neo4j, cap)
+            while not warm["cut"] and warm["seconds"] < warmup:
+                first = max(first * 2, int(warm["rps"] * warmup))
+                warm = load(running[name], bodies[name], cell.concurrency, first, neo4j, cap)
+            if warm["requests"]:
+                amounts[name] = max(least(cell.concurrency), round(warm["rps"] * duration))
+        measured = {name: Measured() for name in SYSTEMS}
+        for round_ in range(rounds):
+            order = SYSTEMS[round_ % 3 :] + SYSTEMS[: round_ % 3]
+            for name in order:
+                if name in amounts:
+                    result = load(running[name], bodies[name], cell.concurrency, amounts[name], neo4j, cap)
+                    measured[name].rounds.append(result)
+        summary = {name: measured[name].summary(cap) for name in SYSTEMS}
+        entry = {"operation": cell.operation, "concurrency": cell.concurrency, "systems": summary}
+        entry["ratios"] = ratios(summary)
+        out.append(entry)
+        echo(
+            f"{cell.operation:>14} c={cell.concurrency:<3} "
+            + "  ".join(
+                f"{name} p50 {summary[name]['p50_ms']} ms p99 {summary[name]['p99_ms']} ms {summary[name]['rps']} req/s"
+                for name in SYSTEMS
+            )
+        )
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    shouhu, peer, floor = summary["shouhu"], summary["peer"], summary["floor"]
     return {
-        "kind": kind,
-        "children_queried": len(ids),
-        "child_file_ms": {
-            "p50": _percentile(file_times, 0.5),
-            "p90": _percentile(file_times, 0.9),
-            "p99": _percentile(file_times, 0.99),
-            "mean": round(statistics.fmean(file_times) * 1000, 2),
-        },
-        "child_file_round_trips": sorted({r for _, r in files}),
-        "list_of_50_ms": {"p50": _percentile(list_times, 0.5), "p90": _percentile(list_times, 0.9)},
-        "list_of_50_round_trips": sorted({r for _, r in lists}),
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "p50_shouhu_over_floor": _ratio(shouhu["p50_ms"], floor["p50_ms"]),
+        "p50_shouhu_over_peer": _ratio(shouhu["p50_ms"], peer["p50_ms"]),
+        "p99_shouhu_over_peer": _ratio(shouhu["p99_ms"], peer["p99_ms"]),
+        "rps_shouhu_over_floor": _ratio(shouhu["rps"], floor["rps"]),
+        "rps_shouhu_over_peer": _ratio(shouhu["rps"], peer["rps"]),
+        "cpu_shouhu_over_peer": _ratio(shouhu["cpu_ms_per_request"], peer["cpu_ms_per_request"]),
     }
 
 
-def main() -> None:
+# --- the machine and the versions ----------------------------------------------------------------
+
+
+def _loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def machine() -> dict[str, Any]:
+    memory = {
+        line.split(":")[0]: int(line.split()[1]) // 1024
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith(("MemTotal", "MemAvailable"))
+    }
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory_mb": memory.get("MemTotal"),
+        "memory_available_mb": memory.get("MemAvailable"),
+        "kernel": platform.release(),
+    }
+
+
+def _command(*args: str, cwd: Path | None = None) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True, cwd=cwd).stdout.strip()  # noqa: S603
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def versions(neo4j: dict[str, str]) -> dict[str, Any]:
+    lock = json.loads((PEER_DIR / "package-lock.json").read_text())["packages"]
+    npm = {name: lock[f"node_modules/{name}"]["version"] for name in systems.NPM_PACKAGES}
+    python = {
+        name: metadata.version(name) for name in ("strawberry-graphql", "starlette", "uvicorn", "neo4j", "orjson")
+    }
+    status = _command("git", "status", "--porcelain", cwd=systems.ROOT)
+    return {
+        "neo4j": neo4j,
+        "python": platform.python_version(),
+        "node": _command("node", "--version"),
+        "npm": npm,
+        "python_packages": python,
+        "git_commit": _command("git", "rev-parse", "HEAD", cwd=systems.ROOT),
+        "git_dirty": bool(status and status != "unknown"),
+    }
+
+
+def cells_for(operations: Sequence[str], concurrency: Sequence[int]) -> list[Cell]:
+    return [Cell(operation, c) for operation in operations for c in concurrency]
+
+
+def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    operations = [name for name in OPERATIONS if name in arguments.operations.split(",")]
+    concurrency = [int(c) for c in arguments.concurrency.split(",")]
+    started = time.perf_counter()
+    load_start = _loadavg()
+    systems.npm_ci()
+    with bench_lock():
+        data = asyncio.run(_fresh_county(echo, reuse=arguments.reuse))
+
+        async def prepare() -> tuple[Sample, dict[str, Any]]:
+            async with bench_graph() as graph:
+                return await _prepare(graph, echo)
+
+        sample, setup = asyncio.run(prepare())
+        token = systems.make_token(sample.visitor, sample.county, WORK)
+        running = systems.servers(token, sample.county, sample.today.isoformat())
+        probe = {name: queries.bodies("child_file", name, sample)[0] for name in SYSTEMS}
+        try:
+            for server in running.values():
+                server.start(WORK)
+            for name, server in running.items():
+                server.wait_ready(probe[name])
+            verified = verify(running, sample, operations, echo)
+            figures = measure(
+                running,
+                sample,
+                cells_for(operations, concurrency),
+                duration=arguments.duration,
+                warmup=arguments.warmup,
+                rounds=arguments.rounds,
+                echo=echo,
+            )
+        finally:
+            for server in running.values():
+                server.stop()
+    return {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "machine": machine() | {"load_average_start": load_start, "load_average_end": _loadavg()},
+        "versions": versions(setup["neo4j"]),
+        "settings": {
+            "duration_seconds": arguments.duration,
+            "warmup_seconds": arguments.warmup,
+            "rounds": arguments.rounds,
+            "concurrency": concurrency,
+            "load_tool": f"autocannon {systems.npm_version('autocannon')}",
+            "shouhu": "shouhu serve, SHOUHU_ENV=production, RS256 coordinator token; "
+            + ", ".join(f"{k}={v}" for k, v in systems.SHOUHU_OVERRIDES.items()),
+            "peer": "node bench/peer/server.mjs: @neo4j/graphql on @apollo/server standalone, no auth",
+            "floor": "uvicorn bench.floor:app, one worker, one Cypher statement per operation",
+        },
+        "data": data
+        | {
+            "kind": "county",
+            "county": sample.county,
+            "township": sample.township,
+            "as_of": sample.as_of.isoformat(),
+            "today": sample.today.isoformat(),
+            "children_sampled": len(sample.children),
+        }
+        | {k: v for k, v in setup.items() if k != "neo4j"},
+        "verified": verified,
+        "cells": figures,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kinds", default="county", help="comma-separated: county, province")
-    parser.add_argument("--children", type=int, default=300, help="child files to request per kind")
-    arguments = parser.parse_args()
-    results: dict[str, Any] = orjson.loads(RESULTS.read_bytes()) if RESULTS.exists() else {}
-    for kind in arguments.kinds.split(","):
-        if kind not in SPECS:
-            parser.error(f"unknown kind {kind!r}")
-        result = asyncio.run(_measure(kind, arguments.children))
-        results[kind] = result
-        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode(), flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", "5")))
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
+    parser.add_argument("--concurrency", default="1,32")
+    parser.add_argument("--operations", default=",".join(OPERATIONS))
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database as it is, even with an earlier run's visits"
+    )
+    parser.add_argument("--kinds", default="county", help="comma-separated: county, province (the province's cells)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where latest.{json,md} and latency.svg go")
+    # `python -m bench` passes every benchmark the same arguments; ignore the others' options.
+    arguments, _ = parser.parse_known_args(argv)
+    # Stopped from outside, still stop the servers it started (`run`'s `finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if "province" in arguments.kinds.split(",") and not PROVINCE:
+        print("province: no province cells yet (bench.api_bench.PROVINCE is empty)", flush=True)
+    results = run(arguments)
+    from bench import report
+
+    report.write(results, arguments.results)
+    print(f"results in {arguments.results}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

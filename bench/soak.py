@@ -37,8 +37,8 @@ import orjson
 
 from api.auth import mint_development_token
 from api.settings import PROJECT_ROOT, STATE_DIR
-from bench.api_bench import CHILD_FILE
 from bench.common import AS_OF, OUT, SEED
+from bench.queries import SHOUHU_CHILD_FILE as CHILD_FILE
 from graph import localdb, migrations
 from graph.bundle.generator import generate_county
 from graph.bundle.importer import import_bundle
