@@ -243,6 +243,10 @@ class SweepChange:
     level: Level
 
 
+#: What a sweep counts, as its record names them.
+SWEEP_CHANGES = ("raised", "escalated", "lowered", "resolved", "overdue")
+
+
 @dataclass(frozen=True, slots=True)
 class SweepResult:
     id: str
@@ -319,6 +323,8 @@ async def sweep(
         "pending": pending,
     }
     await graph.write_transaction(_record_sweep, record, audit)
+    if graph.on_sweep is not None:
+        graph.on_sweep({change: len(record[change]) for change in SWEEP_CHANGES})
     return SweepResult(
         id=sweep_id,
         as_of=as_of,

@@ -7,6 +7,8 @@ errors become `graph.errors` types here.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +18,10 @@ import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Record
 from neo4j import exceptions as neo4j_errors
 
-from graph.errors import Conflict, DatabaseUnavailable
+from graph import deadlines
+from graph.breaker import Breaker
+from graph.errors import Conflict, DatabaseUnavailable, Overloaded, Timeout
+from graph.warmup import PlanWarmer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,10 +37,18 @@ class Connection:
     database: str = "neo4j"
     connection_timeout: float = 3.0
     retry_budget: float = 3.0
+    #: connections the driver keeps to the database at most (the API admits fewer requests at once)
+    pool_size: int = 100
+    #: how long a query waits for a free connection before it is refused as overload
+    acquisition_timeout: float = 6.0
 
 
 #: (graph, ids touched, by whom, the write's pending marker) -> anything; see `Graph.after_write`.
 AfterWrite = Callable[["Graph", Sequence[str], str, str | None], Awaitable[object]]
+#: (seconds a query took, how it ended: "ok" or the project's error code) -> None; for metrics.
+QueryObserver = Callable[[float, str], None]
+#: (alerts changed by a finished sweep, by change) -> None; for metrics.
+SweepObserver = Callable[[dict[str, int]], None]
 
 
 class Graph:
@@ -49,6 +62,14 @@ class Graph:
         #: Called by every committed write with the ids it touched and who wrote (the app sets
         #: it to a `graph.risk.Reevaluator`, so findings and alerts follow each write).
         self.after_write: AfterWrite | None = None
+        #: The API's circuit breaker (graph/breaker.py); None in the CLI and most tests.
+        self.breaker: Breaker | None = None
+        #: Told the duration and outcome of every query (the API's Cypher metrics).
+        self.observe: QueryObserver | None = None
+        #: Told what each sweep through this handle changed (the API's sweep metrics).
+        self.on_sweep: SweepObserver | None = None
+        #: Remembers the shapes of the queries run most, to plan them again after a restart.
+        self.warmer = PlanWarmer()
 
     async def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
         return await self._execute(query, parameters, neo4j.RoutingControl.READ)
@@ -58,37 +79,31 @@ class Graph:
 
     async def autocommit(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
         """Run in an implicit transaction: only for `CALL { ... } IN TRANSACTIONS` batches."""
-        self.round_trips += 1
-        async with self.session() as session:
-            try:
-                result = await session.run(query, dict(parameters or {}))
+
+        async def run(seconds: float | None) -> list[Record]:
+            async with self.session() as session:
+                result = await session.run(neo4j.Query(query, timeout=seconds), dict(parameters or {}))
                 return [record async for record in result]
-            except neo4j_errors.Neo4jError as error:
-                raise translate(error) from error
-            except neo4j_errors.DriverError as error:
-                raise translate(error) from error
+
+        return await self._guarded(run)
 
     async def read_transaction(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run `work(tx, *args)` in a managed read transaction (retried on transient errors)."""
-        self.round_trips += 1
-        async with self.session(neo4j.READ_ACCESS) as session:
-            try:
-                return await session.execute_read(work, *args)
-            except neo4j_errors.Neo4jError as error:
-                raise translate(error) from error
-            except neo4j_errors.DriverError as error:
-                raise translate(error) from error
+
+        async def run(seconds: float | None) -> T:
+            async with self.session(neo4j.READ_ACCESS) as session:
+                return await session.execute_read(_timed(work, seconds, self.warmer), *args)
+
+        return await self._guarded(run)
 
     async def write_transaction(self, work: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run `work(tx, *args)` in a managed write transaction: all of it commits or none."""
-        self.round_trips += 1
-        async with self.session() as session:
-            try:
-                return await session.execute_write(work, *args)
-            except neo4j_errors.Neo4jError as error:
-                raise translate(error) from error
-            except neo4j_errors.DriverError as error:
-                raise translate(error) from error
+
+        async def run(seconds: float | None) -> T:
+            async with self.session() as session:
+                return await session.execute_write(_timed(work, seconds, self.warmer), *args)
+
+        return await self._guarded(run)
 
     @asynccontextmanager
     async def session(self, access: str = neo4j.WRITE_ACCESS) -> AsyncIterator[neo4j.AsyncSession]:
@@ -105,31 +120,141 @@ class Graph:
     async def _execute(
         self, query: LiteralString, parameters: Mapping[str, Any] | None, routing: neo4j.RoutingControl
     ) -> list[Record]:
-        self.round_trips += 1
-        try:
+        values = dict(parameters or {})
+        self.warmer.saw(query, values)
+
+        async def run(seconds: float | None) -> list[Record]:
             result = await self.driver.execute_query(
-                query, parameters_=dict(parameters or {}), database_=self.database, routing_=routing
+                neo4j.Query(query, timeout=seconds), parameters_=values, database_=self.database, routing_=routing
             )
-        except neo4j_errors.Neo4jError as error:
+            return list(result.records)
+
+        return await self._guarded(run)
+
+    async def _guarded(self, run: Callable[[float | None], Awaitable[T]]) -> T:
+        """One round trip under the breaker and the request's deadline, its errors translated.
+
+        The time left before the deadline is the transaction's timeout on the server and an
+        asyncio timeout here, so a query neither runs on nor waits past its request."""
+        self.round_trips += 1
+        if self.breaker is not None:
+            self.breaker.check()
+        left = deadlines.remaining()
+        if left is not None and left <= 0:
+            raise Timeout("the request ran out of time; try again shortly")
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async with asyncio.timeout(left):
+                return await run(None if left is None else max(left, 0.001))
+        except TimeoutError as error:
+            outcome = Timeout.code
+            raise Timeout("the database did not answer in time; try again shortly") from error
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as error:
+            translated = translate(error)
+            outcome = getattr(translated, "code", "INTERNAL")
+            if self.breaker is not None and unreachable(error):
+                self.breaker.trip(type(error).__name__)
+            raise translated from error
+        finally:
+            if self.observe is not None:
+                self.observe(time.perf_counter() - started, outcome)
+
+    async def warm(self, budget: float = 1.0) -> int:
+        """Plan again the queries this process ran most (graph/warmup.py), within `budget` seconds."""
+
+        async def explain(query: LiteralString, parameters: dict[str, Any]) -> None:
+            await self.driver.execute_query(
+                "EXPLAIN " + query, parameters_=parameters, database_=self.database, routing_=neo4j.RoutingControl.READ
+            )
+
+        return await self.warmer.warm(explain, budget=budget)
+
+    async def probe(self) -> None:
+        """Ask the database to answer at all, past the breaker (the breaker's own probe)."""
+        # One attempt in an implicit transaction: the driver retries nothing, so the breaker
+        # learns as soon as the database answers again.
+        try:
+            async with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                result = await session.run("RETURN 1 AS ok")
+                await result.consume()
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as error:
             raise translate(error) from error
-        except neo4j_errors.DriverError as error:
-            raise translate(error) from error
-        return list(result.records)
+
+
+def _timed(work: Callable[..., Awaitable[T]], timeout: float | None, warmer: PlanWarmer) -> Callable[..., Awaitable[T]]:
+    """`work` as a transaction function the server stops after `timeout` seconds, whose
+    queries the warmer counts (graph/warmup.py) like those of `Graph.read` and `Graph.write`."""
+
+    async def counted(tx: AsyncManagedTransaction, *args: Any) -> T:
+        return await work(_Counted(tx, warmer), *args)
+
+    if timeout is None:
+        return counted
+    return neo4j.unit_of_work(timeout=timeout)(counted)
+
+
+class _Counted:
+    """A managed transaction that tells the warmer what it runs; everything else is the transaction's."""
+
+    def __init__(self, tx: AsyncManagedTransaction, warmer: PlanWarmer) -> None:
+        self._tx = tx
+        self._warmer = warmer
+
+    async def run(self, query: LiteralString, parameters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        self._warmer.saw(query, {**(parameters or {}), **kwargs})
+        return await self._tx.run(query, parameters, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+
+#: Errors that mean the database could not be reached at all (not a slow or refused query).
+_UNREACHABLE = (
+    neo4j_errors.ServiceUnavailable,
+    neo4j_errors.SessionExpired,
+    neo4j_errors.DatabaseUnavailable,
+    OSError,
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    return isinstance(error, _UNREACHABLE) and not isinstance(error, neo4j_errors.IncompleteCommit)
 
 
 def translate(error: Exception) -> Exception:
-    """Map a driver error to the project's own; unknown errors stay what they are."""
+    """Map a driver error to the project's own; unknown errors stay what they are (INTERNAL).
+
+    A client learns from the code what to do: DATABASE_UNAVAILABLE (and LIMIT_EXCEEDED for a
+    full connection pool) may be retried, with the same `clientMutationId` for a write."""
     if isinstance(error, neo4j_errors.ConstraintError):
         return Conflict(_constraint_message(error))
+    if isinstance(error, neo4j_errors.ConnectionAcquisitionTimeoutError):
+        return Overloaded("the server is busy; try again shortly")
+    if isinstance(error, neo4j_errors.IncompleteCommit):
+        # The commit was sent and the connection lost before its answer: it may have committed.
+        return DatabaseUnavailable(
+            "the connection to the database was lost while committing; retry with the same clientMutationId"
+        )
+    if isinstance(error, neo4j_errors.Neo4jError) and _timed_out(error):
+        return Timeout("the database did not answer in time; try again shortly")
     if isinstance(
         error,
         neo4j_errors.ServiceUnavailable
         | neo4j_errors.SessionExpired
         | neo4j_errors.AuthError
-        | neo4j_errors.TransientError,
+        | neo4j_errors.TransientError
+        | OSError,
     ):
         return DatabaseUnavailable("the database is not reachable; try again shortly")
     return error
+
+
+def _timed_out(error: neo4j_errors.Neo4jError) -> bool:
+    # Neo.ClientError.Transaction.TransactionTimedOut(ClientConfiguration), and a transaction
+    # the server terminated because its timeout passed.
+    code = error.code or ""
+    return "TransactionTimedOut" in code or code.endswith("Transaction.Terminated")
 
 
 def _constraint_message(error: neo4j_errors.ConstraintError) -> str:
@@ -149,7 +274,11 @@ def open_driver(connection: Connection) -> AsyncDriver:
         # The driver retries managed transactions for 30 s by default; a request against a
         # dead database should fail within a few seconds instead.
         max_transaction_retry_time=connection.retry_budget,
-        connection_acquisition_timeout=connection.connection_timeout * 2,
+        max_connection_pool_size=connection.pool_size,
+        connection_acquisition_timeout=connection.acquisition_timeout,
+        # The first retry after 0.1 s rather than 1 s: within a one-second budget a deadlock is
+        # retried several times, and a dead database is known dead in about 1.5 s.
+        initial_retry_delay=0.1,
         notifications_min_severity="OFF",
     )
 

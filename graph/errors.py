@@ -58,3 +58,11 @@ class LimitExceeded(GraphError):
     """A request over a configured bound (size, depth, cost, rate)."""
 
     code = "LIMIT_EXCEEDED"
+
+
+class Timeout(DatabaseUnavailable):
+    """The request's deadline passed before the database answered (`SHOUHU_REQUEST_TIMEOUT`)."""
+
+
+class Overloaded(LimitExceeded):
+    """Every connection to the database is in use: the server sheds the request rather than queue it."""

@@ -4,8 +4,6 @@ transaction is in flight."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,59 +15,9 @@ from graph.bundle.importer import import_bundle
 from graph.driver import Connection, Graph, connect
 from graph.errors import DatabaseUnavailable
 from tests.conftest import SAMPLE_BUNDLE
+from tests.proxy import BoltProxy
 
 COUNT: str = "MATCH (n) WHERE NOT n:AuditEvent RETURN count(n) AS n"
-
-
-class BoltProxy:
-    """Forwards TCP to the database until `cut`: then it drops every connection and refuses
-    new ones, as a network failure would."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.server: asyncio.Server | None = None
-        self.transports: list[asyncio.WriteTransport] = []
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.forwarded = 0
-        self.cut_at: int | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    def cut(self) -> None:
-        self.cut_at = self.forwarded
-        if self.server is not None:
-            self.server.close()
-        for transport in self.transports:
-            transport.abort()
-
-    async def close(self) -> None:
-        self.cut()
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.server is not None:
-            await self.server.wait_closed()
-
-    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        if self.cut_at is not None:
-            client_writer.transport.abort()
-            return
-        server_reader, server_writer = await asyncio.open_connection(self.host, self.port)
-        self.transports += [client_writer.transport, server_writer.transport]
-        for reader, writer in ((client_reader, server_writer), (server_reader, client_writer)):
-            task = asyncio.create_task(self._pipe(reader, writer))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, OSError, asyncio.IncompleteReadError):
-            while data := await reader.read(65536):
-                self.forwarded += len(data)
-                writer.write(data)
-                await writer.drain()
-        writer.transport.abort()
 
 
 async def test_a_dropped_connection_leaves_no_partial_write(
