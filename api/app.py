@@ -33,10 +33,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from strawberry.types.unset import UNSET, UnsetType
 
 from api import console, downloads
+from api import metrics as metrics_endpoint
 from api.auth import AuthenticationError, TokenVerifier
 from api.context import Context
+from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.settings import Limits, Settings
+from api.shedding import Shedder
 from api.transport import (
     BodyTooLarge,
     Transport,
@@ -48,14 +51,15 @@ from api.transport import (
     request_log,
     response_codes,
 )
-from graph import migrations
+from graph import deadlines, migrations
 from graph.alert_feed import RedAlertFeed
 from graph.audit import AuditLog
+from graph.breaker import Breaker
 from graph.callers import Caller, Role
 from graph.discovery import Thresholds
 from graph.driver import Connection as DatabaseConnection
 from graph.driver import Graph, open_driver
-from graph.errors import DatabaseUnavailable
+from graph.errors import DatabaseUnavailable, Timeout
 from graph.risk import Reevaluator
 from graph.scheduler import DailySweep
 from schema.alerts import AlertHub
@@ -63,6 +67,10 @@ from schema.schema import build_schema
 
 log = logging.getLogger("shouhu.app")
 CALLER = "shouhu.caller"
+#: A body that names importBundle runs under the import deadline, not the request one.
+IMPORT_MARK = b"importBundle"
+#: /health/ready answers within a second, whatever the database does.
+READY_TIMEOUT = 0.8
 #: The caller of a socket before its connection_init: an institution without an institution,
 #: whose scope no region code starts with.
 NOBODY = Caller(sub="", role=Role.INSTITUTION_STAFF)
@@ -85,6 +93,8 @@ class State(TypedDict):
     limiter: RateLimiter
     alert_hub: AlertHub
     drain: Drain
+    shedder: Shedder
+    metrics: Metrics
 
 
 class ClosingWhileDraining:
@@ -189,6 +199,10 @@ class ShouhuGraphQL(GraphQL[Context, None]):
                         entry.error_codes(response_codes(refusal))
                     await refusal(scope, receive, send)
                     return
+                shedder: Shedder = scope["state"]["shedder"]
+                is_import = request.method == "POST" and IMPORT_MARK in body
+                await shedder.serve(scope[CALLER], is_import, super().__call__, scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
     async def run(  # type: ignore[override]  # one body for both of strawberry's overloads
@@ -292,27 +306,70 @@ async def ready(request: Request) -> Response:
     if request.state.drain.draining:
         return JSONResponse({"status": "not_ready", "draining": True}, status_code=503)
     graph: Graph = request.state.graph
+    breaker = graph.breaker
+    if breaker is not None and breaker.is_open:
+        # Known down: say so at once; the breaker's probe notices when it answers again.
+        return JSONResponse(
+            {"status": "not_ready", "database": "unreachable", "reason": breaker.reason}, status_code=503
+        )
     try:
-        await graph.read("RETURN 1 AS ok")
-        missing = await migrations.missing(graph)
+        with deadlines.within(READY_TIMEOUT):
+            async with asyncio.timeout(READY_TIMEOUT + 0.1):
+                await graph.read("RETURN 1 AS ok")
+                # Constraints only go when an operator drops them: once this process applied them
+                # or saw them all in place, it stops asking (a restart applies them again).
+                applied = request.app.state.constraints_seen or (breaker is not None and breaker.migrated)
+                missing = set() if applied else await migrations.missing(graph)
+    except (Timeout, TimeoutError):
+        return JSONResponse(
+            {"status": "not_ready", "database": "slow", "reason": f"no answer within {READY_TIMEOUT} s"},
+            status_code=503,
+        )
     except (DatabaseUnavailable, OSError):
         return JSONResponse({"status": "not_ready", "database": "unreachable"}, status_code=503)
     if missing:
         return JSONResponse(
             {"status": "not_ready", "database": "reachable", "missing": sorted(missing)}, status_code=503
         )
+    request.app.state.constraints_seen = True
     return JSONResponse({"status": "ready", "database": "reachable", "migrations": "applied"})
 
 
-async def _wait_for_database(graph: Graph, attempts: int = 20, delay: float = 0.5) -> None:
-    for attempt in range(attempts):
-        try:
-            await graph.read("RETURN 1 AS ok")
-            return
-        except DatabaseUnavailable:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(delay)
+async def _start_database(graph: Graph, breaker: Breaker, wait: float) -> None:
+    """Apply the constraints now if the database answers within `wait` seconds; else open the
+    breaker and let its probe apply them when it answers: the API serves /health/live (and
+    DATABASE_UNAVAILABLE) meanwhile instead of not listening at all."""
+    try:
+        async with asyncio.timeout(wait):
+            await graph.probe()
+        await migrations.apply(graph)
+    except (DatabaseUnavailable, OSError, TimeoutError) as error:
+        log.warning("database not reachable at start; serving without it until it answers")
+        breaker.trip(f"at start: {type(error).__name__}")
+        return
+    breaker.migrated = True
+
+
+def _breaker(graph: Graph) -> Breaker:
+    breaker: Breaker
+
+    async def recover() -> None:
+        # First the constraints, if the database was not there at start; then the plans of
+        # the queries this process runs most, so the first requests after an outage are fast.
+        if not breaker.migrated:
+            await migrations.apply(graph)
+            breaker.migrated = True
+        await graph.warm(budget=1.0)
+
+    breaker = Breaker(graph.probe, recover=recover)
+    return breaker
+
+
+def pool_use(driver: Any) -> tuple[int, int]:
+    """(in use, open) connections of the driver's pool; read through the driver's private
+    attributes, so a driver that changes them shows NaN in the metrics rather than failing."""
+    connections = [c for queue in driver._pool.connections.values() for c in queue]
+    return sum(1 for c in connections if c.in_use), len(connections)
 
 
 def create_app(settings: Settings | None = None, *, drain: Drain | None = None) -> Starlette:
@@ -329,19 +386,30 @@ def create_app(settings: Settings | None = None, *, drain: Drain | None = None) 
                 active.neo4j_database,
                 connection_timeout=active.connection_timeout,
                 retry_budget=active.retry_budget,
+                pool_size=active.pool_size,
+                acquisition_timeout=active.acquisition_timeout,
             )
         )
         graph = Graph(driver, active.neo4j_database)
+        metrics = Metrics()
+        graph.observe = metrics.observe_query
+        metrics.watch_pool(lambda: pool_use(driver))
+        breaker = _breaker(graph)
+        graph.breaker = breaker
+        breaker.listen(lambda up: metrics.database_up.set(1 if up else 0))
         thresholds = Thresholds(timezone=active.timezone.key)
         # Red alerts a write raises reach the `alertRaised` subscribers of this process too.
         alert_hub = AlertHub()
         application.state.alert_hub = alert_hub
+        application.state.constraints_seen = False
+        breaker.listen(alert_hub.reachability)
         graph.after_write = Reevaluator(thresholds, active.alert_policy, announce=alert_hub.publish)
+        graph.on_sweep = metrics.observe_sweep
         daily: asyncio.Task[None] | None = None
         feed: asyncio.Task[None] | None = None
         try:
-            await _wait_for_database(graph)
-            await migrations.apply(graph)
+            await _start_database(graph, breaker, wait=active.connection_timeout + 1.0)
+            metrics.database_up.set(0 if breaker.is_open else 1)
             if active.daily_sweep:
                 sweeper = DailySweep(graph, thresholds, active.alert_policy, at=active.daily_sweep_at)
                 daily = asyncio.create_task(sweeper.forever())
@@ -359,12 +427,15 @@ def create_app(settings: Settings | None = None, *, drain: Drain | None = None) 
                 "limiter": RateLimiter(active.limits),
                 "alert_hub": alert_hub,
                 "drain": stopping,
+                "shedder": Shedder(active.capacity, metrics),
+                "metrics": metrics,
             }
         finally:
             for task in (daily, feed):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
+            await breaker.close()
             await driver.close()
 
     # Read once: the middleware (CORS) and the console need the settings before the lifespan runs.
@@ -381,6 +452,7 @@ def create_app(settings: Settings | None = None, *, drain: Drain | None = None) 
     api: list[BaseRoute] = [
         Route("/health/live", live),
         Route("/health/ready", ready),
+        Route("/metrics", metrics_endpoint.endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/reports/statistics", statistics_report, methods=["GET"]),

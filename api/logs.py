@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextvars import ContextVar
 from typing import Any, Final
 
 import orjson
 
 #: Fields a `log.info(..., extra={FIELDS: {...}})` call adds to its line.
 FIELDS: Final = "shouhu"
+#: The id of the request being served (api/transport.py sets it): every line written while
+#: serving it carries it, so a warning deep inside is found with the request's own line.
+REQUEST_ID: ContextVar[str | None] = ContextVar("shouhu_request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,6 +32,8 @@ class JsonFormatter(logging.Formatter):
             # Which of the server's processes (SHOUHU_WORKERS) wrote the line.
             "pid": record.process,
         }
+        if (request_id := REQUEST_ID.get()) is not None:
+            line["request_id"] = request_id
         extra = getattr(record, FIELDS, None)
         if isinstance(extra, dict):
             line.update(extra)

@@ -111,6 +111,27 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Capacity:
+    """How much one API process takes on at once, and how long anything may wait (api/shedding.py).
+
+    Fewer requests run at once than the driver has connections (`SHOUHU_NEO4J_POOL_SIZE`), so a
+    burst is refused at the door with `LIMIT_EXCEEDED` (429 for one caller's excess, 503 when the
+    process is full, with `Retry-After`) instead of timing out deep inside on a full pool.
+    """
+
+    #: requests of this process served at once (GraphQL over HTTP; sockets are not counted)
+    max_in_flight: int = 64
+    #: of those, requests of one caller (token subject and role) at once
+    max_in_flight_per_caller: int = 16
+    #: seconds a request waits for a free place before it is refused with 503
+    queue_timeout: float = 0.5
+    #: seconds a request may take before it is answered `DATABASE_UNAVAILABLE`
+    request_timeout: float = 10.0
+    #: the same for an operation that imports a bundle (`importBundle`)
+    import_timeout: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     neo4j_uri: str
     neo4j_user: str
@@ -126,8 +147,17 @@ class Settings:
     #: API processes `shouhu serve` starts on the one port, each with its own driver and caches.
     workers: int = 1
     limits: Limits = field(default_factory=Limits)
-    connection_timeout: float = 3.0
-    retry_budget: float = 3.0
+    #: seconds to open a connection to the database (TCP and Bolt handshake)
+    connection_timeout: float = 1.0
+    #: seconds the driver keeps retrying a transaction that failed transiently
+    retry_budget: float = 1.0
+    #: connections the driver keeps to the database at most
+    pool_size: int = 100
+    #: seconds a query waits for a free connection before it is refused as overload
+    acquisition_timeout: float = 2.0
+    capacity: Capacity = field(default_factory=Capacity)
+    #: who may read `/metrics`: `loopback` (clients on 127.0.0.1 or ::1), `on` (anyone) or `off`
+    metrics: str = "loopback"
     #: days an alert of each colour may stay live before it is handed up (docs/operations.md)
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     #: whether this process runs the daily sweep (under a database lock: one replica a day)
@@ -234,7 +264,45 @@ class Settings:
             alert_poll_seconds=_seconds(env, "SHOUHU_ALERT_POLL_SECONDS", 1.0, low=0.1, high=60.0, off=True),
             shutdown_drain_seconds=_seconds(env, "SHOUHU_SHUTDOWN_DRAIN_SECONDS", 5.0, low=0.0, high=300.0),
             shutdown_timeout_seconds=_seconds(env, "SHOUHU_SHUTDOWN_TIMEOUT_SECONDS", 20.0, low=1.0, high=600.0),
+            **_resilience(env),
         )
+
+
+def _resilience(env: Mapping[str, str]) -> dict[str, Any]:
+    """The driver's bounds and the process's capacity (docs/operations.md, Overload and outages)."""
+    pool_size = _count(env, "SHOUHU_NEO4J_POOL_SIZE", 100)
+    capacity = Capacity(
+        max_in_flight=_count(env, "SHOUHU_MAX_IN_FLIGHT", 64),
+        max_in_flight_per_caller=_count(env, "SHOUHU_MAX_IN_FLIGHT_PER_CALLER", 16),
+        queue_timeout=_seconds(env, "SHOUHU_QUEUE_TIMEOUT", 0.5, low=0.0, high=60.0),
+        request_timeout=_seconds(env, "SHOUHU_REQUEST_TIMEOUT", 10.0, low=0.1, high=3600.0),
+        import_timeout=_seconds(env, "SHOUHU_IMPORT_TIMEOUT", 300.0, low=1.0, high=86400.0),
+    )
+    if capacity.max_in_flight >= pool_size:
+        # A request can hold several connections at once (its fields resolve concurrently).
+        raise SettingsError(
+            f"SHOUHU_MAX_IN_FLIGHT: {capacity.max_in_flight} must be below SHOUHU_NEO4J_POOL_SIZE ({pool_size})"
+        )
+    metrics = env.get("SHOUHU_METRICS", "loopback").strip().lower() or "loopback"
+    if metrics not in {"loopback", "on", "off"}:
+        raise SettingsError(f"SHOUHU_METRICS: loopback, on or off, not {metrics!r}")
+    return {
+        "connection_timeout": _seconds(env, "SHOUHU_NEO4J_CONNECTION_TIMEOUT", 1.0, low=0.1, high=120.0),
+        "retry_budget": _seconds(env, "SHOUHU_NEO4J_RETRY_TIME", 1.0, low=0.0, high=300.0),
+        "pool_size": pool_size,
+        "acquisition_timeout": _seconds(env, "SHOUHU_NEO4J_ACQUISITION_TIMEOUT", 2.0, low=0.1, high=120.0),
+        "capacity": capacity,
+        "metrics": metrics,
+    }
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name}: a whole number, 1 or more, not {raw!r}")
+    return int(raw)
 
 
 def _case_deadlines(env: Mapping[str, str]) -> StageDeadlines:

@@ -26,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logs import FIELDS
+from api.logs import FIELDS, REQUEST_ID
 from api.settings import Limits
 from graph.callers import Caller
 
@@ -104,6 +104,7 @@ class Transport:
             return
         entry = RequestLog(_request_id(scope), scope["type"], scope.get("path", ""))
         scope[REQUEST_LOG] = entry
+        request_id = REQUEST_ID.set(entry.id)
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -121,6 +122,11 @@ class Transport:
         finally:
             level = logging.DEBUG if entry.path in QUIET_PATHS else logging.INFO
             log.log(level, "request", extra={FIELDS: entry.fields(started)})
+            # The app's metrics (api/metrics.py), once its lifespan made them.
+            metrics: Any = (scope.get("state") or {}).get("metrics")
+            if metrics is not None:
+                metrics.observe_request(entry, time.perf_counter() - started)
+            REQUEST_ID.reset(request_id)
 
 
 def limit_exceeded(message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:

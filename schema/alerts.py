@@ -24,31 +24,42 @@ from api.context import Info
 from graph import alerts, regions
 from graph.audit import AuditEntry
 from graph.discovery import Level, Thresholds
+from graph.errors import DatabaseUnavailable
 from graph.persons import PersonRecord
 from schema.access import scope
 from schema.discovery import RiskLevel
+from schema.errors import StatusMessage
 from schema.persons import Person
 from schema.writing import audited, mutate
 
 
 class AlertHub:
-    """Fan-out of newly red alerts to this process's subscribers, each (alert, number) once."""
+    """Fan-out of newly red alerts to this process's subscribers, each (alert, number) once, and
+    of the database's coming and going (a `bool`: whether it answers), so a subscriber can tell
+    "no red alert" from "no alert can be raised now"."""
 
     #: the (alert id, red number) pairs remembered against a second announcement
     REMEMBERED = 10_000
 
     def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[alerts.Alert]] = set()
+        self._queues: set[asyncio.Queue[alerts.Alert | bool]] = set()
         self._published: OrderedDict[tuple[str, int | None], None] = OrderedDict()
 
     @asynccontextmanager
-    async def listen(self) -> AsyncIterator[asyncio.Queue[alerts.Alert]]:
-        queue: asyncio.Queue[alerts.Alert] = asyncio.Queue(maxsize=1000)
+    async def listen(self) -> AsyncIterator[asyncio.Queue[alerts.Alert | bool]]:
+        queue: asyncio.Queue[alerts.Alert | bool] = asyncio.Queue(maxsize=1000)
         self._queues.add(queue)
         try:
             yield queue
         finally:
             self._queues.discard(queue)
+
+    def reachability(self, reachable: bool) -> None:
+        """The database was lost (False) or answers again (True): the circuit breaker says so."""
+        for queue in self._queues:
+            if queue.full():  # make room: the status matters more than the oldest alert
+                queue.get_nowait()
+            queue.put_nowait(reachable)
 
     def publish(self, raised: list[alerts.Alert]) -> None:
         fresh = []
@@ -315,9 +326,22 @@ class AlertSubscriptions:
     async def alert_raised(self, info: Info, region: str) -> AsyncGenerator[Alert, None]:
         prefix = regions.scope_prefix(region)
         within = scope(info, "alertRaised")
+        breaker = info.context.graph.breaker
+        if breaker is not None:
+            breaker.check()  # during an outage no alert could reach it: refused, DATABASE_UNAVAILABLE
         async with hub(info).listen() as queue:
             while True:
                 alert = await queue.get()
+                if alert is False:
+                    # Stays open: an error now, and a status message when the database is back.
+                    yield DatabaseUnavailable(  # type: ignore[misc]
+                        "The database is unreachable: no alert can be raised until it answers again; "
+                        "this subscription stays open."
+                    )
+                    continue
+                if alert is True:
+                    yield StatusMessage({"database": "reachable"})  # type: ignore[misc]
+                    continue
                 code = alert.region_code or ""
                 if code.startswith(prefix) and code.startswith(within):
                     yield Alert.from_record(alert)

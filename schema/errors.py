@@ -127,6 +127,15 @@ def _with(
     )
 
 
+class StatusMessage(Exception):
+    """Yielded by a subscription to tell its client something that is not an event: sent as
+    `{"data": null, "extensions": {...}}` with no error (see `ErrorCodes.on_stream_result`)."""
+
+    def __init__(self, extensions: dict[str, object]) -> None:
+        super().__init__("status")
+        self.extensions = extensions
+
+
 class ErrorCodes(SchemaExtension):
     """Gives every error its stable code after the operation ran."""
 
@@ -144,6 +153,11 @@ class ErrorCodes(SchemaExtension):
         # Each result of a subscription leaves before `on_operation` ends: give it its codes here,
         # so a WebSocket client reads the same `extensions.code` as an HTTP one.
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
+            status = [e.original_error for e in result.errors if isinstance(e.original_error, StatusMessage)]
+            if status and len(status) == len(result.errors):
+                result.errors = None
+                result.extensions = {**(result.extensions or {}), **status[0].extensions}
+                return
             result.errors = self._classified(result.errors)
             self._record(result.errors, operation=False)
 

@@ -50,6 +50,9 @@ def _test_environment() -> dict[str, str]:
         "SHOUHU_RATE_LIMIT": "100000/second",
         # A live server the suite stops goes at once; tests/api/test_replicas.py tests the drain.
         "SHOUHU_SHUTDOWN_DRAIN_SECONDS": "0",
+        # Eight suites on one small machine make a cold discovery slow; the deadline has its own
+        # tests (tests/api/test_shedding.py), with apps of their own.
+        "SHOUHU_REQUEST_TIMEOUT": "120",
         "NEO4J_DATABASE": os.environ.get("NEO4J_DATABASE", "neo4j"),
     }
     if external:

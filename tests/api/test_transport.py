@@ -266,7 +266,7 @@ async def test_the_log_carries_who_what_and_how_long_but_no_value_of_the_request
     for secret in (NAME, ID_NUMBER, PHONE, NOTE, json.dumps(NAME)[1:-1], json.dumps(NOTE)[1:-1]):
         assert secret not in text
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    mine = [line for line in lines if line.get("request_id") == "hygiene-1"]
+    mine = [line for line in lines if line.get("request_id") == "hygiene-1" and line["logger"] == "shouhu.request"]
     assert len(mine) == 2 + len(failing)
     first = mine[0]
     assert (first["sub"], first["role"], first["status"]) == ("W7", "case_worker", 200)

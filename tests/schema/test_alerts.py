@@ -13,6 +13,7 @@ from api.settings import Settings
 from graph.driver import Graph
 from tests.conftest import SAMPLE_AS_OF, SAMPLE_COUNTY, SAMPLE_EXPECTED, GraphQLClient, make_token
 from tests.data.make_county import TOWNSHIPS
+from tests.faults import Socket
 from tests.schema.test_scoping import codes, data
 
 COUNTY = SAMPLE_COUNTY
@@ -69,52 +70,22 @@ async def test_alert_raised_pushes_red_alerts_in_scope_live(
     sample_county: Graph, app: Any, gql: GraphQLClient, settings: Settings
 ) -> None:
     await sample_county.write(CLEAR_ALERTS)
-    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "headers": [(b"host", b"shouhu.test"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
-        "subprotocols": ["graphql-transport-ws"],
-        "scheme": "ws",
-        "server": ("shouhu.test", 80),
-        "client": ("127.0.0.1", 1),
-        "root_path": "",
-    }
-    connection = asyncio.create_task(app(scope, incoming.get, outgoing.put))
-
-    async def receive() -> dict[str, Any]:
-        while True:
-            message = await asyncio.wait_for(outgoing.get(), 30)
-            if message["type"] == "websocket.send":
-                payload: dict[str, Any] = json.loads(message["text"])
-                return payload
-
-    async def send(payload: dict[str, Any]) -> None:
-        await incoming.put({"type": "websocket.receive", "text": json.dumps(payload)})
-
+    socket = Socket(app)
     try:
-        await incoming.put({"type": "websocket.connect"})
-        assert (await asyncio.wait_for(outgoing.get(), 30))["type"] == "websocket.accept"
+        await socket.open()
         token = make_token(settings, "case_worker", region=COUNTY)
-        await send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-        assert (await receive())["type"] == "connection_ack"
+        await socket.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        assert (await socket.receive())["type"] == "connection_ack"
         query = f'subscription {{ alertRaised(region: "{COUNTY}") {{ childId rule level status }} }}'
-        await send({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        await socket.send({"id": "1", "type": "subscribe", "payload": {"query": query}})
         await asyncio.sleep(0.5)  # the subscription registers with the hub
 
         await gql.execute(SWEEP, role="coordinator", region=COUNTY)
-        pushed = await receive()
+        pushed = await socket.receive()
         assert pushed["type"] == "next" and pushed["id"] == "1", pushed
         alert = pushed["payload"]["data"]["alertRaised"]
         assert alert["level"] == "RED" and alert["status"] == "open"
-        await send({"id": "1", "type": "complete"})
+        await socket.send({"id": "1", "type": "complete"})
     finally:
-        await incoming.put({"type": "websocket.disconnect", "code": 1000})
-        connection.cancel()
-        await asyncio.gather(connection, return_exceptions=True)
+        await socket.close()
         await sample_county.write(CLEAR_ALERTS)
