@@ -19,6 +19,7 @@ from typing import Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
+from graph import deadlines
 from graph.driver import Graph
 
 APPEND: LiteralString = """
@@ -216,7 +217,8 @@ class AuditLog:
             self._waiting.append(batch)
         batch.entries.extend(entries)
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write())
+            # Not bound by this request's deadline: the writer goes on for the requests after it.
+            self._writer = asyncio.create_task(self._write(), context=deadlines.detached())
         # A cancelled request leaves its batch to commit for the others.
         await asyncio.shield(batch.committed)
 

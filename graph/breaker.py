@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from contextvars import ContextVar
 
+from graph.deadlines import detached
 from graph.errors import DatabaseUnavailable
 
 log = logging.getLogger("shouhu.breaker")
@@ -69,7 +70,8 @@ class Breaker:
         self.reason = reason
         log.warning("database unreachable; failing fast until it answers", extra={"shouhu": {"reason": reason}})
         self._notify(False)
-        self._task = asyncio.get_running_loop().create_task(self._probe_until_answered())
+        # Tripped inside a request, the probe must not inherit its deadline (graph/deadlines.py).
+        self._task = asyncio.get_running_loop().create_task(self._probe_until_answered(), context=detached())
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Hear each change of reachability; returns the function that stops listening."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 
 #: `time.monotonic()` by which the current request must be answered; None outside a request.
 _DEADLINE: ContextVar[float | None] = ContextVar("shouhu_deadline", default=None)
@@ -33,3 +33,13 @@ def within(seconds: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def detached() -> Context:
+    """The current context without a deadline, for a task that outlives the request that starts
+    it (`asyncio.create_task(..., context=detached())`): the audit's shared writer, the breaker's
+    probe. Started plainly, such a task would inherit the first request's deadline and fail every
+    query once it passed."""
+    context = copy_context()
+    context.run(_DEADLINE.set, None)
+    return context
