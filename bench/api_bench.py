@@ -50,7 +50,17 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench import queries, systems
-from bench.common import AS_OF, OUT, SPECS, bench_graph, bench_lock, ensure_bundle, reset_bench_database
+from bench.common import (
+    AS_OF,
+    BENCH_PASSWORD,
+    OUT,
+    SPECS,
+    bench_database,
+    bench_graph,
+    bench_lock,
+    ensure_bundle,
+    reset_bench_database,
+)
 from bench.queries import OPERATIONS, Sample
 from bench.systems import PEER_DIR, SYSTEMS, Server
 from graph import alerts, risk_index
@@ -264,6 +274,46 @@ def _drain(pids: Sequence[int], timeout: float = 600.0) -> None:
             return
 
 
+async def round_trips(sample: Sample, operations: Sequence[str]) -> dict[str, int]:
+    """Shouhu's database round trips for one request of each operation, counted in-process
+    (the app built with its lifespan, called over ASGI): the figure that must stay bounded
+    however long the lists are. Not timed."""
+    from asgi_lifespan import LifespanManager
+
+    from api.app import create_app
+    from api.auth import mint_development_token
+    from api.settings import Settings
+    from graph.callers import Role
+
+    secret = "shouhu-bench-round-trips-0123456789abcdef"  # noqa: S105 - signs one local token
+    local = bench_database()
+    environment = {
+        "SHOUHU_ENV": "test",
+        "NEO4J_URI": f"bolt://127.0.0.1:{local.bolt_port}",
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": BENCH_PASSWORD,
+        "SHOUHU_JWT_SECRET": secret,
+    } | systems.SHOUHU_OVERRIDES
+    token = mint_development_token(secret, role=Role.COORDINATOR, sub=sample.visitor, region=sample.county)
+    counted: dict[str, int] = {}
+    async with LifespanManager(create_app(Settings.from_environment(environment))) as manager:
+        graph: Graph = manager._state["graph"]
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=300) as http:
+            for operation in operations:
+                body = queries.bodies(operation, "shouhu", sample, tag=f"trips-{time.time_ns()}")[-1]
+                graph.round_trips = 0
+                response = await http.post(
+                    "/graphql",
+                    content=body,
+                    headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+                )
+                if response.status_code != 200 or response.json().get("errors"):
+                    raise RuntimeError(f"round trips, {operation}: {response.text[:500]}")
+                counted[operation] = graph.round_trips
+    return counted
+
+
 def load(
     server: Server, bodies: list[str], connections: int, amount: int, neo4j: int | None, max_seconds: float
 ) -> dict[str, Any]:
@@ -459,6 +509,8 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
             for name, server in running.items():
                 server.wait_ready(probe[name])
             verified = verify(running, sample, operations, echo)
+            trips = asyncio.run(round_trips(sample, operations))
+            echo(f"Shouhu's round trips per request: {trips}")
             figures = measure(
                 running,
                 sample,
@@ -498,6 +550,7 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
         }
         | {k: v for k, v in setup.items() if k != "neo4j"},
         "verified": verified,
+        "shouhu_round_trips": trips,
         "cells": figures,
     }
 

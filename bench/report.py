@@ -62,6 +62,8 @@ def markdown(results: dict[str, Any]) -> str:
         "- verified first: "
         + ", ".join(f"{LABELS[op]} ({n})" for op, n in results["verified"].items())
         + " gave the same normalised JSON from all three",
+        "- Shouhu's database round trips for one request (in-process count; the floor and the peer make one): "
+        + ", ".join(f"{LABELS[op]} {n}" for op, n in results.get("shouhu_round_trips", {}).items()),
         "",
         "| operation | c | system | p50 ms | p99 ms | req/s | server CPU ms/req | Neo4j CPU ms/req |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
