@@ -10,13 +10,15 @@ risk nodes, three servers run in their own processes (`bench.systems`): Shouhu a
 `shouhu serve` in production mode, the peer (`bench/peer/`) and the floor (`bench.floor`).
 
 1. Every operation (`bench.queries`) is asked of the three systems and their answers are
-   compared as normalised JSON; any difference stops the run (the diff is written to
-   `bench/out/api/`), because a faster wrong answer measures nothing.
+   compared as normalised JSON; any difference stops the run (both answers are written to
+   `bench/out/api/`), because a faster wrong answer measures nothing. Shouhu's database round
+   trips for one request of each are counted in-process.
 2. For each operation and concurrency, each system is warmed up, then measured in
    `--rounds` rounds, the systems taking turns within each round (the order rotating
    round to round), so the load other work puts on the machine falls on all three alike.
    Each measurement is the load tool (autocannon, `bench/peer/load.mjs`, its own Node
-   process) for `--duration` seconds; the CPU the server's processes and the database
+   process) sending what the warm-up says the system answers in about `--duration` seconds,
+   stopped at three times that and drained; the CPU the server's processes and the database
    used meanwhile is read from /proc.
 3. Figures are the medians over rounds: p50, p99, requests/s, CPU ms per request;
    ratios Shouhu/floor and Shouhu/peer. Written to `bench/results/latest.{json,md}` and
@@ -40,7 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -72,7 +74,7 @@ RESULTS: Final = Path(__file__).resolve().parent / "results"
 WORK: Final = OUT / "api"
 ZONE: Final = "Asia/Shanghai"
 COUNTY: Final = SPECS["county"].county_code
-#: The token's subject and the person who visits are this bench user (an adult of the county).
+#: Child files asked for in turn.
 SAMPLE_SIZE: Final = 200
 #: A measurement stops after this many times `--duration`, answered or not.
 CAP_FACTOR: Final = 3.0
@@ -93,6 +95,7 @@ WHERE r.code STARTS WITH $prefix
 RETURN r.code AS code ORDER BY code LIMIT 1
 """
 
+#: The visitor of every recorded visit, and the token's subject: an adult of the county.
 VISITOR: LiteralString = """
 MATCH (p:Person)-[:MEMBER_OF]->(h:Household)
 WHERE h.regionCode STARTS WITH $prefix AND p.birthDate <= $adult AND p.deceasedOn IS NULL
@@ -108,9 +111,29 @@ NEO4J_VERSION: LiteralString = "CALL dbms.components() YIELD name, versions RETU
 
 
 @dataclass(frozen=True, slots=True)
-class Cell:
+class Case:
+    """What one row of the results asks: an operation of `bench.queries` about a sample."""
+
+    name: str  #: its key in the results (the operation's name for the county's cases)
     operation: str
+    sample: Sample
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    case: Case
     concurrency: int
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """A case the province adds (`--kinds ...,province`): `prepare` gets the bench database
+    and the county's sample, makes sure what the case reads is there (loaded, swept) and
+    returns its sample (`dataclasses.replace(sample, region=...)`)."""
+
+    name: str
+    operation: str
+    prepare: Callable[[Graph, Sample], Awaitable[Sample]]
 
 
 @dataclass(slots=True)
@@ -138,9 +161,9 @@ class Measured:
         }
 
 
-#: Cells the province adds (`--kinds ...,province`): filled by the province's benchmark work;
-#: each entry is an operation name of `bench.queries` and the sample it reads.
-PROVINCE: Final[list[tuple[str, Callable[[Sample], Sample]]]] = []
+#: The cases the province adds (`--kinds ...,province`), measured after the county's like
+#: them: filled by the province's benchmark work (its offline import, its discovery pages).
+PROVINCE: Final[list[Extra]] = []
 
 
 def _today() -> dt.date:
@@ -194,7 +217,7 @@ async def _prepare(graph: Graph, echo: Callable[[str], None]) -> tuple[Sample, d
     sample = Sample(
         as_of=AS_OF,
         today=today,
-        county=COUNTY,
+        region=COUNTY,
         township=township,
         children=children,
         visitor=visitor,
@@ -223,8 +246,8 @@ async def _fresh_county(echo: Callable[[str], None], *, reuse: bool) -> dict[str
     return figures
 
 
-def _post(server: Server, body: str) -> dict[str, Any]:
-    response = httpx.post(server.url, content=body, headers=server.request_headers(), timeout=300)
+def _post(server: Server, body: str, headers: dict[str, str]) -> dict[str, Any]:
+    response = httpx.post(server.url, content=body, headers=systems.JSON | headers, timeout=300)
     answer: dict[str, Any] = response.json()
     if response.status_code != 200 or answer.get("errors"):
         raise RuntimeError(f"{server.name}: {response.status_code} {response.text[:1000]}")
@@ -233,34 +256,39 @@ def _post(server: Server, body: str) -> dict[str, Any]:
 
 
 def verify(
-    running: dict[str, Server], sample: Sample, operations: Sequence[str], echo: Callable[[str], None]
+    running: dict[str, Server], token: systems.Token, cases: Sequence[Case], echo: Callable[[str], None]
 ) -> dict[str, int]:
-    """Ask every operation of each system; stop the run unless the answers are the same."""
+    """Ask every case of each system; stop the run unless the answers are the same."""
     checked: dict[str, int] = {}
-    for operation in operations:
+    for case in cases:
         tag = f"verify-{time.time_ns()}"  # the same notes from each system, new to the database
-        per_system = {name: queries.bodies(operation, name, sample, tag=tag) for name in SYSTEMS}
-        count = min(5, len(per_system["shouhu"])) if operation != "record_visit" else 1
+        per_system = {name: queries.bodies(case.operation, name, case.sample, tag=tag) for name in SYSTEMS}
+        headers = {name: _credentials(name, token, case.sample) for name in SYSTEMS}
+        count = min(5, len(per_system["shouhu"])) if case.operation != "record_visit" else 1
         for index in range(count):
             answers = {}
             for name, server in running.items():
-                data = _post(server, per_system[name][index])
-                shaped = queries.to_shouhu(operation, data) if name == "peer" else data
-                if not queries.answered(operation, shaped):
-                    raise RuntimeError(f"{operation}: {name} found nothing for {per_system[name][index][:300]}")
-                answers[name] = queries.normalised(operation, shaped)
+                data = _post(server, per_system[name][index], headers[name])
+                shaped = queries.to_shouhu(case.operation, data) if name == "peer" else data
+                if not queries.answered(case.operation, shaped):
+                    raise RuntimeError(f"{case.name}: {name} found nothing for {per_system[name][index][:300]}")
+                answers[name] = queries.normalised(case.operation, shaped)
             for name in ("peer", "floor"):
                 if answers[name] != answers["shouhu"]:
                     WORK.mkdir(parents=True, exist_ok=True)
                     for who in ("shouhu", name):
-                        (WORK / f"differs-{operation}-{who}.json").write_bytes(answers[who])
+                        (WORK / f"differs-{case.name}-{who}.json").write_bytes(answers[who])
                     raise RuntimeError(
-                        f"{operation}: {name}'s answer differs from Shouhu's (request {index}); "
-                        f"see {WORK}/differs-{operation}-*.json"
+                        f"{case.name}: {name}'s answer differs from Shouhu's (request {index}); "
+                        f"see {WORK}/differs-{case.name}-*.json"
                     )
-        checked[operation] = count
-        echo(f"verified {operation}: the three answers are the same ({count} requests)")
+        checked[case.name] = count
+        echo(f"verified {case.name}: the three answers are the same ({count} requests)")
     return checked
+
+
+def _credentials(name: str, token: systems.Token, sample: Sample) -> dict[str, str]:
+    return systems.credentials(name, token, sample.visitor, sample.region)
 
 
 def _drain(pids: Sequence[int], timeout: float = 600.0) -> None:
@@ -274,7 +302,7 @@ def _drain(pids: Sequence[int], timeout: float = 600.0) -> None:
             return
 
 
-async def round_trips(sample: Sample, operations: Sequence[str]) -> dict[str, int]:
+async def round_trips(cases: Sequence[Case]) -> dict[str, int]:
     """Shouhu's database round trips for one request of each operation, counted in-process
     (the app built with its lifespan, called over ASGI): the figure that must stay bounded
     however long the lists are. Not timed."""
@@ -294,14 +322,15 @@ async def round_trips(sample: Sample, operations: Sequence[str]) -> dict[str, in
         "NEO4J_PASSWORD": BENCH_PASSWORD,
         "SHOUHU_JWT_SECRET": secret,
     } | systems.SHOUHU_OVERRIDES
-    token = mint_development_token(secret, role=Role.COORDINATOR, sub=sample.visitor, region=sample.county)
     counted: dict[str, int] = {}
     async with LifespanManager(create_app(Settings.from_environment(environment))) as manager:
         graph: Graph = manager._state["graph"]
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=300) as http:
-            for operation in operations:
-                body = queries.bodies(operation, "shouhu", sample, tag=f"trips-{time.time_ns()}")[-1]
+            for case in cases:
+                sample = case.sample
+                token = mint_development_token(secret, role=Role.COORDINATOR, sub=sample.visitor, region=sample.region)
+                body = queries.bodies(case.operation, "shouhu", sample, tag=f"trips-{time.time_ns()}")[-1]
                 graph.round_trips = 0
                 response = await http.post(
                     "/graphql",
@@ -309,13 +338,19 @@ async def round_trips(sample: Sample, operations: Sequence[str]) -> dict[str, in
                     headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
                 )
                 if response.status_code != 200 or response.json().get("errors"):
-                    raise RuntimeError(f"round trips, {operation}: {response.text[:500]}")
-                counted[operation] = graph.round_trips
+                    raise RuntimeError(f"round trips, {case.name}: {response.text[:500]}")
+                counted[case.name] = graph.round_trips
     return counted
 
 
 def load(
-    server: Server, bodies: list[str], connections: int, amount: int, neo4j: int | None, max_seconds: float
+    server: Server,
+    headers: dict[str, str],
+    bodies: list[str],
+    connections: int,
+    amount: int,
+    neo4j: int | None,
+    max_seconds: float,
 ) -> dict[str, Any]:
     """One measurement: `amount` requests from the load tool to one server (fewer if
     `max_seconds` pass first), and the CPU the server and the database spent on them."""
@@ -325,7 +360,7 @@ def load(
         json.dumps(
             {
                 "url": server.url,
-                "headers": server.headers,
+                "headers": headers,
                 "bodies": bodies,
                 "connections": connections,
                 "amount": amount,
@@ -365,7 +400,7 @@ def least(concurrency: int) -> int:
 
 def measure(
     running: dict[str, Server],
-    sample: Sample,
+    token: systems.Token,
     cells: Sequence[Cell],
     *,
     duration: float,
@@ -377,17 +412,19 @@ def measure(
     cap = CAP_FACTOR * duration
     out = []
     for cell in cells:
-        bodies = {name: queries.bodies(cell.operation, name, sample) for name in SYSTEMS}
+        case = cell.case
+        bodies = {name: queries.bodies(case.operation, name, case.sample) for name in SYSTEMS}
+        headers = {name: _credentials(name, token, case.sample) for name in SYSTEMS}
         # The warm-up also tells each system's rate, so that a measurement lasts about
         # `duration` seconds however fast the system is, and ends with every request answered.
         # A system that answers nothing within the cap is not measured further in this cell.
         amounts: dict[str, int] = {}
         for name in SYSTEMS:
             first = least(cell.concurrency)
-            warm = load(running[name], bodies[name], cell.concurrency, first, neo4j, cap)
+            warm = load(running[name], headers[name], bodies[name], cell.concurrency, first, neo4j, cap)
             while not warm["cut"] and warm["seconds"] < warmup:
                 first = max(first * 2, int(warm["rps"] * warmup))
-                warm = load(running[name], bodies[name], cell.concurrency, first, neo4j, cap)
+                warm = load(running[name], headers[name], bodies[name], cell.concurrency, first, neo4j, cap)
             if warm["requests"]:
                 amounts[name] = max(least(cell.concurrency), round(warm["rps"] * duration))
         measured = {name: Measured() for name in SYSTEMS}
@@ -395,14 +432,16 @@ def measure(
             order = SYSTEMS[round_ % 3 :] + SYSTEMS[: round_ % 3]
             for name in order:
                 if name in amounts:
-                    result = load(running[name], bodies[name], cell.concurrency, amounts[name], neo4j, cap)
+                    result = load(
+                        running[name], headers[name], bodies[name], cell.concurrency, amounts[name], neo4j, cap
+                    )
                     measured[name].rounds.append(result)
         summary = {name: measured[name].summary(cap) for name in SYSTEMS}
-        entry = {"operation": cell.operation, "concurrency": cell.concurrency, "systems": summary}
+        entry = {"case": case.name, "operation": case.operation, "concurrency": cell.concurrency, "systems": summary}
         entry["ratios"] = ratios(summary)
         out.append(entry)
         echo(
-            f"{cell.operation:>14} c={cell.concurrency:<3} "
+            f"{case.name:>14} c={cell.concurrency:<3} "
             + "  ".join(
                 f"{name} p50 {summary[name]['p50_ms']} ms p99 {summary[name]['p99_ms']} ms {summary[name]['rps']} req/s"
                 for name in SYSTEMS
@@ -482,8 +521,8 @@ def versions(neo4j: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def cells_for(operations: Sequence[str], concurrency: Sequence[int]) -> list[Cell]:
-    return [Cell(operation, c) for operation in operations for c in concurrency]
+def cells_for(cases: Sequence[Case], concurrency: Sequence[int]) -> list[Cell]:
+    return [Cell(case, c) for case in cases for c in concurrency]
 
 
 def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> dict[str, Any]:
@@ -495,26 +534,32 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
     with bench_lock():
         data = asyncio.run(_fresh_county(echo, reuse=arguments.reuse))
 
-        async def prepare() -> tuple[Sample, dict[str, Any]]:
+        async def prepare() -> tuple[list[Case], dict[str, Any]]:
             async with bench_graph() as graph:
-                return await _prepare(graph, echo)
+                sample, setup = await _prepare(graph, echo)
+                cases = [Case(operation, operation, sample) for operation in operations]
+                for extra in PROVINCE if "province" in arguments.kinds.split(",") else []:
+                    cases.append(Case(extra.name, extra.operation, await extra.prepare(graph, sample)))
+                # A case of each operation in the order of OPERATIONS: the writes last.
+                cases.sort(key=lambda case: OPERATIONS.index(case.operation))
+                return cases, setup
 
-        sample, setup = asyncio.run(prepare())
-        token = systems.make_token(sample.visitor, sample.county, WORK)
-        running = systems.servers(token, sample.county, sample.today.isoformat())
-        probe = {name: queries.bodies("child_file", name, sample)[0] for name in SYSTEMS}
+        cases, setup = asyncio.run(prepare())
+        sample = cases[0].sample
+        token = systems.make_token(WORK)
+        running = systems.servers(token, sample.today.isoformat())
         try:
             for server in running.values():
                 server.start(WORK)
             for name, server in running.items():
-                server.wait_ready(probe[name])
-            verified = verify(running, sample, operations, echo)
-            trips = asyncio.run(round_trips(sample, operations))
+                server.wait_ready(queries.bodies("child_file", name, sample)[0], _credentials(name, token, sample))
+            verified = verify(running, token, cases, echo)
+            trips = asyncio.run(round_trips(cases))
             echo(f"Shouhu's round trips per request: {trips}")
             figures = measure(
                 running,
-                sample,
-                cells_for(operations, concurrency),
+                token,
+                cells_for(cases, concurrency),
                 duration=arguments.duration,
                 warmup=arguments.warmup,
                 rounds=arguments.rounds,
@@ -542,7 +587,7 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
         "data": data
         | {
             "kind": "county",
-            "county": sample.county,
+            "region": sample.region,
             "township": sample.township,
             "as_of": sample.as_of.isoformat(),
             "today": sample.today.isoformat(),
@@ -572,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped from outside, still stop the servers it started (`run`'s `finally`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if "province" in arguments.kinds.split(",") and not PROVINCE:
+        # The province's offline import and discovery pages add their cases here.
         print("province: no province cells yet (bench.api_bench.PROVINCE is empty)", flush=True)
     results = run(arguments)
     from bench import report

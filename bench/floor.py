@@ -9,9 +9,9 @@ it is the cost of the database round trip plus Python's least, not a rival.
 
     NEO4J_URI=bolt://127.0.0.1:7745 NEO4J_PASSWORD=... uvicorn bench.floor:app --port 8043
 
-Settings come from the environment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, FLOOR_SCOPE (the
-region-code prefix every read keeps to, as a coordinator's token would), FLOOR_TODAY (the
-date `child(id)` reads "under 18" at; default today in Asia/Shanghai).
+Settings come from the environment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, FLOOR_TODAY (the
+date `child(id)` reads "under 18" at; default today in Asia/Shanghai). A request's `x-scope`
+header is the region-code prefix its statement keeps to, as a coordinator's token would.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from graph import visits
 from graph.bundle.records import INCAPACITY
 from graph.dates import birth_cutoff
 from graph.regions import scope_prefix
+from graph.risk_index import PREFIX_PROPERTIES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -175,22 +176,32 @@ RETURN collect({node: c {
 """
 )
 
-#: Today's first page of discovery for a county, read from the materialised risk nodes
-#: (graph/risk.py) through their index on (inCounty, rank, childId): the first children of
-#: each colour band from red down to `$minRank` in index order, then the most severe first,
-#: then by child id. Like Shouhu, it trusts the nodes because a complete sweep stamped the
-#: county today (the benchmark checks that before it runs); the county is the caller's scope.
-DISCOVER: Final[LiteralString] = """
+
+def _discover(prefix: LiteralString) -> LiteralString:
+    """Today's first page of discovery for a region whose code prefix is held in the risk
+    node's property `prefix` (graph/risk.py), through its index on (prefix, rank, childId):
+    the first children of each colour band from red down to `$minRank` in id order, then the
+    most severe first, then by child id. Like Shouhu, it trusts the nodes because a complete
+    sweep stamped the region today (the benchmark checks that before it runs)."""
+    return (
+        """
 UNWIND range(3, $minRank, -1) AS rank
 CALL (rank) {
   MATCH (k:ChildRisk)
-  WHERE k.inCounty = $county AND k.rank = rank AND k.childId > ''
+  WHERE k."""
+        + prefix
+        + """ = $region AND k.rank = rank AND k.childId > '' AND k.regionCode STARTS WITH $scope
   RETURN k ORDER BY k.childId LIMIT $first
 }
 WITH k ORDER BY k.rank DESC, k.childId LIMIT $first
 MATCH (k)-[:RISK_OF]->(c:Person)
 RETURN collect({level: k.level, findings: k.findings, child: c {.id, .name}}) AS nodes
 """
+    )
+
+
+#: By the length of the region's code prefix (2 a province ... 12 a village).
+DISCOVER: Final[Mapping[int, LiteralString]] = {n: _discover(p) for n, p in PREFIX_PROPERTIES.items()}
 
 #: Shouhu's own visit statement (the child's write lock, the duplicate check, the stamp),
 #: then the one row as the response's map; Shouhu checks the scope beforehand, as here.
@@ -228,7 +239,6 @@ class Floor:
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
-        self.scope = environ.get("FLOOR_SCOPE", "")
         given = environ.get("FLOOR_TODAY")
         self.today = dt.date.fromisoformat(given) if given else dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
         self.driver: AsyncDriver | None = None
@@ -246,7 +256,9 @@ class Floor:
             if not message.get("more_body"):
                 break
         request = orjson.loads(body)
-        data = await self.answer(request.get("operationName", ""), request.get("variables") or {})
+        headers = dict(scope.get("headers", []))
+        within = headers.get(b"x-scope", b"").decode()
+        data = await self.answer(request.get("operationName", ""), request.get("variables") or {}, within)
         payload = orjson.dumps({"data": data}, default=_json)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": payload})
@@ -269,17 +281,17 @@ class Floor:
 
     async def _row(self, query: LiteralString, parameters: dict[str, Any], *, write: bool = False) -> Any:
         assert self.driver is not None
-        records, _, _ = await self.driver.execute_query(
-            query, parameters | {"scope": self.scope}, routing_="w" if write else "r"
-        )
+        records, _, _ = await self.driver.execute_query(query, parameters, routing_="w" if write else "r")
         return records[0][0] if records else None
 
-    async def answer(self, operation: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    async def answer(self, operation: str, variables: Mapping[str, Any], scope: str) -> dict[str, Any]:
+        """The answer to one operation, reading only within `scope` (a region-code prefix)."""
         if operation == "ChildFile":
             as_of = dt.date.fromisoformat(variables["asOf"])
             child = await self._row(
                 CHILD_FILE,
                 {
+                    "scope": scope,
                     "id": variables["id"],
                     "asOf": as_of,
                     "today": self.today,
@@ -293,6 +305,7 @@ class Floor:
             edges = await self._row(
                 TOWNSHIP_LIST,
                 {
+                    "scope": scope,
                     "region": scope_prefix(variables["region"]),
                     "asOf": as_of,
                     "born18": birth_cutoff(as_of, 18),
@@ -301,10 +314,12 @@ class Floor:
             )
             return {"children": {"edges": edges}}
         if operation == "Discover":
+            region = scope_prefix(variables["region"])
             nodes = await self._row(
-                DISCOVER,
+                DISCOVER[len(region)],
                 {
-                    "county": scope_prefix(variables["region"]),
+                    "scope": scope,
+                    "region": region,
                     "asOf": dt.date.fromisoformat(variables["asOf"]),
                     "minRank": _RANKS["blue"],
                     "first": 50,
@@ -333,6 +348,7 @@ class Floor:
             visit = await self._row(
                 RECORD_VISIT,
                 {
+                    "scope": scope,
                     "visitor": given["visitorId"],
                     "child": given["childId"],
                     "on": dt.date.fromisoformat(given["on"]),

@@ -121,13 +121,19 @@ SHOUHU_DISCOVER: Final = """query Discover($region: String!, $asOf: Date!) {
   }
 }"""
 
-PEER_DISCOVER: Final = """query Discover($county: String!) {
+
+def peer_discover(prefix: str) -> str:
+    """The peer's first page for a region: the risk nodes' property holding its code prefix."""
+    from graph.risk_index import PREFIX_PROPERTIES
+
+    return f"""query Discover($region: String!) {{
   childRisks(
-    where: {inCounty: {eq: $county}, rank: {gte: 1}}
-    sort: [{rank: DESC}, {childId: ASC}]
+    where: {{{PREFIX_PROPERTIES[len(prefix)]}: {{eq: $region}}, rank: {{gte: 1}}}}
+    sort: [{{rank: DESC}}, {{childId: ASC}}]
     limit: 50
-  ) { level findings child { id name } }
-}"""
+  ) {{ level findings child {{ id name }} }}
+}}"""
+
 
 SHOUHU_RECORD_VISIT: Final = """mutation RecordVisit($input: VisitInput!) {
   recordVisit(input: $input) { childId visitorId on type notes }
@@ -158,7 +164,7 @@ class Sample:
 
     as_of: dt.date  #: the bundle's date: what the files and lists are read at
     today: dt.date  #: today in the deployment's zone: discovery's day, a visit's day
-    county: str  #: the county's 12-digit code
+    region: str  #: the 12-digit code of the region the caller coordinates, which `discover` asks about
     township: str  #: a township's 12-digit code, with at least 50 children
     children: tuple[str, ...]  #: children under 18 today, with parents
     visitor: str  #: an adult in scope who visits
@@ -213,8 +219,9 @@ def bodies(operation: str, system: str, sample: Sample, *, tag: str = "__SEQ__")
 
         today = sample.today.isoformat()
         if system == "peer":
-            return [_body(PEER_DISCOVER, name, {"county": scope_prefix(sample.county)})]
-        return [_body(SHOUHU_DISCOVER, name, {"region": sample.county, "asOf": today})]
+            prefix = scope_prefix(sample.region)
+            return [_body(peer_discover(prefix), name, {"region": prefix})]
+        return [_body(SHOUHU_DISCOVER, name, {"region": sample.region, "asOf": today})]
     if operation == "record_visit":
         out = []
         for child in sample.visited:

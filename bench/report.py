@@ -18,6 +18,11 @@ NAMES: Final = {"shouhu": "Shouhu", "peer": "peer (Neo4j GraphQL Library)", "flo
 COLOURS: Final = {"shouhu": "#c0392b", "peer": "#2471a3", "floor": "#7f8c8d"}
 
 
+def _label(cell: dict[str, Any]) -> str:
+    name = str(cell.get("case", cell["operation"]))
+    return LABELS.get(name, name.replace("_", " "))
+
+
 def _x(value: float | None) -> str:
     return "–" if value is None else f"{value:g}×"
 
@@ -48,7 +53,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"neo4j driver {versions['python_packages']['neo4j']}, uvicorn {versions['python_packages']['uvicorn']}); "
         f"Node {versions['node']} (@neo4j/graphql {npm['@neo4j/graphql']}, @apollo/server {npm['@apollo/server']}, "
         f"neo4j-driver {npm['neo4j-driver']})",
-        f"- data: the county bundle ({data['bundle_lines']:,} lines, county {data['county']}), files and lists "
+        f"- data: the county bundle ({data['bundle_lines']:,} lines, region {data['region']}), files and lists "
         f"read as of {data['as_of']}, discovery and visits on {data['today']} (risk materialised by a sweep: "
         f"{data['sweep_seconds']} s; "
         + ("Shouhu's discover reads it" if data.get("risk_trusted") else "not trusted: Shouhu's discover evaluates")
@@ -60,10 +65,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"- peer: {settings['peer']}",
         f"- floor: {settings['floor']}",
         "- verified first: "
-        + ", ".join(f"{LABELS[op]} ({n})" for op, n in results["verified"].items())
+        + ", ".join(f"{LABELS.get(op, op)} ({n})" for op, n in results["verified"].items())
         + " gave the same normalised JSON from all three",
         "- Shouhu's database round trips for one request (in-process count; the floor and the peer make one): "
-        + ", ".join(f"{LABELS[op]} {n}" for op, n in results.get("shouhu_round_trips", {}).items()),
+        + ", ".join(f"{LABELS.get(op, op)} {n}" for op, n in results.get("shouhu_round_trips", {}).items()),
         "",
         "| operation | c | system | p50 ms | p99 ms | req/s | server CPU ms/req | Neo4j CPU ms/req |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -73,7 +78,7 @@ def markdown(results: dict[str, Any]) -> str:
             cap = figures["cap_seconds"]
             cut = f" ({figures['cut_rounds']} cut)" if figures["cut_rounds"] else ""
             lines.append(
-                f"| {LABELS[cell['operation']]} | {cell['concurrency']} | {NAMES[name]}{cut} | "
+                f"| {_label(cell)} | {cell['concurrency']} | {NAMES[name]}{cut} | "
                 f"{_n(figures['p50_ms'], cap)} | {_n(figures['p99_ms'], cap)} | {_n(figures['rps'])} | "
                 f"{_n(figures['cpu_ms_per_request'])} | {_n(figures['neo4j_cpu_ms_per_request'])} |"
             )
@@ -91,7 +96,7 @@ def markdown(results: dict[str, Any]) -> str:
     for cell in results["cells"]:
         r = cell["ratios"]
         lines.append(
-            f"| {LABELS[cell['operation']]} | {cell['concurrency']} | {_x(r['p50_shouhu_over_floor'])} | "
+            f"| {_label(cell)} | {cell['concurrency']} | {_x(r['p50_shouhu_over_floor'])} | "
             f"{_x(r['p50_shouhu_over_peer'])} | {_x(r['p99_shouhu_over_peer'])} | {_x(r['rps_shouhu_over_floor'])} | "
             f"{_x(r['rps_shouhu_over_peer'])} | {_x(r['cpu_shouhu_over_peer'])} |"
         )
@@ -111,10 +116,10 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
     # The same results make the same file: no date, a fixed id salt.
     matplotlib.rcParams["svg.hashsalt"] = "shouhu-bench"
-    operations = list(dict.fromkeys(cell["operation"] for cell in results["cells"]))
-    figure, axes = plt.subplots(1, len(operations), figsize=(4.2 * len(operations), 4), squeeze=False)
-    for axis, operation in zip(axes[0], operations, strict=True):
-        cells = [cell for cell in results["cells"] if cell["operation"] == operation]
+    names = list(dict.fromkeys(_label(cell) for cell in results["cells"]))
+    figure, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4), squeeze=False)
+    for axis, label in zip(axes[0], names, strict=True):
+        cells = [cell for cell in results["cells"] if _label(cell) == label]
         levels = [cell["concurrency"] for cell in cells]
         for name in NAMES:
             p50 = [_float(cell["systems"][name]["p50_ms"]) for cell in cells]
@@ -124,7 +129,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
         axis.set_xscale("log", base=2)
         axis.set_yscale("log")
         axis.set_xticks(levels, [str(c) for c in levels])
-        axis.set_title(LABELS[operation])
+        axis.set_title(label)
         axis.set_xlabel("concurrency (connections)")
         axis.set_ylabel("latency (ms)")
         axis.grid(True, which="both", alpha=0.3)

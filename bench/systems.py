@@ -1,7 +1,7 @@
 """The three systems the API benchmark serves, each in its own process, and what they cost.
 
 - `shouhu`: `shouhu serve` as deployed, `SHOUHU_ENV=production`: RS256 tokens checked
-  against a JWKS file made here, a coordinator's token for the bench county; the request
+  against a JWKS file made here, a coordinator's token for the region asked about; the request
   logs go to a file. Only what a load test must change is changed: the per-caller rate
   limit (one caller sends every request), the cost ceiling (the list of 50 children three
   levels deep costs more than the default allows), and the daily sweep is off (it would
@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
@@ -39,6 +39,7 @@ SYSTEMS: Final = ("shouhu", "peer", "floor")
 #: The first of three consecutive ports (Shouhu, peer, floor).
 BASE_PORT: Final = int(os.environ.get("SHOUHU_BENCH_API_PORT", "8701"))
 _TICKS: Final = os.sysconf("SC_CLK_TCK")
+JSON: Final = {"content-type": "application/json"}
 #: What a load test must change in Shouhu's production settings, and why (docs above).
 SHOUHU_OVERRIDES: Final = {
     "SHOUHU_RATE_LIMIT": "1000000/second",
@@ -85,23 +86,37 @@ def neo4j_pid() -> int | None:
 
 @dataclass
 class Token:
-    """A coordinator's RS256 token and the JWKS that verifies it."""
+    """Coordinators' RS256 tokens, and the JWKS that verifies them."""
 
     jwks_file: Path
-    bearer: str
+    key: rsa.RSAPrivateKey
+
+    def bearer(self, sub: str, region: str) -> str:
+        now = int(time.time())
+        claims = {"sub": sub, "role": "coordinator", "region": region, "iat": now, "exp": now + 6 * 3600}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "bench"})
 
 
-def make_token(sub: str, region: str, workdir: Path) -> Token:
+def make_token(workdir: Path) -> Token:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwk |= {"kid": "bench", "alg": "RS256", "use": "sig"}
     workdir.mkdir(parents=True, exist_ok=True)
     jwks_file = workdir / "jwks.json"
     jwks_file.write_text(json.dumps({"keys": [jwk]}))
-    now = int(time.time())
-    claims = {"sub": sub, "role": "coordinator", "region": region, "iat": now, "exp": now + 6 * 3600}
-    bearer = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench"})
-    return Token(jwks_file, bearer)
+    return Token(jwks_file, key)
+
+
+def credentials(name: str, token: Token, sub: str, region: str) -> dict[str, str]:
+    """What a request to system `name` carries to act as the coordinator of `region`: Shouhu a
+    token; the floor the scope its statements keep to; the peer nothing (it has no auth)."""
+    from graph.regions import scope_prefix
+
+    if name == "shouhu":
+        return {"authorization": f"Bearer {token.bearer(sub, region)}"}
+    if name == "floor":
+        return {"x-scope": scope_prefix(region)}
+    return {}
 
 
 @dataclass
@@ -113,7 +128,6 @@ class Server:
     cwd: Path
     #: the path GraphQL is served on
     path: str
-    headers: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
 
@@ -134,7 +148,7 @@ class Server:
             self.command, cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    def wait_ready(self, probe: str, timeout: float = 120.0) -> None:
+    def wait_ready(self, probe: str, headers: dict[str, str], timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
@@ -142,7 +156,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see its log in {OUT / 'api'}")
             try:
-                response = httpx.post(self.url, content=probe, headers=self.request_headers(), timeout=10)
+                response = httpx.post(self.url, content=probe, headers=JSON | headers, timeout=10)
                 if response.status_code == 200:
                     return
                 last = f"{response.status_code} {response.text[:200]}"
@@ -150,9 +164,6 @@ class Server:
                 last = str(error)
             time.sleep(0.5)
         raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s: {last}")
-
-    def request_headers(self) -> dict[str, str]:
-        return {"content-type": "application/json", **self.headers}
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -166,7 +177,7 @@ class Server:
             self.log.close()
 
 
-def servers(token: Token, county: str, today: str) -> dict[str, Server]:
+def servers(token: Token, today: str) -> dict[str, Server]:
     """The three servers, configured for the bench database (not yet started)."""
     local = bench_database()
     uri = f"bolt://127.0.0.1:{local.bolt_port}"
@@ -184,8 +195,6 @@ def servers(token: Token, county: str, today: str) -> dict[str, Server]:
         | SHOUHU_OVERRIDES
     )
     bin_dir = Path(sys.executable).parent
-    from graph.regions import scope_prefix
-
     return {
         "shouhu": Server(
             "shouhu",
@@ -194,7 +203,6 @@ def servers(token: Token, county: str, today: str) -> dict[str, Server]:
             shouhu_env,
             ROOT,
             "/graphql",
-            {"authorization": f"Bearer {token.bearer}"},
         ),
         "peer": Server(
             "peer",
@@ -220,7 +228,7 @@ def servers(token: Token, county: str, today: str) -> dict[str, Server]:
                 "--log-level",
                 "warning",
             ],
-            base | database | {"FLOOR_SCOPE": scope_prefix(county), "FLOOR_TODAY": today, "PYTHONPATH": str(ROOT)},
+            base | database | {"FLOOR_TODAY": today, "PYTHONPATH": str(ROOT)},
             ROOT,
             "/graphql",
         ),

@@ -20,7 +20,7 @@ from graph import visits
 ROOT = Path(__file__).resolve().parent.parent
 PEER_SCHEMA = (ROOT / "bench" / "peer" / "schema.graphql").read_text(encoding="utf-8")
 MODEL = (ROOT / "graph" / "MODEL.md").read_text(encoding="utf-8")
-FLOOR_CYPHER = [floor.CHILD_FILE, floor.TOWNSHIP_LIST, floor.DISCOVER, floor.RECORD_VISIT]
+FLOOR_CYPHER = [floor.CHILD_FILE, floor.TOWNSHIP_LIST, floor.DISCOVER[6], floor.RECORD_VISIT]
 
 
 def _model_names() -> set[str]:
