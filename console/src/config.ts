@@ -24,7 +24,12 @@ function text(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null
 }
 
-export function parseConfig(raw: unknown, env: ImportMetaEnv): ConsoleConfig {
+/** The build-time settings `parseConfig` reads (a subset of `import.meta.env`). */
+export type BuildEnv = Partial<
+  Pick<ImportMetaEnv, 'VITE_OIDC_AUTHORIZE_URL' | 'VITE_OIDC_CLIENT_ID' | 'VITE_OIDC_SCOPE' | 'VITE_OIDC_RESPONSE_TYPE' | 'VITE_DEV_LOGIN'>
+>
+
+export function parseConfig(raw: unknown, env: BuildEnv): ConsoleConfig {
   const obj = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
   const idp = (obj.identityProvider ?? null) as Record<string, unknown> | null
   const authorizeUrl = text(idp?.authorizeUrl) ?? text(env.VITE_OIDC_AUTHORIZE_URL)

@@ -13,7 +13,9 @@ import { startQueue } from './offline/runner'
 
 whenUnauthenticated(() => {
   clearToken()
-  void router.push({ name: 'login', query: { expired: '1', next: router.currentRoute.value.fullPath } })
+  const here = router.currentRoute.value
+  // On the login page the page itself says why the token was refused.
+  if (here.name !== 'login') void router.push({ name: 'login', query: { expired: '1', next: here.fullPath } })
 })
 
 createApp(App).use(urql, client).use(router).mount('#app')
