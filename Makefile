@@ -37,7 +37,7 @@ DEMO_VILLAGES ?= 12
 DEMO_SEED ?= 20260615
 
 .PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench soak clean \
-	console chromium node screenshots
+	console console-test chromium node screenshots
 
 install: $(INSTALLED) $(JARS)
 
@@ -116,8 +116,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install
+# The console's TypeScript is strict too (vue-tsc), and its unit tests (vitest: the offline
+# queue, the error messages, the evidence wording) run with the rest.
+typecheck: install $(CONSOLE_NPM)
 	$(BIN)/mypy
+	cd $(CONSOLE) && npm run typecheck
+
+console-test: $(CONSOLE_NPM)
+	cd $(CONSOLE) && npm test
 
 pytest: install console chromium
 	$(BIN)/pytest
@@ -126,7 +132,7 @@ pytest: install console chromium
 screenshots: install console chromium
 	SHOUHU_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/console -q
 
-test: lint typecheck pytest
+test: lint typecheck console-test pytest
 
 # Schemathesis (GraphQL) against the API served on its own test database, as an admin and as a
 # village's director, for FUZZ_SECONDS in all; fails on any 5xx or INTERNAL. `make test` runs a
