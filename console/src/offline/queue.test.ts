@@ -54,7 +54,7 @@ describe('the offline queue', () => {
     await queue.add(visit('a'), 1000)
     await queue.add(visit('b'), 2000)
     await queue.add(visit('c'), 3000)
-    const first = await queue.flush('D1', server.send, () => 5000)
+    const first = await queue.flush('D1', server.send, { now: () => 5000 })
     expect(first).toEqual({ sent: 0, rejected: 0, stoppedBy: '无法连接服务器' })
     // The first failure stops the flush so that b never overtakes a.
     const items = await queue.list()
@@ -63,11 +63,22 @@ describe('the offline queue', () => {
 
     server.online = true
     // Before the backoff is up nothing is tried; after it, all go, in order.
-    expect((await queue.flush('D1', server.send, () => 5001)).sent).toBe(0)
-    const second = await queue.flush('D1', server.send, () => 5000 + backoff(1))
+    expect((await queue.flush('D1', server.send, { now: () => 5001 })).sent).toBe(0)
+    const second = await queue.flush('D1', server.send, { now: () => 5000 + backoff(1) })
     expect(second.sent).toBe(3)
     expect(server.written).toEqual(['a', 'b', 'c'])
     expect(await queue.list()).toEqual([])
+  })
+
+  it('sends at once when the connection returns, whatever the backoff had planned', async () => {
+    server.online = false
+    await queue.add(visit('a'), 1)
+    for (let i = 0; i < 9; i += 1) await queue.flush('D1', server.send, { ignoreBackoff: true, now: () => 10 })
+    expect((await queue.list())[0]!.nextAttemptAt).toBe(10 + backoff(9))
+    expect(backoff(9)).toBe(5 * 60_000)
+    server.online = true
+    expect((await queue.flush('D1', server.send, { now: () => 11 })).sent).toBe(0)
+    expect((await queue.flush('D1', server.send, { now: () => 11, ignoreBackoff: true })).sent).toBe(1)
   })
 
   it('survives a reload: a new queue over the same database sees the same actions', async () => {

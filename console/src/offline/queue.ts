@@ -57,6 +57,12 @@ export interface FlushReport {
   stoppedBy: string | null
 }
 
+export interface FlushOptions {
+  now?: () => number
+  /** Try now whatever the backoff says: the connection just came back, or a person asked. */
+  ignoreBackoff?: boolean
+}
+
 export class OfflineQueue {
   private readonly store: UseStore
   private flushing: Promise<FlushReport> | null = null
@@ -122,18 +128,19 @@ export class OfflineQueue {
    * Sends the caller's pending actions in order. One flush at a time per queue, so a reload's
    * flush and an `online` event's flush never send one action twice from the same tab.
    */
-  flush(sub: string, send: Sender, now: () => number = Date.now): Promise<FlushReport> {
-    this.flushing ??= this.run(sub, send, now).finally(() => {
+  flush(sub: string, send: Sender, options: FlushOptions = {}): Promise<FlushReport> {
+    const now = options.now ?? Date.now
+    this.flushing ??= this.run(sub, send, now, options.ignoreBackoff ?? false).finally(() => {
       this.flushing = null
     })
     return this.flushing
   }
 
-  private async run(sub: string, send: Sender, now: () => number): Promise<FlushReport> {
+  private async run(sub: string, send: Sender, now: () => number, ignoreBackoff: boolean): Promise<FlushReport> {
     const report: FlushReport = { sent: 0, rejected: 0, stoppedBy: null }
     for (const item of await this.list()) {
       if (item.sub !== sub || item.status !== 'pending') continue
-      if (item.nextAttemptAt > now()) {
+      if (!ignoreBackoff && item.nextAttemptAt > now()) {
         report.stoppedBy = item.lastError ?? 'waiting to retry'
         break
       }

@@ -24,14 +24,19 @@ export async function sendAction(action: QueuedAction): Promise<SendOutcome> {
 
 let timer: ReturnType<typeof setTimeout> | null = null
 
-export async function flushNow(): Promise<void> {
+/**
+ * Sends what the signed-in person queued. `now` (the connection came back, or they asked) tries
+ * at once; otherwise the backoff of earlier failures is respected. Nothing is tried while the
+ * browser knows it is offline: the `online` event will call again.
+ */
+export async function flushNow(now = false): Promise<void> {
   const sub = auth.caller?.sub
-  if (sub === undefined || auth.token === null) return
+  if (sub === undefined || auth.token === null || !navigator.onLine) return
   if (timer !== null) {
     clearTimeout(timer)
     timer = null
   }
-  const report = await queue.flush(sub, sendAction)
+  const report = await queue.flush(sub, sendAction, { ignoreBackoff: now })
   lastFlush.value = { at: new Date().toISOString(), ...report }
   // Pages showing a child's visits watch this to fetch again once queued records reached the server.
   if (report.sent > 0) sentCount.value += report.sent
@@ -45,7 +50,7 @@ export function startQueue(): void {
   })
   window.addEventListener('online', () => {
     online.value = true
-    void flushNow()
+    void flushNow(true)
   })
   window.addEventListener('offline', () => {
     online.value = false
