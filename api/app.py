@@ -51,7 +51,7 @@ from api.transport import (
     request_log,
     response_codes,
 )
-from graph import deadlines, migrations
+from graph import migrations
 from graph.alert_feed import RedAlertFeed
 from graph.audit import AuditLog
 from graph.breaker import Breaker
@@ -312,14 +312,19 @@ async def ready(request: Request) -> Response:
         return JSONResponse(
             {"status": "not_ready", "database": "unreachable", "reason": breaker.reason}, status_code=503
         )
+    state = request.app.state
+    # One check at a time, and never cancelled: a check cut short at the answer's time limit
+    # would throw away its half-made connection, and on a slow database every later check would
+    # start again from nothing and never finish. It goes on, and the next request finds it done.
+    check: asyncio.Future[set[str]] | None = getattr(state, "ready_check", None)
+    if check is None or check.done():
+        applied = state.constraints_seen or (breaker is not None and breaker.migrated)
+        check = asyncio.ensure_future(_readiness(graph, applied))
+        check.add_done_callback(lambda done: done.cancelled() or done.exception())
+        state.ready_check = check
     try:
-        with deadlines.within(READY_TIMEOUT):
-            async with asyncio.timeout(READY_TIMEOUT + 0.1):
-                await graph.read("RETURN 1 AS ok")
-                # Constraints only go when an operator drops them: once this process applied them
-                # or saw them all in place, it stops asking (a restart applies them again).
-                applied = request.app.state.constraints_seen or (breaker is not None and breaker.migrated)
-                missing = set() if applied else await migrations.missing(graph)
+        async with asyncio.timeout(READY_TIMEOUT):
+            missing = await asyncio.shield(check)
     except (Timeout, TimeoutError):
         return JSONResponse(
             {"status": "not_ready", "database": "slow", "reason": f"no answer within {READY_TIMEOUT} s"},
@@ -333,6 +338,14 @@ async def ready(request: Request) -> Response:
         )
     request.app.state.constraints_seen = True
     return JSONResponse({"status": "ready", "database": "reachable", "migrations": "applied"})
+
+
+async def _readiness(graph: Graph, applied: bool) -> set[str]:
+    """The constraints missing, once the database answered; `applied`: this process knows them
+    in place (it applied them, or saw them all), since only an operator drops one."""
+    async with asyncio.timeout(30):
+        await graph.read("RETURN 1 AS ok")
+        return set() if applied else set(await migrations.missing(graph))
 
 
 async def _start_database(graph: Graph, breaker: Breaker, wait: float) -> None:

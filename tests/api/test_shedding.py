@@ -127,3 +127,54 @@ async def test_a_read_whose_audit_cannot_be_written_discloses_nothing(clean_grap
         await proxy.close()
     audited = "MATCH (e:AuditEvent {operation: 'riskProfile'}) RETURN count(e) AS n"
     assert (await clean_graph.read(audited))[0]["n"] == 1
+
+
+async def test_a_lost_network_fails_fast_readiness_says_so_at_once_and_service_returns_when_it_heals(
+    clean_graph: Graph, settings: Settings
+) -> None:
+    """The network to the database cut mid-traffic (the proxy drops every connection and refuses
+    new ones), then healed: the figures docs/operations.md gives, on a warm database."""
+    await casework.build(clean_graph)
+    target = urlparse(settings.neo4j_uri)
+    proxy = BoltProxy(target.hostname or "127.0.0.1", target.port or 7687)
+    port = await proxy.start()
+    try:
+        async with faults.serving(settings, neo4j_uri=f"bolt://127.0.0.1:{port}") as gql:
+            household = 'query { household(id: "H1") { id } }'
+            clock = faults.Clock()
+            assert faults.codes(await gql.execute(household, **WORKER)) == []
+            slack = clock()  # how long one request takes on this machine now
+
+            proxy.cut()
+            clock = faults.Clock()
+            first = await gql.execute(household, **WORKER)
+            failed_in = clock()
+            assert faults.codes(first) == ["DATABASE_UNAVAILABLE"]
+            clock = faults.Clock()
+            again = await gql.execute(VISIT, visit("cut"), **DIRECTOR)
+            known_down_in = clock()
+            assert faults.codes(again) == ["DATABASE_UNAVAILABLE"]
+            clock = faults.Clock()
+            ready = await gql.http.get("/health/ready")
+            ready_in = clock()
+            assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
+
+            proxy.restore()
+            clock = faults.Clock()
+            while faults.codes(await gql.execute(household, **WORKER)) and clock() < 30:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            recovered_in = clock()
+            assert (await gql.http.get("/health/ready")).status_code == 200
+            written = await gql.execute(VISIT, visit("healed"), **DIRECTOR)
+            assert faults.codes(written) == []
+    finally:
+        await proxy.close()
+    print(  # the figures, for the record
+        f"fail-fast {failed_in:.2f} s, known down {known_down_in:.3f} s, readiness {ready_in:.3f} s, "
+        f"recovery {recovered_in:.2f} s (a request took {slack:.2f} s before)"
+    )
+    assert failed_in < 2.0 + 4 * slack
+    assert known_down_in < 0.25 + 2 * slack
+    assert ready_in < 1.0 + 2 * slack
+    assert recovered_in < 2.0 + 4 * slack
+    assert (await clean_graph.read(VISITS))[0]["n"] == 1
