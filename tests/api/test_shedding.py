@@ -35,6 +35,19 @@ async def child_locked(graph: Graph) -> AsyncIterator[None]:
             await tx.rollback()
 
 
+@asynccontextmanager
+async def through_proxy(settings: Settings) -> AsyncIterator[tuple[BoltProxy, faults.AppClient]]:
+    """An app of its own whose connections to the test database pass through a `BoltProxy`."""
+    target = urlparse(settings.neo4j_uri)
+    proxy = BoltProxy(target.hostname or "127.0.0.1", target.port or 7687)
+    port = await proxy.start()
+    try:
+        async with faults.serving(settings, neo4j_uri=f"bolt://127.0.0.1:{port}") as gql:
+            yield proxy, gql
+    finally:
+        await proxy.close()
+
+
 def visit(key: str) -> dict[str, Any]:
     return {"input": {"childId": "C1", "type": "home_visit", "notes": f"visit {key}", "clientMutationId": key}}
 
@@ -109,22 +122,16 @@ async def test_a_request_past_its_deadline_is_database_unavailable_and_writes_no
 
 async def test_a_read_whose_audit_cannot_be_written_discloses_nothing(clean_graph: Graph, settings: Settings) -> None:
     await casework.build(clean_graph)
-    target = urlparse(settings.neo4j_uri)
-    proxy = BoltProxy(target.hostname or "127.0.0.1", target.port or 7687)
-    port = await proxy.start()
-    try:
-        async with faults.serving(settings, neo4j_uri=f"bolt://127.0.0.1:{port}") as gql:
-            profile = 'query { riskProfile(childId: "C1") { level findings { rule } } }'
-            assert faults.codes(await gql.execute(profile, **WORKER)) == []
-            # Every connection that carries an audit event is dropped on its way to the database.
-            proxy.cut_when(b"AuditEvent")
-            body = await gql.execute(profile, **WORKER)
-            assert body["data"] is None
-            assert faults.codes(body) == ["DATABASE_UNAVAILABLE"]
-            assert "Neo4j" not in str(body) and "connection" not in body["errors"][0]["message"].lower()
-            assert proxy.dropped >= 1
-    finally:
-        await proxy.close()
+    async with through_proxy(settings) as (proxy, gql):
+        profile = 'query { riskProfile(childId: "C1") { level findings { rule } } }'
+        assert faults.codes(await gql.execute(profile, **WORKER)) == []
+        # Every connection that carries an audit event is dropped on its way to the database.
+        proxy.cut_when(b"AuditEvent")
+        body = await gql.execute(profile, **WORKER)
+        assert body["data"] is None
+        assert faults.codes(body) == ["DATABASE_UNAVAILABLE"]
+        assert "Neo4j" not in str(body) and "connection" not in body["errors"][0]["message"].lower()
+        assert proxy.dropped >= 1
     audited = "MATCH (e:AuditEvent {operation: 'riskProfile'}) RETURN count(e) AS n"
     assert (await clean_graph.read(audited))[0]["n"] == 1
 
@@ -135,40 +142,34 @@ async def test_a_lost_network_fails_fast_readiness_says_so_at_once_and_service_r
     """The network to the database cut mid-traffic (the proxy drops every connection and refuses
     new ones), then healed: the figures docs/operations.md gives, on a warm database."""
     await casework.build(clean_graph)
-    target = urlparse(settings.neo4j_uri)
-    proxy = BoltProxy(target.hostname or "127.0.0.1", target.port or 7687)
-    port = await proxy.start()
-    try:
-        async with faults.serving(settings, neo4j_uri=f"bolt://127.0.0.1:{port}") as gql:
-            household = 'query { household(id: "H1") { id } }'
-            clock = faults.Clock()
-            assert faults.codes(await gql.execute(household, **WORKER)) == []
-            slack = clock()  # how long one request takes on this machine now
+    async with through_proxy(settings) as (proxy, gql):
+        household = 'query { household(id: "H1") { id } }'
+        clock = faults.Clock()
+        assert faults.codes(await gql.execute(household, **WORKER)) == []
+        slack = clock()  # how long one request takes on this machine now
 
-            proxy.cut()
-            clock = faults.Clock()
-            first = await gql.execute(household, **WORKER)
-            failed_in = clock()
-            assert faults.codes(first) == ["DATABASE_UNAVAILABLE"]
-            clock = faults.Clock()
-            again = await gql.execute(VISIT, visit("cut"), **DIRECTOR)
-            known_down_in = clock()
-            assert faults.codes(again) == ["DATABASE_UNAVAILABLE"]
-            clock = faults.Clock()
-            ready = await gql.http.get("/health/ready")
-            ready_in = clock()
-            assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
+        proxy.cut()
+        clock = faults.Clock()
+        first = await gql.execute(household, **WORKER)
+        failed_in = clock()
+        assert faults.codes(first) == ["DATABASE_UNAVAILABLE"]
+        clock = faults.Clock()
+        again = await gql.execute(VISIT, visit("cut"), **DIRECTOR)
+        known_down_in = clock()
+        assert faults.codes(again) == ["DATABASE_UNAVAILABLE"]
+        clock = faults.Clock()
+        ready = await gql.http.get("/health/ready")
+        ready_in = clock()
+        assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
 
-            proxy.restore()
-            clock = faults.Clock()
-            while faults.codes(await gql.execute(household, **WORKER)) and clock() < 30:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-            recovered_in = clock()
-            assert (await gql.http.get("/health/ready")).status_code == 200
-            written = await gql.execute(VISIT, visit("healed"), **DIRECTOR)
-            assert faults.codes(written) == []
-    finally:
-        await proxy.close()
+        proxy.restore()
+        clock = faults.Clock()
+        while faults.codes(await gql.execute(household, **WORKER)) and clock() < 30:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        recovered_in = clock()
+        assert (await gql.http.get("/health/ready")).status_code == 200
+        written = await gql.execute(VISIT, visit("healed"), **DIRECTOR)
+        assert faults.codes(written) == []
     print(  # the figures, for the record
         f"fail-fast {failed_in:.2f} s, known down {known_down_in:.3f} s, readiness {ready_in:.3f} s, "
         f"recovery {recovered_in:.2f} s (a request took {slack:.2f} s before)"
