@@ -399,7 +399,12 @@ async def soak(config: Config, local: LocalDatabase, neo4j_pid: int) -> dict[str
 def main() -> int:
     config = Config()
     local = LocalDatabase(
-        home=STATE_DIR / f"soak-neo4j-{config.db_port}", bolt_port=config.db_port, pagecache="512m", heap="1g"
+        home=STATE_DIR / f"soak-neo4j-{config.db_port}",
+        bolt_port=config.db_port,
+        pagecache="512m",
+        heap="1g",
+        # The county is imported in one transaction; on a busy machine it outlasts the default 120 s.
+        tx_timeout="900s",
     )
     status = localdb.start(local, PASSWORD, timeout=300)
     assert status.pid is not None
