@@ -390,6 +390,7 @@ def load(
     result["cpu_ms"] = round(cpu * 1000 / requests, 3)
     result["neo4j_cpu_ms"] = round(db * 1000 / requests, 3)
     result.pop("firstFailure", None)
+    result["load_average"] = _loadavg()[0]
     return result
 
 
@@ -407,7 +408,9 @@ def measure(
     warmup: float,
     rounds: int,
     echo: Callable[[str], None],
+    done: Callable[[list[dict[str, Any]]], None] = lambda _: None,
 ) -> list[dict[str, Any]]:
+    """Every cell in turn; `done` gets the figures so far after each."""
     neo4j = systems.neo4j_pid()
     cap = CAP_FACTOR * duration
     out = []
@@ -440,6 +443,7 @@ def measure(
         entry = {"case": case.name, "operation": case.operation, "concurrency": cell.concurrency, "systems": summary}
         entry["ratios"] = ratios(summary)
         out.append(entry)
+        done(out)
         echo(
             f"{case.name:>14} c={cell.concurrency:<3} "
             + "  ".join(
@@ -525,7 +529,12 @@ def cells_for(cases: Sequence[Case], concurrency: Sequence[int]) -> list[Cell]:
     return [Cell(case, c) for case in cases for c in concurrency]
 
 
-def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    arguments: argparse.Namespace,
+    echo: Callable[[str], None] = print,
+    progress: Callable[[dict[str, Any]], None] = lambda _: None,
+) -> dict[str, Any]:
+    """The whole run; `progress` gets the results so far after each cell (`complete` false)."""
     operations = [name for name in OPERATIONS if name in arguments.operations.split(",")]
     concurrency = [int(c) for c in arguments.concurrency.split(",")]
     started = time.perf_counter()
@@ -546,6 +555,41 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
 
         cases, setup = asyncio.run(prepare())
         sample = cases[0].sample
+        results: dict[str, Any] = {
+            "complete": False,
+            "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": machine() | {"load_average_start": load_start},
+            "versions": versions(setup["neo4j"]),
+            "settings": {
+                "duration_seconds": arguments.duration,
+                "warmup_seconds": arguments.warmup,
+                "rounds": arguments.rounds,
+                "concurrency": concurrency,
+                "load_tool": f"autocannon {systems.npm_version('autocannon')}",
+                "shouhu": "shouhu serve, SHOUHU_ENV=production, RS256 coordinator token; "
+                + ", ".join(f"{k}={v}" for k, v in (systems.passed_settings() | systems.SHOUHU_OVERRIDES).items()),
+                "peer": "node bench/peer/server.mjs: @neo4j/graphql on @apollo/server standalone, no auth",
+                "floor": "uvicorn bench.floor:app, one worker, one Cypher statement per operation",
+            },
+            "data": data
+            | {
+                "kind": "county",
+                "region": sample.region,
+                "township": sample.township,
+                "as_of": sample.as_of.isoformat(),
+                "today": sample.today.isoformat(),
+                "children_sampled": len(sample.children),
+            }
+            | {k: v for k, v in setup.items() if k != "neo4j"},
+            "cells": [],
+        }
+
+        def cell_done(figures: list[dict[str, Any]]) -> None:
+            results["cells"] = figures
+            results["wall_seconds"] = round(time.perf_counter() - started, 1)
+            results["machine"]["load_average_end"] = _loadavg()
+            progress(results)
+
         token = systems.make_token(WORK)
         running = systems.servers(token, sample.today.isoformat())
         try:
@@ -553,10 +597,10 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
                 server.start(WORK)
             for name, server in running.items():
                 server.wait_ready(queries.bodies("child_file", name, sample)[0], _credentials(name, token, sample))
-            verified = verify(running, token, cases, echo)
-            trips = asyncio.run(round_trips(cases))
-            echo(f"Shouhu's round trips per request: {trips}")
-            figures = measure(
+            results["verified"] = verify(running, token, cases, echo)
+            results["shouhu_round_trips"] = asyncio.run(round_trips(cases))
+            echo(f"Shouhu's round trips per request: {results['shouhu_round_trips']}")
+            measure(
                 running,
                 token,
                 cells_for(cases, concurrency),
@@ -564,40 +608,13 @@ def run(arguments: argparse.Namespace, echo: Callable[[str], None] = print) -> d
                 warmup=arguments.warmup,
                 rounds=arguments.rounds,
                 echo=echo,
+                done=cell_done,
             )
         finally:
             for server in running.values():
                 server.stop()
-    return {
-        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "wall_seconds": round(time.perf_counter() - started, 1),
-        "machine": machine() | {"load_average_start": load_start, "load_average_end": _loadavg()},
-        "versions": versions(setup["neo4j"]),
-        "settings": {
-            "duration_seconds": arguments.duration,
-            "warmup_seconds": arguments.warmup,
-            "rounds": arguments.rounds,
-            "concurrency": concurrency,
-            "load_tool": f"autocannon {systems.npm_version('autocannon')}",
-            "shouhu": "shouhu serve, SHOUHU_ENV=production, RS256 coordinator token; "
-            + ", ".join(f"{k}={v}" for k, v in systems.SHOUHU_OVERRIDES.items()),
-            "peer": "node bench/peer/server.mjs: @neo4j/graphql on @apollo/server standalone, no auth",
-            "floor": "uvicorn bench.floor:app, one worker, one Cypher statement per operation",
-        },
-        "data": data
-        | {
-            "kind": "county",
-            "region": sample.region,
-            "township": sample.township,
-            "as_of": sample.as_of.isoformat(),
-            "today": sample.today.isoformat(),
-            "children_sampled": len(sample.children),
-        }
-        | {k: v for k, v in setup.items() if k != "neo4j"},
-        "verified": verified,
-        "shouhu_round_trips": trips,
-        "cells": figures,
-    }
+    results["complete"] = True
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -619,9 +636,10 @@ def main(argv: list[str] | None = None) -> int:
     if "province" in arguments.kinds.split(",") and not PROVINCE:
         # The province's offline import and discovery pages add their cases here.
         print("province: no province cells yet (bench.api_bench.PROVINCE is empty)", flush=True)
-    results = run(arguments)
     from bench import report
 
+    # The results so far are written after every cell, so a run stopped early leaves them.
+    results = run(arguments, progress=lambda partial: report.write(partial, arguments.results))
     report.write(results, arguments.results)
     print(f"results in {arguments.results}", flush=True)
     return 0

@@ -42,7 +42,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Measured {results['measured_at']} at commit `{versions['git_commit'][:12]}`"
         + (" (with uncommitted changes)" if versions["git_dirty"] else "")
-        + f"; the run took {results['wall_seconds']:.0f} s. Written by `make bench` (`bench.api_bench`).",
+        + f"; the run took {results['wall_seconds']:.0f} s. Written by `make bench` (`bench.api_bench`)."
+        + ("" if results.get("complete", True) else " **Incomplete: the run stopped before its last cell.**"),
         "",
         f"- machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory_mb']:,} MB memory "
         f"({machine['memory_available_mb']:,} MB available at the start); load average "

@@ -177,6 +177,12 @@ class Server:
             self.log.close()
 
 
+def passed_settings() -> dict[str, str]:
+    """The `SHOUHU_*` settings of the environment Shouhu's server gets (the bench's own aside)."""
+    own = ("SHOUHU_BENCH_", "SHOUHU_TEST_", "SHOUHU_JWT", "SHOUHU_ENV", "SHOUHU_HOST", "SHOUHU_PORT")
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("SHOUHU_") and not k.startswith(own)}
+
+
 def servers(token: Token, today: str) -> dict[str, Server]:
     """The three servers, configured for the bench database (not yet started)."""
     local = bench_database()
