@@ -156,6 +156,7 @@ class Measured:
             "neo4j_cpu_ms_per_request": self.median("neo4j_cpu_ms", answered=False),
             "requests": sum(int(r["requests"]) for r in self.rounds),
             "cut_rounds": sum(1 for r in self.rounds if r["cut"]),
+            "failed": sum(int(r["failed"]) for r in self.rounds),
             "cap_seconds": cap,
             "rounds": self.rounds,
         }
@@ -383,13 +384,15 @@ def load(
         _drain(watched)
     cpu = systems.cpu_seconds(server.pid) - cpu_before
     db = (systems.cpu_seconds(neo4j) - db_before) if neo4j else 0.0
-    if result["failed"] or result["errors"] or result["timeouts"]:
-        raise RuntimeError(f"{server.name}: failed requests under load: {result}")
+    # A refusal under load (a deadline passed, a queue full) is the system's answer: counted,
+    # and the first one kept, rather than ending the run.
+    result["failed"] = int(result["failed"]) + int(result["errors"]) + int(result["timeouts"])
     # When cut off, the server also worked on the requests still in flight: all it was sent.
     requests = max(int(result["sent"] if result["cut"] else result["requests"]), 1)
     result["cpu_ms"] = round(cpu * 1000 / requests, 3)
     result["neo4j_cpu_ms"] = round(db * 1000 / requests, 3)
-    result.pop("firstFailure", None)
+    if not result["failed"]:
+        result.pop("firstFailure", None)
     result["load_average"] = _loadavg()[0]
     return result
 

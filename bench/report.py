@@ -77,7 +77,9 @@ def markdown(results: dict[str, Any]) -> str:
     for cell in results["cells"]:
         for name, figures in cell["systems"].items():
             cap = figures["cap_seconds"]
-            cut = f" ({figures['cut_rounds']} cut)" if figures["cut_rounds"] else ""
+            notes = [f"{figures['cut_rounds']} cut"] if figures["cut_rounds"] else []
+            notes += [f"{figures['failed']} failed"] if figures.get("failed") else []
+            cut = f" ({', '.join(notes)})" if notes else ""
             lines.append(
                 f"| {_label(cell)} | {cell['concurrency']} | {NAMES[name]}{cut} | "
                 f"{_n(figures['p50_ms'], cap)} | {_n(figures['p99_ms'], cap)} | {_n(figures['rps'])} | "
@@ -87,7 +89,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         'A measurement stops after three times its planned duration; "cut" counts the rounds that did '
         "(their latencies are of the requests answered by then, their CPU per request of every request sent), "
-        '"> N" says no request was answered within N ms.',
+        '"> N" says no request was answered within N ms; "failed" counts answers that were not HTTP 200 '
+        "or carried GraphQL errors (a deadline passed, a queue full), the first of them kept in the JSON.",
         "",
         "Ratios (Shouhu over the other; below 1 is Shouhu faster for latency and CPU, above 1 for req/s):",
         "",

@@ -3,7 +3,7 @@
 - `shouhu`: `shouhu serve` as deployed, `SHOUHU_ENV=production`: RS256 tokens checked
   against a JWKS file made here, a coordinator's token for the region asked about; the request
   logs go to a file. Only what a load test must change is changed: the per-caller rate
-  limit (one caller sends every request), the cost ceiling (the list of 50 children three
+  limit and requests in flight (one caller sends every request), the cost ceiling (the list of 50 children three
   levels deep costs more than the default allows), and the daily sweep is off (it would
   rewrite the risk nodes mid-run). Any other `SHOUHU_*` setting in the environment (workers,
   say) is passed through.
@@ -43,6 +43,7 @@ JSON: Final = {"content-type": "application/json"}
 #: What a load test must change in Shouhu's production settings, and why (docs above).
 SHOUHU_OVERRIDES: Final = {
     "SHOUHU_RATE_LIMIT": "1000000/second",
+    "SHOUHU_MAX_IN_FLIGHT_PER_CALLER": "64",
     "SHOUHU_MAX_COST": "10000000",
     "SHOUHU_DAILY_SWEEP": "off",
 }
