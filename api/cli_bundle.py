@@ -8,6 +8,7 @@ act as `admin`: no region scope, full ID numbers. Their audit events name the op
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import sys
@@ -21,13 +22,15 @@ import click
 from tqdm import tqdm
 
 from api.cli_common import load_settings, run_with_graph
-from graph.bundle import auditing
+from api.settings import Settings
+from graph import localdb
+from graph.bundle import auditing, offline
 from graph.bundle.exporter import export_region
 from graph.bundle.importer import ImportMode, ImportResult, import_bundle
 from graph.bundle.runs import ImportRunRecord, import_runs
 from graph.callers import Caller, Role
 from graph.discovery import Thresholds
-from graph.driver import Graph
+from graph.driver import Connection, Graph, connect
 from graph.risk import Reevaluator, bundle_ids
 
 T = TypeVar("T")
@@ -57,9 +60,21 @@ def operator(name: str | None) -> Caller:
     help="Where skip-invalid writes the rejected lines (default: FILE.rejects.ndjson in the current folder).",
 )
 @click.option("--status", is_flag=True, help="List import runs (every caller's) instead, incomplete ones first.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Load an EMPTY local database with Neo4j's offline importer (stops and restarts it), after the same "
+    "all-or-nothing validation; then a sweep as of today.",
+)
 @click.option("--operator", "name", help=OPERATOR_HELP)
 def import_command(
-    file: Path | None, mode: str | None, skip_invalid: bool, rejects: Path | None, status: bool, name: str | None
+    file: Path | None,
+    mode: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+    status: bool,
+    offline: bool,
+    name: str | None,
 ) -> None:
     """Import an NDJSON bundle; run it again to complete an import that was killed.
 
@@ -80,6 +95,11 @@ def import_command(
         raise click.UsageError("--rejects needs --skip-invalid: all-or-nothing writes no reject file")
     if chosen == "SKIP_INVALID" and rejects is None:
         rejects = Path.cwd() / f"{file.name}.rejects.ndjson"
+    if offline:
+        if chosen != "ALL_OR_NOTHING":
+            raise click.UsageError("--offline is all-or-nothing: it takes no --skip-invalid")
+        _import_offline(settings, file, caller)
+        return
 
     # Concurrent batches sometimes deadlock and are retried; the driver's warning for each
     # retry would drown the progress bar.
@@ -122,6 +142,46 @@ def import_command(
     seconds = time.monotonic() - started
     _summary(result, seconds, chosen, rejects, sys.stdout)
     if not result.ok:
+        sys.exit(1)
+
+
+def _import_offline(settings: Settings, file: Path, caller: Caller) -> None:
+    local = settings.local_database
+    if local is None:
+        raise click.UsageError("--offline loads the local database only (NEO4J_URI points elsewhere)")
+    connection = Connection(
+        settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database,
+        connection_timeout=settings.connection_timeout, retry_budget=30.0,
+    )  # fmt: skip
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    localdb.start(local, settings.neo4j_password)
+    click.echo(f"validating {file}, then loading it offline ...", err=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="shouhu-offline-") as workdir:
+        try:
+            result = asyncio.run(
+                offline.load(
+                    lambda: connect(connection), local, settings.neo4j_password, file,
+                    database=settings.neo4j_database, today=datetime.now(settings.timezone).date(),
+                    workdir=Path(workdir), thresholds=Thresholds(timezone=settings.timezone.key),
+                    policy=settings.alert_policy, caller=caller,
+                )
+            )  # fmt: skip
+        except (offline.OfflineImportError, localdb.LocalDatabaseError) as error:
+            raise click.ClickException(str(error)) from error
+    seconds = time.monotonic() - started
+    for rejection in result.rejected[:SHOWN_REJECTIONS]:
+        print(f"line {rejection.line}: {rejection.reason}")
+    if len(result.rejected) > SHOWN_REJECTIONS:
+        print(f"... and {len(result.rejected) - SHOWN_REJECTIONS} more rejected lines")
+    steps = "  ".join(f"{step} {value:.1f} s" for step, value in result.seconds.items())
+    rate = result.written / seconds if seconds > 0 else 0.0
+    print(
+        f"lines: {result.lines}  written: {result.written}  rejected: {len(result.rejected)}  "
+        f"seconds: {seconds:.1f}  records/s: {rate:,.0f}  ({steps}; {result.children} children judged)"
+    )
+    if not result.ok:
+        print("nothing was written (all-or-nothing); fix the lines above")
         sys.exit(1)
 
 

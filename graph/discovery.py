@@ -441,7 +441,7 @@ async def _stored_page(
         )  # fmt: skip
         return [_stored(row, rules) for row in rows]
     # A choice of rules ranks each child by those alone: no index holds that order.
-    rows = await risk_index.all_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix, evidence=False)
+    rows = await risk_index.rank_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix)
     ranked = sorted(
         ((-rank, row["id"]) for row in rows if (rank := _filtered_rank(row, rules)) >= min_level.rank),
     )
@@ -466,7 +466,7 @@ async def _counted(
         return await risk_index.count(
             graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank
         )
-    rows = await risk_index.all_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix, evidence=False)
+    rows = await risk_index.rank_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix)
     return sum(1 for row in rows if _filtered_rank(row, params["rules"]) >= min_level.rank)
 
 

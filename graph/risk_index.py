@@ -84,28 +84,51 @@ SET v.riskAsOf = $asOf, v.riskThresholds = $thresholds
 """
 
 
-def _seek(where: LiteralString) -> LiteralString:
-    """The children of one rank band (`band.rank`, ids after `band.after`) in the region,
-    read in id order from the index on (prefix, rank, childId)."""
+# Every read below seeks one index on (prefix, rank, childId), named in a hint: the prefix
+# `$seek` is the narrower of the region and the caller's scope, so the child's code starts with
+# both exactly when `$seek` does (tested once, on the parameters), and the index order is the
+# page's order within a rank.
+
+
+def _match(prefix: LiteralString | None, rank: LiteralString) -> LiteralString:
+    """`MATCH` of the risk nodes of the region with the predicate `rank` on their rank."""
+    if prefix is None:
+        return (
+            """
+  MATCH (k:ChildRisk)
+  USING INDEX k:ChildRisk(rank, childId)
+  WHERE """
+            + rank
+            + """ AND $seek STARTS WITH $region AND $seek STARTS WITH $scope"""
+        )
     return (
         """
-UNWIND $bands AS band
-CALL (band) {
   MATCH (k:ChildRisk)
-  WHERE """
-        + where
-        + """ k.rank = band.rank AND k.childId > band.after
-    AND k.regionCode STARTS WITH $region AND k.regionCode STARTS WITH $scope
-  RETURN k ORDER BY k.childId LIMIT $limit
-}
-"""
+  USING INDEX k:ChildRisk("""
+        + prefix
+        + """, rank, childId)
+  WHERE k."""
+        + prefix
+        + """ = $seek AND """
+        + rank
+        + """ AND $seek STARTS WITH $region AND $seek STARTS WITH $scope"""
     )
 
 
-def _page(where: LiteralString) -> LiteralString:
+def _page(prefix: LiteralString | None) -> LiteralString:
+    """The children of each rank band (`band.rank`, ids after `band.after`), read in index
+    order, then the page across the bands."""
+    order: LiteralString = "k.rank, k.childId" if prefix is None else "k." + prefix + ", k.rank, k.childId"
     return (
-        _seek(where)
+        """
+UNWIND $bands AS band
+CALL (band) {"""
+        + _match(prefix, "k.rank = band.rank AND k.childId > band.after")
         + """
+  RETURN k ORDER BY """
+        + order
+        + """ LIMIT $limit
+}
 WITH k ORDER BY k.rank DESC, k.childId LIMIT $limit
 MATCH (k)-[:RISK_OF]->(c:Person)
 RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, k.rank AS rank, k.findings AS findings
@@ -114,15 +137,13 @@ ORDER BY rank DESC, id
     )
 
 
-def _count(where: LiteralString) -> LiteralString:
+def _count(prefix: LiteralString | None) -> LiteralString:
     return (
         """
 UNWIND $ranks AS rank
-CALL (rank) {
-  MATCH (k:ChildRisk)
-  WHERE """
-        + where
-        + """ k.rank = rank AND k.regionCode STARTS WITH $region AND k.regionCode STARTS WITH $scope
+CALL (rank) {"""
+        + _match(prefix, "k.rank = rank AND k.childId IS NOT NULL")
+        + """
   RETURN count(k) AS n
 }
 RETURN sum(n) AS total
@@ -130,19 +151,26 @@ RETURN sum(n) AS total
     )
 
 
-def _all(where: LiteralString) -> LiteralString:
+def _all(prefix: LiteralString | None) -> LiteralString:
     """Every child of the region with its rank per rule, for a filter by rules or the whole
     list; `findings` only when `$evidence`."""
     return (
-        """
-MATCH (k:ChildRisk)
-WHERE """
-        + where
-        + """ k.rank IS NOT NULL AND k.childId IS NOT NULL
-  AND k.regionCode STARTS WITH $region AND k.regionCode STARTS WITH $scope
+        _match(prefix, "k.rank IS NOT NULL AND k.childId IS NOT NULL")
+        + """
 MATCH (k)-[:RISK_OF]->(c:Person)
 RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, k.rank AS rank, k.rules AS rules,
        k.ranks AS ranks, CASE WHEN $evidence THEN k.findings END AS findings
+"""
+    )
+
+
+def _ranks(prefix: LiteralString | None) -> LiteralString:
+    """Every child of the region with each rule's rank, and nothing else: what ranking by a
+    choice of rules reads."""
+    return (
+        _match(prefix, "k.rank IS NOT NULL AND k.childId IS NOT NULL")
+        + """
+RETURN k.childId AS id, k.rules AS rules, k.ranks AS ranks
 """
     )
 
@@ -156,13 +184,10 @@ RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, k.rank AS ra
 """
 
 
-def _where(prefix: LiteralString) -> LiteralString:
-    return "k." + prefix + " = $seek AND"
-
-
-PAGE: Final[dict[int, LiteralString]] = {0: _page("")} | {n: _page(_where(p)) for n, p in PREFIX_PROPERTIES.items()}
-COUNT: Final[dict[int, LiteralString]] = {0: _count("")} | {n: _count(_where(p)) for n, p in PREFIX_PROPERTIES.items()}
-ALL: Final[dict[int, LiteralString]] = {0: _all("")} | {n: _all(_where(p)) for n, p in PREFIX_PROPERTIES.items()}
+PAGE: Final[dict[int, LiteralString]] = {0: _page(None)} | {n: _page(p) for n, p in PREFIX_PROPERTIES.items()}
+COUNT: Final[dict[int, LiteralString]] = {0: _count(None)} | {n: _count(p) for n, p in PREFIX_PROPERTIES.items()}
+ALL: Final[dict[int, LiteralString]] = {0: _all(None)} | {n: _all(p) for n, p in PREFIX_PROPERTIES.items()}
+RANKS: Final[dict[int, LiteralString]] = {0: _ranks(None)} | {n: _ranks(p) for n, p in PREFIX_PROPERTIES.items()}
 
 #: Indexes the reads above seek (applied by `graph.migrations`): one per prefix length, and
 #: one by rank alone for a caller without a region.
@@ -271,6 +296,10 @@ async def count(graph: Graph, *, seek: str, region: str, scope: str, min_rank: i
     params = {"seek": seek, "region": region, "scope": scope, "ranks": list(range(min_rank, 4))}
     records = await graph.read(COUNT[len(seek)], params)
     return int(records[0]["total"]) if records else 0
+
+
+async def rank_rows(graph: Graph, *, seek: str, region: str, scope: str) -> list[Any]:
+    return await graph.read(RANKS[len(seek)], {"seek": seek, "region": region, "scope": scope})
 
 
 async def all_rows(graph: Graph, *, seek: str, region: str, scope: str, evidence: bool) -> list[Any]:
