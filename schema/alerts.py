@@ -166,17 +166,21 @@ class Alert:
     def escalated_to(self) -> Person | None:
         return _colleague(self.record.escalated_to_id, self.record.escalated_to_name)
 
+    @strawberry.field(description="The child; null outside the caller's reach.")
+    async def child(self, info: Info) -> Person | None:
+        return await _child(info, self.child_id)
+
+
+async def _child(info: Info, child_id: strawberry.ID) -> Person | None:
+    record = await info.context.loaders.person.load(str(child_id))
+    return None if record is None else Person.from_record(record)
+
 
 def _colleague(person_id: str | None, name: str | None) -> Person | None:
     """A staff member seen through an alert: as far as the link requires, their id and name."""
     if person_id is None:
         return None
     return Person.from_record(PersonRecord(person_id, name or "", None, None, None, None, None, None, None))
-
-    @strawberry.field(description="The child; null outside the caller's reach.")
-    async def child(self, info: Info) -> Person | None:
-        record = await info.context.loaders.person.load(str(self.child_id))
-        return None if record is None else Person.from_record(record)
 
 
 @strawberry.type(description="What one sweep changed.")
@@ -196,6 +200,10 @@ class SweepChange:
     child_id: strawberry.ID
     rule: str
     level: RiskLevel
+
+    @strawberry.field(description="The child; null outside the caller's reach.")
+    async def child(self, info: Info) -> Person | None:
+        return await _child(info, self.child_id)
 
 
 @strawberry.type

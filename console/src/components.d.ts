@@ -12,6 +12,7 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     ActionDialogs: typeof import('./components/ActionDialogs.vue')['default']
+    BarChart: typeof import('./components/BarChart.vue')['default']
     CareAgreementForm: typeof import('./components/forms/CareAgreementForm.vue')['default']
     ChoiceField: typeof import('./components/forms/ChoiceField.vue')['default']
     ContactForm: typeof import('./components/forms/ContactForm.vue')['default']

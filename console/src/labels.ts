@@ -126,3 +126,26 @@ export function label(table: Record<string, string>, code: string | null | undef
   if (code === null || code === undefined) return '—'
   return table[code] ?? code
 }
+
+
+/** What a sweep did to an alert (`alertChanges`). */
+export const SWEEP_CHANGE_LABELS: Record<string, string> = {
+  raised: '新增',
+  escalated: '升级',
+  lowered: '降级',
+  resolved: '解除',
+}
+
+
+export const SERVICE_LABELS: Record<string, string> = {
+  psychological_support: '心理疏导',
+  family_guidance: '家庭教育指导',
+  emergency_shelter: '临时庇护',
+  temporary_guardianship: '临时监护',
+  long_term_guardianship: '长期监护',
+  boarding: '寄宿',
+  rehabilitation: '康复',
+  education: '教育',
+}
+
+

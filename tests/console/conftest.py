@@ -33,10 +33,15 @@ from playwright.async_api import (
     Route,
     ViewportSize,
     async_playwright,
+    expect,
 )
 
 from api.settings import PROJECT_ROOT, Settings
+from graph.alerts import sweep
+from graph.discovery import Thresholds
 from graph.driver import Graph
+from graph.risk import AlertPolicy, Reevaluator
+from graph.statistics import statistics
 from tests.conftest import SAMPLE_AS_OF, SAMPLE_BUNDLE, make_token, wipe
 from tests.live import LiveServer, live_server
 
@@ -52,6 +57,8 @@ CHROMIUM_ARGS: Final = [
     "--no-first-run",
 ]
 TABLET: Final = ViewportSize(width=1024, height=768)
+#: How long a step may wait for the page: ample on a machine shared by a whole team's tests.
+PATIENCE_MS: Final = 60_000
 ARTEFACTS: Final = PROJECT_ROOT / "test-artefacts" / "console"
 AXE: Final = PROJECT_ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 SERVER_HOST: Final = "127.0.0.1"
@@ -139,6 +146,22 @@ async def field_county(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -
         graph, bundle, today=today + dt.timedelta(days=60), workdir=tmp_path_factory.mktemp("field-import")
     )
     assert result.ok, result.rejected[:3]
+    # Two sweeps, ten days apart, so the dashboard has alerts past their due date and changes
+    # since the last sweep (raised, escalated, resolved) to show.
+    for day in (today - dt.timedelta(days=10), today):
+        await sweep(
+            graph,
+            region_prefix=COUNTY[:6],
+            scope_prefix="",
+            as_of=day,
+            thresholds=Thresholds(timezone="Asia/Shanghai"),
+            by="daily-sweep",
+            policy=AlertPolicy(),
+        )
+    # Neo4j plans its queries again after an import changed the store this much, which takes
+    # seconds for the re-evaluation that follows every write: plan it now, not in a test's click.
+    await Reevaluator(Thresholds(timezone="Asia/Shanghai"), AlertPolicy())(graph, ["everything"], by="warm-up")
+    await statistics(graph, region=COUNTY, scope="", as_of=today, thresholds=Thresholds(timezone="Asia/Shanghai"))
     return county
 
 
@@ -155,6 +178,7 @@ def console_server(
 
 @pytest.fixture(scope="session")
 async def playwright() -> AsyncIterator[Playwright]:
+    expect.set_options(timeout=PATIENCE_MS)
     async with async_playwright() as driver:
         yield driver
 
@@ -189,6 +213,7 @@ class Console:
 
     async def page(self) -> Page:
         page = await self.context.new_page()
+        page.set_default_timeout(PATIENCE_MS)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.watch.errors.append(f"script error: {error}"))
         return page
