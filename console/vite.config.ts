@@ -41,6 +41,10 @@ export default defineConfig({
         ],
       },
       workbox: {
+        // The page that installed the worker is controlled at once, not from the next visit on:
+        // a director who opens the console once and walks out of the signal still gets the pages
+        // (chunks loaded on first use) from the cache.
+        clientsClaim: true,
         globPatterns: ['**/*.{js,css,html,svg,png,json,woff2}'],
         navigateFallback: '/index.html',
         navigateFallbackDenylist: apiPaths,
