@@ -59,7 +59,7 @@ async def test_a_director_sees_her_red_children_reads_the_evidence_and_a_home_vi
     assert levels[0] == "RED" and levels == sorted(levels, key=lambda level: level != "RED"), levels
     await expect(row.get_by_test_id("worklist-reasons")).to_contain_text("入户走访逾期")
     await accessibility(page, "工作台")
-    await screenshot(page, "worklist")
+    await screenshot(page, "worklist", for_docs=True)
 
     await row.get_by_test_id("worklist-child-link").click()
     await page.get_by_test_id("page-child").wait_for()
@@ -67,9 +67,15 @@ async def test_a_director_sees_her_red_children_reads_the_evidence_and_a_home_vi
     await expect(finding).to_have_attribute("data-level", "YELLOW")
     await expect(finding.get_by_test_id("finding-evidence")).to_contain_text("最近一次入户走访")
     await expect(finding.get_by_test_id("finding-evidence")).to_contain_text("距今120天")
-    await expect(page.get_by_test_id("network-canvas")).to_be_visible()
+    network = page.get_by_test_id("network-canvas")
+    await expect(network).to_be_visible()
+    await expect(network).not_to_have_attribute("data-nodes", "0")
+    # The picture is drawn on a canvas inside it once the layout (not animated) ran.
+    await expect(network.locator("canvas").first).to_be_visible()
     await accessibility(page, "一人一档")
-    await screenshot(page, "child-file")
+    # The tablet's picture shows the network, below the findings.
+    await network.scroll_into_view_if_needed()
+    await screenshot(page, "child-file", for_docs=True)
     assert await _visits_today(graph, OVERDUE_RED, field_county) == []
 
     await _record_visit(page, "见到了孩子，已联系村委会安排临时照护")
