@@ -614,6 +614,8 @@ def run(
                 done=cell_done,
             )
         finally:
+            # A second SIGTERM must not cut the clean-up short and leave servers behind.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for server in running.values():
                 server.stop()
     results["complete"] = True
