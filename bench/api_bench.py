@@ -178,9 +178,11 @@ async def _trusted(graph: Graph, prefix: str, today: dt.date) -> bool:
 
 
 async def _sweep(graph: Graph, prefix: str, today: dt.date) -> None:
-    """What the daily sweep does in production: today's findings materialised per child."""
+    """What the daily sweep does in production: today's findings materialised per child. A
+    full sweep (every region: the database holds the county alone), since only a full one
+    clears the marker an import leaves, without which the risk is not trusted."""
     await alerts.sweep(
-        graph, region_prefix=prefix, scope_prefix="", as_of=today, thresholds=Thresholds(timezone=ZONE), by="api-bench"
+        graph, region_prefix="", scope_prefix="", as_of=today, thresholds=Thresholds(timezone=ZONE), by="api-bench"
     )
 
 
