@@ -38,8 +38,9 @@ RELATIONSHIPS: LiteralString = (
     + BOOKKEEPING
     + ") RETURN type(r) AS type, properties(r) AS p, properties(a) AS a, properties(b) AS b"
 )
-#: Stamps of the moment each import wrote (and of the sweep), which differ between two loads.
-STAMPED = frozenset({"updatedAt", "at", "riskAsOf", "riskThresholds"})
+#: Stamps of the moment each import wrote (and of the sweep, and of the lock its red-alert
+#: numbering took), which differ between two loads.
+STAMPED = frozenset({"updatedAt", "at", "lockedAt", "riskAsOf", "riskThresholds"})
 
 
 def _items(props: dict[str, Any]) -> list[tuple[str, Any]]:
