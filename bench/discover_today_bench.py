@@ -13,7 +13,7 @@ of today (the only day whose risk is materialised):
 - `index_page_seconds`, `index_next_page_seconds`, `index_total_seconds`,
   `index_green_total_seconds`, `index_rule_page_seconds`: the same read from the risk nodes
   (first page, the page after it, `totalCount` at blue, every child's count, and a page
-  filtered by one rule, which ranks in Python);
+  filtered by one rule, read by the index of its rule);
 - `index_trusted`: whether the index was used (it must be, right after the sweep).
 
 Each read is the median of `--repeat` (5) runs after one warm-up. Results merge into

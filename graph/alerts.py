@@ -1,7 +1,8 @@
 """Alerts: discovery findings that persist between sweeps, with a status and a history.
 
-A sweep runs discovery for a region as of a date and reconciles, one write transaction per
-village (`graph.risk.reconcile_in`, which a write's re-evaluation of its children runs too):
+A sweep runs discovery for a region as of a date and reconciles, one evaluation and one write
+transaction per batch of villages (`graph.risk.reconcile_in`, which a write's re-evaluation of
+its children runs too):
 
 - a finding with no live alert (open or acknowledged) for its child and rule raises a new
   `open` alert;
@@ -44,7 +45,7 @@ from graph import audit as audit_trail
 from graph import risk, risk_index
 from graph.audit import AuditEntry
 from graph.dates import native_date
-from graph.discovery import Level, Thresholds, discover
+from graph.discovery import Level, Thresholds, discover_villages
 from graph.driver import Graph
 from graph.errors import Conflict, InvalidInput, OutOfReach
 from graph.risk import AlertPolicy
@@ -85,10 +86,12 @@ CALL (c, f, live) {
 RETURN change, collect(alertId) AS alertIds
 """
 
-#: Resolve live alerts of the region and scope whose (child, rule) is not among `$keys`.
+#: Resolve live alerts of the villages `$villages` and the scope whose (child, rule) is not
+#: among `$keys`.
 RESOLVE: LiteralString = """
+UNWIND $villages AS village
 MATCH (a:Alert)
-WHERE a.status IN ['open', 'acknowledged'] AND a.regionCode STARTS WITH $region
+WHERE a.status IN ['open', 'acknowledged'] AND a.regionCode STARTS WITH village
   AND a.regionCode STARTS WITH $scope AND NOT (a.childId + '|' + a.rule) IN $keys
 SET a.status = 'resolved', a.resolvedOn = $asOf, a.updatedAt = $at
 CREATE (a)-[:HAD_CHANGE]->(:AlertChange {status: 'resolved', level: a.level, at: $at, on: $asOf,
@@ -274,11 +277,12 @@ async def sweep(
     audit: AuditEntry | None = None,
     policy: AlertPolicy | None = None,
 ) -> SweepResult:
-    """Run discovery for the region and reconcile its alerts and risk nodes, one write
-    transaction per village (so a province's sweep never holds more than a village's findings
-    with their evidence), then record the sweep.
+    """Run discovery for the region and reconcile its alerts and risk nodes, one evaluation and
+    one write transaction per batch of villages (`graph.risk.village_batches`: a province's
+    sweep never holds more than a batch's findings with their evidence, and a county's takes
+    a few round trips instead of a dozen per village), then record the sweep.
 
-    Each village is reconciled exactly as a write re-evaluates its children (`graph.risk`):
+    Each batch is reconciled exactly as a write re-evaluates its children (`graph.risk`):
     alerts raised, escalated, lowered, resolved, owned, due, and handed up when overdue.
     `audit`, when given, is appended with the sweep's record (a mutation's audit event).
     """
@@ -294,15 +298,15 @@ async def sweep(
     # Writes whose markers exist now have committed: every village read below sees them, so a
     # complete sweep of everything may remove their markers (graph.risk_index).
     pending = await risk_index.pending(graph) if complete and region_prefix == "" else []
-    for village in await risk.villages(graph, region_prefix=region_prefix, scope_prefix=scope_prefix):
+    for villages in await risk.village_batches(graph, region_prefix=region_prefix, scope_prefix=scope_prefix):
         read_at = dt.datetime.now(dt.UTC)
-        found = await discover(
-            graph, region_prefix=village, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+        children = await discover_villages(
+            graph, villages, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
         )
         params = risk.reconcile_parameters(
-            found.children, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=sweep_id,
+            children, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=sweep_id,
             read_at=read_at,
-        ) | {"region": village, "scope": scope_prefix, "evaluated": [c.child_id for c in found.children]}  # fmt: skip
+        ) | {"villages": villages, "scope": scope_prefix, "evaluated": [c.child_id for c in children]}  # fmt: skip
         if rules is not None:  # a partial sweep judges only some rules: it is no risk of the day
             params |= {"risks": [], "evaluated": None}
         total.add(await graph.write_transaction(_reconcile_village, params))
@@ -314,6 +318,7 @@ async def sweep(
         "at": at,
         "by": by,
         "thresholds": json.dumps(thresholds.as_dict()),
+        "stampKey": risk_index.thresholds_key(thresholds.as_dict()),
         "raised": total.raised,
         "escalated": total.escalated,
         "lowered": total.lowered,
@@ -339,9 +344,9 @@ async def sweep(
 
 
 async def _reconcile_village(tx: AsyncManagedTransaction, params: dict[str, Any]) -> risk.Changes:
-    forget = risk.FORGET_VILLAGE if params["evaluated"] is not None else risk.FORGET
+    forget = risk.FORGET_VILLAGES if params["evaluated"] is not None else risk.FORGET
     return await risk.reconcile_in(
-        tx, params | {"gone": []}, resolve=RESOLVE, escalate=risk.ESCALATE_REGION, forget=forget
+        tx, params | {"gone": []}, resolve=RESOLVE, escalate=risk.ESCALATE_VILLAGES, forget=forget
     )
 
 
@@ -349,7 +354,7 @@ async def _record_sweep(tx: AsyncManagedTransaction, params: dict[str, Any], aud
     await tx.run(RECORD_SWEEP, params)
     if params["complete"]:
         # Every child of the region is judged as of the day: today's discovery may read them.
-        await tx.run(risk_index.STAMP, params)
+        await tx.run(risk_index.STAMP, params | {"thresholds": params["stampKey"]})
         await tx.run(risk_index.CLOSE_PENDING, {"tokens": params["pending"]})
     if audit is not None:
         await audit_trail.append_in(tx, audit)

@@ -28,7 +28,7 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final, LiteralString
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -148,13 +148,18 @@ class Evidence:
     def as_dict(self) -> dict[str, Any]:
         """The fields that are set, JSON-ready (dates as ISO strings)."""
         out: dict[str, Any] = {}
-        for name, value in asdict(self).items():
+        # Not `asdict`: its deep copy was most of a sweep's Python time; every field is flat.
+        for name in _EVIDENCE_FIELDS:
+            value = getattr(self, name)
             if value is None or value == ():
                 continue
             if isinstance(value, dt.date | dt.datetime):
                 value = value.isoformat()
             out[name] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+_EVIDENCE_FIELDS: Final = tuple(f.name for f in fields(Evidence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +292,27 @@ async def discover(
     return DiscoveryResult(region_prefix, scope_prefix, as_of, thresholds, tuple(params["rules"]), tuple(children))
 
 
+async def discover_villages(
+    graph: Graph,
+    villages: Sequence[str],
+    *,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+) -> tuple[ChildRisk, ...]:
+    """Every child at `as_of` whose household lies in one of `villages` (region codes) within
+    the caller's scope, green included, most severe first: `discover` of several villages at
+    once, in one evaluation (a sweep's batch)."""
+    for village in villages:
+        validate_prefix("villages", village)
+    params = parameters(
+        region_prefix="", scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    ) | {"villages": list(villages)}
+    records = [record for part in await _in_parts(graph, cypher.DISCOVER_VILLAGES, params) for record in part]
+    return tuple(sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id)))
+
+
 async def discover_page(
     graph: Graph,
     *,
@@ -417,11 +443,6 @@ def _every_rule(params: Mapping[str, Any]) -> bool:
     return tuple(params["rules"]) == RULES
 
 
-def _filtered_rank(row: Mapping[str, Any], rules: Sequence[str]) -> int:
-    chosen = set(rules)
-    return max((rank for rule, rank in zip(row["rules"], row["ranks"], strict=True) if rule in chosen), default=0)
-
-
 async def _stored_page(
     graph: Graph,
     params: Mapping[str, Any],
@@ -439,17 +460,13 @@ async def _stored_page(
             graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank, after=position,
             limit=limit,
         )  # fmt: skip
-        return [_stored(row, rules) for row in rows]
-    # A choice of rules ranks each child by those alone: no index holds that order.
-    rows = await risk_index.rank_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix)
-    ranked = sorted(
-        ((-rank, row["id"]) for row in rows if (rank := _filtered_rank(row, rules)) >= min_level.rank),
-    )
-    if position is not None:
-        ranked = [key for key in ranked if key > (-position[0], position[1])]
-    chosen = [child_id for _, child_id in ranked[:limit]]
-    found = {row["id"]: _stored(row, rules) for row in await risk_index.rows_of(graph, chosen)}
-    return [found[child_id] for child_id in chosen if child_id in found]
+    else:
+        # A choice of rules ranks each child by those alone: read by the index of each rule.
+        rows = await risk_index.rule_page_rows(
+            graph, seek=seek, region=region_prefix, scope=scope_prefix, rules=rules, min_rank=min_level.rank,
+            after=position, limit=limit,
+        )  # fmt: skip
+    return [_stored(row, rules) for row in rows]
 
 
 async def _counted(
@@ -466,8 +483,9 @@ async def _counted(
         return await risk_index.count(
             graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank
         )
-    rows = await risk_index.rank_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix)
-    return sum(1 for row in rows if _filtered_rank(row, params["rules"]) >= min_level.rank)
+    return await risk_index.rule_count(
+        graph, seek=seek, region=region_prefix, scope=scope_prefix, rules=params["rules"], min_rank=min_level.rank
+    )
 
 
 async def _count(graph: Graph, params: dict[str, Any], min_level: Level) -> int:

@@ -48,6 +48,18 @@ WHERE c.regionCode STARTS WITH $region
     + _CHILD_AT_D
 )
 
+#: Head: every child at D whose household lies in one of the villages `$villages` (codes), in
+#: `$region` and `$scope`, in part `$part` of `$parts`: what one batch of a sweep judges.
+CHILDREN_IN_VILLAGES: LiteralString = (
+    """
+UNWIND $villages AS village
+MATCH (c:Person)
+USING INDEX SEEK c:Person(regionCode)
+WHERE c.regionCode STARTS WITH village AND c.regionCode STARTS WITH $region
+  AND ($parts = 1 OR toInteger(right(c.regionCode, 1)) % $parts = $part) AND"""
+    + _CHILD_AT_D
+)
+
 #: Head: the one child `$childId`, if it is a child at D in scope.
 ONE_CHILD: LiteralString = (
     """
@@ -467,6 +479,9 @@ RETURN c.id AS id, c.name AS name, c.regionCode AS regionCode, rank,
 #: Every child at D in the region and scope, with its rank and findings (unordered: the
 #: caller sorts, so the database never holds a province's rows for a sort).
 DISCOVER: LiteralString = CHILDREN_IN_REGION + FACTS + _ALL_RULES + _RANKED + _ROW
+
+#: The same for the villages `$villages` (see `CHILDREN_IN_VILLAGES`).
+DISCOVER_VILLAGES: LiteralString = CHILDREN_IN_VILLAGES + FACTS + _ALL_RULES + _RANKED + _ROW
 
 #: One page of the children whose rank is at least `$minRank`, most severe first then by id,
 #: after the keyset cursor (`$afterRank`, `$afterId`; both null for the first page).

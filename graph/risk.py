@@ -20,6 +20,7 @@ A sweep (`graph.alerts.sweep`) runs the same reconciliation one village at a tim
 
     (:ChildRisk {childId, level, rank, rules, ranks, findings (JSON), asOf, evaluatedAt, thresholds,
                  regionCode, inProvince, inCity, inCounty, inTownship})-[:RISK_OF]->(:Person)
+    (:ChildRisk)-[:FLAGGED {childId, rule, rank, regionCode, inProvince, ...}]->(the same ChildRisk)
 
 Today's `discover` reads these nodes when `graph.risk_index` finds them trustworthy; every
 write leaves a pending marker that its re-evaluation removes (`pending` below).
@@ -28,8 +29,10 @@ write leaves a pending marker that its re-evaluation removes (`pending` below).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -170,11 +173,12 @@ MATCH (:Person {id: childId})<-[:RAISED_FOR]-(a:Alert)
     + _ESCALATE
 )
 
-#: Escalate the overdue alerts of the region `$region`.
-ESCALATE_REGION: LiteralString = (
+#: Escalate the overdue alerts of the villages `$villages` (codes).
+ESCALATE_VILLAGES: LiteralString = (
     """
+UNWIND $villages AS village
 MATCH (a:Alert)
-WHERE a.regionCode STARTS WITH $region AND a.regionCode STARTS WITH $scope
+WHERE a.regionCode STARTS WITH village AND a.regionCode STARTS WITH $scope
 """
     + _ESCALATE
 )
@@ -189,7 +193,9 @@ SET k.lockedAt = $at
 """
 
 #: Each evaluated child's level and findings as of D, on its own node, with the region-code
-#: prefixes today's discovery seeks by (`graph.risk_index`). A node is replaced only by a
+#: prefixes today's discovery seeks by (`graph.risk_index`), and one `FLAGGED` loop per
+#: finding carrying the rule, its rank and the same prefixes, which a page filtered by rules
+#: seeks (rewritten only when the findings or the village changed). A node is replaced only by a
 #: judgement that read the graph no earlier (`$readAt`) and as of the same day or later, so a
 #: sweep that read the village before a write never undoes the write's re-evaluation. Judged
 #: with other thresholds than its village's stamp says, the village loses its stamp.
@@ -199,11 +205,26 @@ MATCH (c:Person {id: r.childId})
 MERGE (k:ChildRisk {childId: r.childId})
 WITH r, c, k
 WHERE (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR k.asOf <= $asOf)
+WITH r, c, k, coalesce(k.rules = r.rules AND k.ranks = r.ranks AND k.regionCode = c.regionCode, false)
+              AND COUNT { (k)-[:FLAGGED]->(k) } = size(r.rules) AS kept
 SET k.level = r.level, k.rank = r.rank, k.rules = r.rules, k.ranks = r.ranks, k.findings = r.findings,
     k.asOf = $asOf, k.evaluatedAt = $readAt, k.regionCode = c.regionCode, k.thresholds = $thresholds,
     k.inProvince = left(c.regionCode, 2), k.inCity = left(c.regionCode, 4),
     k.inCounty = left(c.regionCode, 6), k.inTownship = left(c.regionCode, 9)
 MERGE (k)-[:RISK_OF]->(c)
+WITH r, c, k, kept
+CALL (k, kept) {
+  WITH k WHERE NOT kept
+  MATCH (k)-[old:FLAGGED]->(k)
+  DELETE old
+}
+CALL (r, c, k, kept) {
+  WITH r, c, k WHERE NOT kept
+  UNWIND range(0, size(r.rules) - 1) AS i
+  CREATE (k)-[:FLAGGED {childId: r.childId, rule: r.rules[i], rank: r.ranks[i], regionCode: c.regionCode,
+                        inProvince: left(c.regionCode, 2), inCity: left(c.regionCode, 4),
+                        inCounty: left(c.regionCode, 6), inTownship: left(c.regionCode, 9)}]->(k)
+}
 WITH DISTINCT c.regionCode AS code
 MATCH (v:Region {code: code})
 WHERE v.riskThresholds <> $thresholds
@@ -219,27 +240,35 @@ WHERE (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR
 DETACH DELETE k
 """
 
-#: Children whose risk node lies in the village `$region` but who were not evaluated there.
-FORGET_VILLAGE: LiteralString = """
+#: Children whose risk node lies in one of the villages `$villages` but who were not
+#: evaluated there.
+FORGET_VILLAGES: LiteralString = """
+UNWIND $villages AS village
 MATCH (k:ChildRisk)
-WHERE k.regionCode STARTS WITH $region AND k.regionCode STARTS WITH $scope
+WHERE k.regionCode STARTS WITH village AND k.regionCode STARTS WITH $scope
   AND NOT k.childId IN $evaluated
   AND (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR k.asOf <= $asOf)
 DETACH DELETE k
 """
 
-#: The villages of a region with households, or with alerts (a child who moved away).
+#: The villages of a region with households, or with alerts (a child who moved away), and
+#: how many households each has.
 VILLAGES: LiteralString = """
 CALL () {
   MATCH (h:Household) WHERE h.regionCode STARTS WITH $region AND h.regionCode STARTS WITH $scope
-  RETURN DISTINCT h.regionCode AS code
+  RETURN h.regionCode AS code, count(h) AS households
   UNION
   MATCH (a:Alert) WHERE a.regionCode STARTS WITH $region AND a.regionCode STARTS WITH $scope
-  RETURN DISTINCT a.regionCode AS code
+  RETURN DISTINCT a.regionCode AS code, 0 AS households
 }
-WITH code WHERE code IS NOT NULL
-RETURN code ORDER BY code
+WITH code, households WHERE code IS NOT NULL
+RETURN code, sum(households) AS households ORDER BY code
 """
+
+#: How many households the villages of one batch of a sweep hold together at most (a village
+#: larger than that is a batch of its own): each batch is one evaluation and one write
+#: transaction, so a province's sweep never holds more than a batch's findings and evidence.
+BATCH_HOUSEHOLDS = 1500
 
 
 @dataclass(slots=True)
@@ -315,19 +344,34 @@ async def reconcile_in(
     from graph.alerts import NUMBER_RED, RAISE  # the sweep's own queries: one reconciliation, two callers
 
     changes = Changes()
-    await tx.run(LOCK, params | {"lockIds": sorted(r["childId"] for r in params["risks"])})
-    async for record in await tx.run(RAISE, params):
+    await tx.run(LOCK, _named(LOCK, params | {"lockIds": sorted(r["childId"] for r in params["risks"])}))
+    async for record in await tx.run(RAISE, _named(RAISE, params)):
         getattr(changes, record["change"]).extend(record["alertIds"])
-    resolved = await (await tx.run(resolve, params)).single()
+    resolved = await (await tx.run(resolve, _named(resolve, params))).single()
     changes.resolved = list(resolved["alertIds"]) if resolved else []
-    await tx.run(ASSIGN, params | {"alertIds": changes.raised + changes.escalated})
-    overdue = await (await tx.run(escalate, params)).single()
+    await tx.run(ASSIGN, _named(ASSIGN, params | {"alertIds": changes.raised + changes.escalated}))
+    overdue = await (await tx.run(escalate, _named(escalate, params))).single()
     changes.overdue = list(overdue["alertIds"]) if overdue else []
-    await tx.run(MATERIALISE, params)
-    await tx.run(forget, params)
+    await tx.run(MATERIALISE, _named(MATERIALISE, params))
+    await tx.run(forget, _named(forget, params))
     # Last, so the counter it locks is held only until the commit (graph.alerts, NUMBER_RED).
-    await tx.run(NUMBER_RED, params | {"alertIds": changes.raised + changes.escalated})
+    await tx.run(NUMBER_RED, _named(NUMBER_RED, params | {"alertIds": changes.raised + changes.escalated}))
     return changes
+
+
+_PARAMETER = re.compile(r"\$(\w+)")
+
+
+@functools.cache
+def _parameter_names(query: str) -> frozenset[str]:
+    return frozenset(_PARAMETER.findall(query))
+
+
+def _named(query: LiteralString, params: dict[str, Any]) -> dict[str, Any]:
+    """Only the parameters `query` names: each statement of a reconciliation would otherwise
+    send a sweep batch's findings and evidence again (most of its time in the driver's packer)."""
+    names = _parameter_names(query)
+    return {name: value for name, value in params.items() if name in names}
 
 
 def reconcile_parameters(
@@ -418,9 +462,21 @@ async def affected_children(graph: Graph, ids: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-async def villages(graph: Graph, *, region_prefix: str, scope_prefix: str) -> list[str]:
+async def village_batches(graph: Graph, *, region_prefix: str, scope_prefix: str) -> list[list[str]]:
+    """The region's villages (see `VILLAGES`) in code order, in batches of at most
+    `BATCH_HOUSEHOLDS` households."""
+    households = BATCH_HOUSEHOLDS
     records = await graph.read(VILLAGES, {"region": region_prefix, "scope": scope_prefix})
-    return [str(r["code"]) for r in records]
+    batches: list[list[str]] = []
+    held = 0
+    for record in records:
+        size = int(record["households"])
+        if not batches or held + size > households:
+            batches.append([])
+            held = 0
+        batches[-1].append(str(record["code"]))
+        held += size
+    return batches
 
 
 @dataclass(frozen=True, slots=True)

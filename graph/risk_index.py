@@ -25,7 +25,12 @@ overwrites what the write's re-evaluation found, and a sweep of a past date neve
 today's nodes back.
 
     (:ChildRisk {..., rank, rules, ranks, regionCode, inProvince, inCity, inCounty, inTownship})
+    (:ChildRisk)-[:FLAGGED {childId, rule, rank, regionCode, inProvince, ...}]->(the same ChildRisk)
     (:RiskPending {token, at})
+
+A page ranked by a choice of rules seeks the `FLAGGED` loops (one per finding) by region, rule
+and rank, so it is an index read like any other page; a loop is a relationship, kept off the
+child's own relationships (which every evaluation walks) and deleted with its node.
 """
 
 from __future__ import annotations
@@ -164,30 +169,113 @@ RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, k.rank AS ra
     )
 
 
-def _ranks(prefix: LiteralString | None) -> LiteralString:
-    """Every child of the region with each rule's rank, and nothing else: what ranking by a
-    choice of rules reads."""
+def _flagged(prefix: LiteralString | None, rank: LiteralString) -> LiteralString:
+    """`MATCH` of the `FLAGGED` loops of the region for the rule `rule` with the predicate
+    `rank` on their rank, and their risk node `k`."""
+    key: LiteralString = "rule, rank, childId" if prefix is None else prefix + ", rule, rank, childId"
+    where: LiteralString = "" if prefix is None else "f." + prefix + " = $seek AND "
     return (
-        _match(prefix, "k.rank IS NOT NULL AND k.childId IS NOT NULL")
+        """
+    MATCH (k:ChildRisk)-[f:FLAGGED]->(k)
+    USING INDEX f:FLAGGED("""
+        + key
+        + """)
+    WHERE """
+        + where
+        + """f.rule = rule AND """
+        + rank
+        + """ AND $seek STARTS WITH $region AND $seek STARTS WITH $scope"""
+    )
+
+
+def _rule_page(prefix: LiteralString | None) -> LiteralString:
+    """A page ranked by the rules `$rules` alone: a child's rank is its highest among them.
+
+    Each band of a rank r above green reads, per chosen rule, the loops of rank r in index order
+    (after the cursor), keeping the children with no higher rank among the chosen rules, at most
+    `$limit` each: the band's first `$limit` children are among them. The green band is the
+    children with none of the rules, read the same way per overall rank from the risk nodes."""
+    rule_order: LiteralString = "f.rule, f.rank, f.childId"
+    if prefix is not None:
+        rule_order = "f." + prefix + ", " + rule_order
+    order: LiteralString = "k.rank, k.childId" if prefix is None else "k." + prefix + ", k.rank, k.childId"
+    return (
+        """
+UNWIND $bands AS band
+CALL (band) {
+  WITH band WHERE band.rank > 0
+  UNWIND $rules AS rule
+  CALL (band, rule) {
+    // Plain variables, not the map's fields: only so does the planner seek the index.
+    WITH rule, band.rank AS rank, band.after AS after"""
+        + _flagged(prefix, "f.rank = rank AND f.childId > after")
         + """
-RETURN k.childId AS id, k.rules AS rules, k.ranks AS ranks
+      AND none(i IN range(0, size(k.ranks) - 1) WHERE k.ranks[i] > rank AND k.rules[i] IN $rules)
+    WITH k, f ORDER BY """
+        + rule_order
+        + """ LIMIT $limit
+    RETURN k
+  }
+  RETURN band.rank AS rank, k
+  UNION
+  WITH band WHERE band.rank = 0
+  UNWIND [3, 2, 1, 0] AS overall
+  CALL (band, overall) {"""
+        + _match(prefix, "k.rank = overall AND k.childId > band.after")
+        + """
+      AND none(rule IN k.rules WHERE rule IN $rules)
+    RETURN k ORDER BY """
+        + order
+        + """ LIMIT $limit
+  }
+  RETURN 0 AS rank, k
+}
+WITH DISTINCT rank, k ORDER BY rank DESC, k.childId LIMIT $limit
+MATCH (k)-[:RISK_OF]->(c:Person)
+RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, rank, k.findings AS findings
+ORDER BY rank DESC, id
 """
     )
 
 
-#: The risk nodes of the children `$ids`, with their findings and evidence.
-ROWS_OF: LiteralString = """
-UNWIND $ids AS id
-MATCH (k:ChildRisk {childId: id})-[:RISK_OF]->(c:Person)
-RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, k.rank AS rank, k.rules AS rules,
-       k.ranks AS ranks, k.findings AS findings
+def _rule_count(prefix: LiteralString | None) -> LiteralString:
+    """How many children of the region rank `$minRank` or above by the rules `$rules` alone
+    (above green: the children with one of the rules at that rank or above)."""
+    return (
+        """
+CALL () {
+  WITH $minRank AS minRank WHERE minRank > 0
+  UNWIND $rules AS rule
+  CALL (rule) {"""
+        + _flagged(prefix, "f.rank >= $minRank AND f.childId IS NOT NULL")
+        + """
+    RETURN f.childId AS id
+  }
+  RETURN count(DISTINCT id) AS total
+  UNION
+  WITH $minRank AS minRank WHERE minRank = 0
+  UNWIND [3, 2, 1, 0] AS rank
+  CALL (rank) {"""
+        + _match(prefix, "k.rank = rank AND k.childId IS NOT NULL")
+        + """
+    RETURN count(k) AS n
+  }
+  RETURN sum(n) AS total
+}
+RETURN sum(total) AS total
 """
+    )
 
 
 PAGE: Final[dict[int, LiteralString]] = {0: _page(None)} | {n: _page(p) for n, p in PREFIX_PROPERTIES.items()}
 COUNT: Final[dict[int, LiteralString]] = {0: _count(None)} | {n: _count(p) for n, p in PREFIX_PROPERTIES.items()}
 ALL: Final[dict[int, LiteralString]] = {0: _all(None)} | {n: _all(p) for n, p in PREFIX_PROPERTIES.items()}
-RANKS: Final[dict[int, LiteralString]] = {0: _ranks(None)} | {n: _ranks(p) for n, p in PREFIX_PROPERTIES.items()}
+RULE_PAGE: Final[dict[int, LiteralString]] = {0: _rule_page(None)} | {
+    n: _rule_page(p) for n, p in PREFIX_PROPERTIES.items()
+}
+RULE_COUNT: Final[dict[int, LiteralString]] = {0: _rule_count(None)} | {
+    n: _rule_count(p) for n, p in PREFIX_PROPERTIES.items()
+}
 
 #: Indexes the reads above seek (applied by `graph.migrations`): one per prefix length, and
 #: one by rank alone for a caller without a region.
@@ -215,6 +303,36 @@ INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
     (
         "child_risk_village",
         "CREATE INDEX child_risk_village IF NOT EXISTS FOR (k:ChildRisk) ON (k.regionCode, k.rank, k.childId)",
+    ),
+    # The `FLAGGED` loops (one per finding) a page filtered by rules seeks, likewise.
+    (
+        "child_risk_rule",
+        "CREATE INDEX child_risk_rule IF NOT EXISTS FOR ()-[f:FLAGGED]-() ON (f.rule, f.rank, f.childId)",
+    ),
+    (
+        "child_risk_rule_province",
+        "CREATE INDEX child_risk_rule_province IF NOT EXISTS FOR ()-[f:FLAGGED]-()"
+        " ON (f.inProvince, f.rule, f.rank, f.childId)",
+    ),
+    (
+        "child_risk_rule_city",
+        "CREATE INDEX child_risk_rule_city IF NOT EXISTS FOR ()-[f:FLAGGED]-()"
+        " ON (f.inCity, f.rule, f.rank, f.childId)",
+    ),
+    (
+        "child_risk_rule_county",
+        "CREATE INDEX child_risk_rule_county IF NOT EXISTS FOR ()-[f:FLAGGED]-()"
+        " ON (f.inCounty, f.rule, f.rank, f.childId)",
+    ),
+    (
+        "child_risk_rule_township",
+        "CREATE INDEX child_risk_rule_township IF NOT EXISTS FOR ()-[f:FLAGGED]-()"
+        " ON (f.inTownship, f.rule, f.rank, f.childId)",
+    ),
+    (
+        "child_risk_rule_village",
+        "CREATE INDEX child_risk_rule_village IF NOT EXISTS FOR ()-[f:FLAGGED]-()"
+        " ON (f.regionCode, f.rule, f.rank, f.childId)",
     ),
     (
         "risk_pending_token",
@@ -248,9 +366,15 @@ async def pending(graph: Graph) -> list[str]:
     return list(records[0]["tokens"]) if records else []
 
 
+#: What the risk nodes hold, in the key of every stamp: a stamp written before the nodes held
+#: what the reads here seek (the `FLAGGED` loops, since layout 2) never matches, so an upgraded
+#: database evaluates until its next complete sweep instead of reading what is not there.
+LAYOUT: Final = 2
+
+
 def thresholds_key(thresholds: Mapping[str, Any]) -> str:
     """How thresholds are stored on a risk node and a stamp, so that they compare as text."""
-    return json.dumps(dict(thresholds))
+    return json.dumps(dict(thresholds) | {"layout": LAYOUT})
 
 
 def seek_prefix(region_prefix: str, scope_prefix: str) -> str | None:
@@ -298,14 +422,35 @@ async def count(graph: Graph, *, seek: str, region: str, scope: str, min_rank: i
     return int(records[0]["total"]) if records else 0
 
 
-async def rank_rows(graph: Graph, *, seek: str, region: str, scope: str) -> list[Any]:
-    return await graph.read(RANKS[len(seek)], {"seek": seek, "region": region, "scope": scope})
-
-
 async def all_rows(graph: Graph, *, seek: str, region: str, scope: str, evidence: bool) -> list[Any]:
     params = {"seek": seek, "region": region, "scope": scope, "evidence": evidence}
     return await graph.read(ALL[len(seek)], params)
 
 
-async def rows_of(graph: Graph, child_ids: Sequence[str]) -> list[Any]:
-    return await graph.read(ROWS_OF, {"ids": list(child_ids)}) if child_ids else []
+async def rule_page_rows(
+    graph: Graph,
+    *,
+    seek: str,
+    region: str,
+    scope: str,
+    rules: Sequence[str],
+    min_rank: int,
+    after: tuple[int, str] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to `limit` children after `after`, ranked by `rules` alone (see `_rule_page`)."""
+    params = {
+        "seek": seek,
+        "region": region,
+        "scope": scope,
+        "rules": list(rules),
+        "bands": bands(min_rank, after),
+        "limit": limit,
+    }
+    return await graph.read(RULE_PAGE[len(seek)], params)
+
+
+async def rule_count(graph: Graph, *, seek: str, region: str, scope: str, rules: Sequence[str], min_rank: int) -> int:
+    params = {"seek": seek, "region": region, "scope": scope, "rules": list(rules), "minRank": min_rank}
+    records = await graph.read(RULE_COUNT[len(seek)], params)
+    return int(records[0]["total"]) if records else 0
