@@ -106,7 +106,24 @@ def config_text(values: Mapping[str, Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fuzz(server: LiveServer, token: str, caller: str, seconds: int, config: Path, workdir: Path) -> Run:
+@dataclass(frozen=True)
+class Budget:
+    """How much one caller's run may do: `seconds` of fuzzing, repeated until they are spent; or,
+    with `examples`, one pass of that many cases per operation, `seconds` then only the cap on a
+    run that hangs. The suite's run counts cases, so a loaded machine makes it slower, never
+    emptier; `make fuzz` spends time."""
+
+    seconds: int
+    examples: int | None = None
+
+    def arguments(self) -> list[str]:
+        if self.examples is None:
+            return ["--max-time", str(self.seconds)]
+        # Without --max-time each phase runs once; the stateful phase's scenarios have no count.
+        return ["--max-examples", str(self.examples), "--phases", "fuzzing"]
+
+
+def fuzz(server: LiveServer, token: str, caller: str, budget: Budget, config: Path, workdir: Path) -> Run:
     """One bounded schemathesis run with the caller's token; its cases and failures."""
     report = workdir / f"{caller}.json"
     command = [
@@ -120,8 +137,7 @@ def fuzz(server: LiveServer, token: str, caller: str, seconds: int, config: Path
         f"Authorization: Bearer {token}",
         "--checks",
         "shouhu_no_internal",
-        "--max-time",
-        str(seconds),
+        *budget.arguments(),
         # A slow answer on a loaded machine (a province's sweep) is not what this run looks for.
         "--request-timeout",
         "60",
@@ -134,7 +150,7 @@ def fuzz(server: LiveServer, token: str, caller: str, seconds: int, config: Path
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_checks"}
     completed = subprocess.run(  # noqa: S603 - our own tool, no shell
-        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=budget.seconds + 120, check=False
     )
     run = Run(caller, output=completed.stdout + completed.stderr)
     if not report.exists():
@@ -174,14 +190,14 @@ def seed(server: LiveServer, admin: str, lines: list[str]) -> None:
 REPORTS = PROJECT_ROOT / ".shouhu" / "fuzz"
 
 
-def run_all(server: LiveServer, settings: Settings, seconds: int, seeded: Mapping[str, Sequence[str]]) -> list[Run]:
+def run_all(server: LiveServer, settings: Settings, budget: Budget, seeded: Mapping[str, Sequence[str]]) -> list[Run]:
+    """Each caller's run in turn, each with the whole `budget`."""
     villages = [code for code in seeded.get("regions", ()) if not code.endswith("000")]
     callers = tokens(settings, villages[0] if villages else COUNTY)
     REPORTS.mkdir(parents=True, exist_ok=True)
     config = REPORTS / "schemathesis.toml"
     config.write_text(config_text(seeded), encoding="utf-8")
-    share = max(1, seconds // len(callers))
-    runs = [fuzz(server, token, caller, share, config, REPORTS) for caller, token in callers.items()]
+    runs = [fuzz(server, token, caller, budget, config, REPORTS) for caller, token in callers.items()]
     for run in runs:
         (REPORTS / f"{run.caller}.txt").write_text(run.output, encoding="utf-8")
     return runs
@@ -226,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             live_server(environment, Path(folder) / "server.log") as server,
         ):
             seed(server, tokens(settings, COUNTY)["admin"], lines)
-            runs = run_all(server, settings, options.seconds, seeded_values(lines))
+            runs = run_all(server, settings, Budget(max(1, options.seconds // 2)), seeded_values(lines))
         asyncio.run(_wipe(settings))
     finally:
         if started and local is not None and not os.environ.get("SHOUHU_TEST_KEEP_DB"):
