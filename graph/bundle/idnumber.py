@@ -21,7 +21,11 @@ _DIGITS: Final = frozenset("0123456789")
 
 def check_character(first17: str) -> str:
     """The check character for 17 digits."""
-    return CHECK_CHARACTERS[sum(int(digit) * weight for digit, weight in zip(first17, WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(WEIGHTS) or not (first17.isascii() and first17.isdigit()):
+        raise ValueError(f"{first17!r} is not 17 digits")
+    # The weights are 2^(17-i) mod 11 and 13 = 2 (mod 11), so the weighted sum is twice the
+    # digits read in base 13: one C call, where a province's bundle checks millions of numbers.
+    return CHECK_CHARACTERS[2 * int(first17, 13) % 11]
 
 
 def normalize(value: str) -> str:
