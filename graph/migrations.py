@@ -9,7 +9,7 @@ from typing import LiteralString
 
 from graph import risk_index
 from graph.bundle.records import KINDS
-from graph.driver import Graph
+from graph.driver import AsyncManagedTransaction, Graph
 
 #: Each stored kind's uniqueness constraint is declared with the kind (`Store.unique`).
 STATEMENTS: tuple[tuple[str, LiteralString], ...] = (
@@ -71,11 +71,27 @@ SHOW_CONSTRAINTS: LiteralString = "SHOW CONSTRAINTS YIELD name RETURN name"
 CONSTRAINT_NAMES = frozenset(name for name, statement in STATEMENTS if "CONSTRAINT" in statement)
 
 
-async def apply(graph: Graph) -> list[str]:
-    """Apply every statement (each is a no-op when already in place); return their names."""
-    for _, statement in STATEMENTS:
-        await graph.write(statement)
-    await graph.write("CALL db.awaitIndexes(300)")
+AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes($seconds)"
+
+
+async def apply(graph: Graph, *, together: bool = False, wait: int = 300) -> list[str]:
+    """Apply every statement (each is a no-op when already in place); return their names.
+
+    `together` creates them all in one transaction: Neo4j then fills every new index in one
+    scan of the store instead of one scan each, which is what a freshly loaded store (the
+    offline import) needs; `wait` is how long to wait for them to come online (seconds).
+    """
+    if together:
+
+        async def create(tx: AsyncManagedTransaction) -> None:
+            for _, statement in STATEMENTS:
+                await (await tx.run(statement)).consume()
+
+        await graph.write_transaction(create)
+    else:
+        for _, statement in STATEMENTS:
+            await graph.write(statement)
+    await graph.write(AWAIT_INDEXES, {"seconds": wait})
     return [name for name, _ in STATEMENTS]
 
 

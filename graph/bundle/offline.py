@@ -11,11 +11,14 @@ its own speed. The steps:
 2. each valid line becomes rows of one node file per label and one relationship file per
    type and end labels, with the properties the online import's queries
    (`graph.bundle.records`) would set: the same graph, `updatedAt` and the stage and status
-   histories stamped with the import's time;
+   histories stamped with the import's time. The rows are written as the validation reads
+   each line (`CsvSink`), since parsing the lines is most of the cost of both; they are
+   scratch until the validation has found every line good;
 3. the database is stopped, the importer run (from the jars the launcher already resolves),
-   and the database started again; then the constraints and indexes (`graph.migrations`),
-   the import's `ImportRun` and audit events, and a complete sweep as of today (alerts and
-   the materialised risk of every child, `graph.risk_index`).
+   and the database started again; then the constraints and indexes (`graph.migrations`, in
+   one transaction, so that one scan of the loaded store fills them all), the import's
+   `ImportRun` and audit events, and a complete sweep as of today (alerts and the
+   materialised risk of every child, `graph.risk_index`), in batches of villages.
 
 The offline importer cannot merge: a bundle that gives one record twice (an id, or an
 interval's endpoints and `since`) is refused before anything is written, naming the line;
@@ -27,9 +30,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import itertools
+import os
 import shutil
 import subprocess
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -40,7 +46,7 @@ from typing import Any, Final, LiteralString, TextIO
 import orjson
 
 from graph import localdb
-from graph.bundle.records import KINDS
+from graph.bundle.records import ENTITY_KINDS, KINDS
 from graph.bundle.validation import OPERATOR, Rejection, numbered
 from graph.callers import Caller
 from graph.discovery import Thresholds
@@ -126,6 +132,8 @@ EMPTY_LISTS: Final[tuple[LiteralString, ...]] = (
 )
 
 IMPORTER_CLASS: Final = "org.neo4j.cli.AdminTool"
+#: Seconds the indexes of a freshly loaded store may take to fill (a province's persons).
+MIGRATION_WAIT: Final = 3600
 
 
 class OfflineImportError(RuntimeError):
@@ -210,6 +218,13 @@ def _lines(source: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, orjson.loads(text)
 
 
+def _identity(kind: str, data: dict[str, Any]) -> int:
+    if kind == "staff" and data.get("institution") is not None:
+        # A post is held at the institution when one is named, else at the region.
+        data = data | {"region": None}
+    return hash((kind, *(data.get(name) for name in IDENTITY[kind])))
+
+
 def repeated(source: Path, skip: frozenset[int]) -> list[Rejection]:
     """The lines that give a record an earlier line gave (by `IDENTITY`)."""
     seen: set[int] = set()
@@ -218,9 +233,7 @@ def repeated(source: Path, skip: frozenset[int]) -> list[Rejection]:
         kind = data.get("kind")
         if number in skip or kind not in IDENTITY:
             continue
-        if kind == "staff":  # a post is held at the institution when one is named, else the region
-            data = data | {"region": None} if data.get("institution") is not None else data
-        digest = hash((kind, *(data.get(name) for name in IDENTITY[kind])))
+        digest = _identity(kind, data)
         if digest in seen:
             found.append(
                 Rejection(
@@ -230,6 +243,108 @@ def repeated(source: Path, skip: frozenset[int]) -> list[Rejection]:
             )  # fmt: skip
         seen.add(digest)
     return found
+
+
+#: Entity kinds are left to the validation, which already refuses a key defined twice.
+_REPEATABLE: Final = frozenset(kind for kind in IDENTITY if kind not in ENTITY_KINDS)
+
+
+class CsvSink:
+    """The importer's CSV files written while the bundle is validated (`validate_bundle`'s
+    `sink`): one parse of each line serves both. Whether the bundle may be loaded is known
+    only at the end; the files are scratch until then.
+
+    A person's `regionCode` is its household's village and a guardian is a person or an
+    institution: both are known once the line defining the other record was read, which in
+    a bundle written entity by entity (as exports and the generator are) is before; the few
+    lines read before it are held back and written by `finish`. Each relationship line's
+    identity is kept as a 64-bit hash (8 bytes a line, not a set of tuples), so `finish` can
+    tell whether any record is given twice, which the offline importer cannot merge.
+    """
+
+    def __init__(self, folder: Path, at: datetime) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.files = CsvFiles(folder)
+        self.at = at
+        self._out = _Writers(self.files)
+        self._villages: dict[str, str] = {}
+        self._institutions: set[str] = set()
+        self._guardians_written = False
+        #: Institutions defined after some guardian line was written as a person's.
+        self._late: set[str] = set()
+        self._homeless: list[dict[str, Any]] = []
+        self._changes = 0
+        self._hashes = array("q")
+
+    def __call__(self, number: int, kind: str, data: dict[str, Any]) -> None:
+        store = KINDS[kind].store
+        if store is None:
+            return
+        if kind in _REPEATABLE:
+            self._hashes.append(_identity(kind, data))
+        if kind == "household":
+            self._villages[data["id"]] = data["region"]
+        elif kind == "institution":
+            self._institutions.add(data["id"])
+            if self._guardians_written:
+                self._late.add(data["id"])
+        elif kind == "person" and data["household"] is not None and data["household"] not in self._villages:
+            self._homeless.append(data)
+            return
+        elif kind == "guardian":
+            self._guardians_written = True
+        if store.shape == "interval_node":
+            data = data | {"key": store.node_key(data)}
+        self._changes = _write(self._out, kind, data, self._villages, self._institutions, self.at, self._changes)
+
+    def repeats(self) -> bool:
+        """Whether two relationship lines may give one record (equal hashes: `repeated` says
+        exactly which)."""
+        ordered = sorted(self._hashes)
+        return any(a == b for a, b in itertools.pairwise(ordered))
+
+    def finish(self) -> CsvFiles:
+        for data in self._homeless:
+            self._changes = _write(
+                self._out, "person", data, self._villages, self._institutions, self.at, self._changes
+            )
+        self._homeless = []
+        self._out.close()
+        if self._late:
+            self._move_late_guardians()
+        return self.files
+
+    def close(self) -> None:
+        self._out.close()
+
+    def _move_late_guardians(self) -> None:
+        """Guardian rows written as a person's whose guardian turned out an institution (the
+        two files have the same columns)."""
+        people = self.files.relationships.get(("GUARDIAN_OF", "Person", "Person"))
+        if people is None:
+            return
+        key = ("GUARDIAN_OF", "Institution", "Person")
+        institutions = self.files.relationships.get(key)
+        kept = people.with_suffix(".kept")
+        with people.open(encoding="utf-8", newline="") as source, kept.open("w", encoding="utf-8", newline="") as out:
+            reader, writer = csv.reader(source), csv.writer(out, lineterminator="\n")
+            moved = []
+            writer.writerow(next(reader))
+            for fields in reader:
+                if fields[0] in self._late:
+                    moved.append(fields)
+                else:
+                    writer.writerow(fields)
+        kept.replace(people)
+        if not moved:
+            return
+        if institutions is None:
+            institutions = self.files.folder / "GUARDIAN_OF-Institution-Person.csv"
+            header = [":START_ID(Institution)", ":END_ID(Person)", *RELATIONSHIPS[key]]
+            institutions.write_text(",".join(header) + "\n", encoding="utf-8")
+            self.files.relationships[key] = institutions
+        with institutions.open("a", encoding="utf-8", newline="") as out:
+            csv.writer(out, lineterminator="\n").writerows(moved)
 
 
 def write_csv(source: Path, folder: Path, *, skip: frozenset[int], at: datetime, row: Any) -> CsvFiles:
@@ -358,7 +473,12 @@ def run_importer(local: localdb.LocalDatabase, files: CsvFiles, *, database: str
         java, f"-Xmx{local.heap}", *localdb.JVM_FLAGS, "-cp", f"{target / 'classes'}:{target / 'lib' / '*'}",
         IMPORTER_CLASS, "database", "import", "full", *files.arguments(), f"--array-delimiter={ARRAY_DELIMITER}",
         "--multiline-fields=true", "--overwrite-destination=true", "--skip-bad-relationships=false",
-        "--skip-duplicate-nodes=false", f"--report-file={log.with_suffix('.report')}", database,
+        "--skip-duplicate-nodes=false", f"--report-file={log.with_suffix('.report')}",
+        # The store is on local disk (random reads are cheap), and the importer's off-heap
+        # caches get what the database's page cache would (by default it takes most of the
+        # free memory, which a shared machine does not have to give).
+        "--high-parallel-io=on", f"--max-off-heap-memory={local.pagecache}", f"--threads={os.cpu_count() or 1}",
+        database,
     ]  # fmt: skip
     environment = {"NEO4J_HOME": str(local.home), "NEO4J_CONF": str(conf), "PATH": "/usr/bin:/bin"}
     with log.open("w", encoding="utf-8") as output:
@@ -425,25 +545,46 @@ async def load(
             for line in handle:
                 yield line.rstrip("\r\n")
 
-    async with connect() as graph:
-        found = await graph.read(EMPTY)
-        if not (found and found[0]["empty"]):
-            raise OfflineImportError(
-                "the database is not empty: the offline import only loads an empty database (use the online import)"
-            )
-        report = await validate_bundle(lines(), graph, today=today, workdir=workdir, caller=caller)
-        skip = report.rejected_lines() | report.unchanged
-        rejected = list(report.rejections) or await asyncio.to_thread(repeated, source, skip)
-        summary = [f"lines={report.lines}", "written=0", f"rejected={len(rejected)}", f"run={run_id[:12]}", "offline"]
-        if rejected:
-            outcome = auditing.outcome(rejection.code for rejection in rejected)
-            await auditing.append(graph, auditing.entries(caller, auditing.IMPORT, report.touched, summary, outcome))
-            lap("validate")
-            return OfflineResult(False, report.lines, 0, rejected, run_id, seconds)
-        # The importer replaces the store: the audit trail so far goes over with the load.
-        trail = [record["event"] for record in await graph.read(AUDIT_TRAIL)]
-    lap("validate")
-    files = await asyncio.to_thread(write_csv, source, workdir / "csv", skip=skip, at=at, row=row)
+    sink = CsvSink(workdir / "csv", at)
+    try:
+        async with connect() as graph:
+            found = await graph.read(EMPTY)
+            if not (found and found[0]["empty"]):
+                raise OfflineImportError(
+                    "the database is not empty: the offline import only loads an empty database (use the online import)"
+                )
+            report = await validate_bundle(lines(), graph, today=today, workdir=workdir, caller=caller, sink=sink)
+            skip = report.rejected_lines() | report.unchanged
+            rejected = list(report.rejections)
+            if not rejected and await asyncio.to_thread(sink.repeats):
+                rejected = await asyncio.to_thread(repeated, source, skip)
+            summary = [
+                f"lines={report.lines}",
+                "written=0",
+                f"rejected={len(rejected)}",
+                f"run={run_id[:12]}",
+                "offline",
+            ]
+            if rejected:
+                outcome = auditing.outcome(rejection.code for rejection in rejected)
+                await auditing.append(
+                    graph, auditing.entries(caller, auditing.IMPORT, report.touched, summary, outcome)
+                )
+                sink.close()
+                shutil.rmtree(workdir / "csv", ignore_errors=True)
+                lap("validate")
+                return OfflineResult(False, report.lines, 0, rejected, run_id, seconds)
+            # The importer replaces the store: the audit trail so far goes over with the load.
+            trail = [record["event"] for record in await graph.read(AUDIT_TRAIL)]
+        lap("validate")
+        if report.unchanged:
+            # Lines that would change nothing are left out, as online: the files are rewritten.
+            shutil.rmtree(workdir / "csv")
+            files = await asyncio.to_thread(write_csv, source, workdir / "csv", skip=skip, at=at, row=row)
+        else:
+            files = await asyncio.to_thread(sink.finish)
+    finally:
+        sink.close()
     lap("csv")
     await asyncio.to_thread(localdb.stop, local, timeout=300)
     try:
@@ -453,7 +594,8 @@ async def load(
     lap("import")
     written = report.valid
     async with connect() as graph:
-        await migrations.apply(graph)
+        # Every index is new and the store full: one scan fills them all.
+        await migrations.apply(graph, together=True, wait=MIGRATION_WAIT)
         for statement in EMPTY_LISTS:
             await graph.autocommit(statement)
         summary[1] = f"written={written}"

@@ -435,7 +435,12 @@ class _Loaded:
     whole: bool = True
 
 
-def _load(index: BundleIndex, lines: Iterable[str], today: date, *, keep_all: bool) -> _Loaded:
+#: Called with (line, kind, typed fields) of every line that passes the per-line checks, in
+#: bundle order, from the validation's worker thread; it must not change the fields.
+Sink = Callable[[int, str, dict[str, Any]], None]
+
+
+def _load(index: BundleIndex, lines: Iterable[str], today: date, *, keep_all: bool, sink: Sink | None) -> _Loaded:
     loaded = _Loaded([])
     for number, text in numbered(lines):
         loaded.count += 1
@@ -445,6 +450,8 @@ def _load(index: BundleIndex, lines: Iterable[str], today: date, *, keep_all: bo
         outcome, kind, key = _parse(number, text, today)
         if isinstance(outcome, ValidRecord):
             index.add(number, outcome.kind, outcome.data, text)
+            if sink is not None:
+                sink(number, outcome.kind, outcome.data)
             if loaded.whole or outcome.kind in KEPT_WHEN_LARGE:
                 loaded.kept.append(Kept(number, outcome.kind, outcome.data, text))
         else:
@@ -655,16 +662,24 @@ async def _cross_check(
 
 
 async def validate_bundle(
-    lines: Iterable[str], graph: Graph, *, today: date, workdir: Path, caller: Caller = OPERATOR
+    lines: Iterable[str],
+    graph: Graph,
+    *,
+    today: date,
+    workdir: Path,
+    caller: Caller = OPERATOR,
+    sink: Sink | None = None,
 ) -> ValidationReport:
     """Validate a whole bundle: every line on its own, then every reference and cross-line
     rule against the bundle itself and the database, then what `caller` may write
-    (`graph.bundle.scope`). Nothing is written to the database."""
+    (`graph.bundle.scope`). Nothing is written to the database. `sink`, when given, sees
+    every line that passed the per-line checks as it is read (the offline load writes its
+    files in the same pass): whether the bundle is valid is only known at the end."""
     scope = caller.scope
     index = BundleIndex(workdir)
     probes: dict[str, set[str]] = {}
     try:
-        loaded = await index.in_thread(functools.partial(_load, index, lines, today, keep_all=scope != ""))
+        loaded = await index.in_thread(functools.partial(_load, index, lines, today, keep_all=scope != "", sink=sink))
         problems = await _cross_check(index, graph, disclose=scope == "", probes=probes)
         texts = await index.in_thread(lambda: [index.text(line) for line, _, _ in problems])
         counts = await index.in_thread(index.counts)

@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, LiteralString
 
@@ -16,8 +17,9 @@ import orjson
 import pytest
 
 from graph import alerts, discovery, localdb, migrations, risk_index
-from graph.bundle import offline
+from graph.bundle import importer, offline
 from graph.bundle.importer import import_bundle
+from graph.bundle.validation import ValidRecord, numbered, parse_line
 from graph.discovery import Thresholds
 from graph.driver import Connection, Graph, connect
 from graph.localdb import LocalDatabase
@@ -161,3 +163,35 @@ async def test_a_bad_or_repeated_line_loads_nothing(empty: LocalDatabase, tmp_pa
     async with opener(empty) as graph:
         kept = await graph.read("MATCH (e:AuditEvent) WHERE e.outcome <> 'ok' RETURN count(e) AS n")
         assert kept[0]["n"] == refusals[0]["n"] > 0
+
+
+def _rows(files: offline.CsvFiles) -> dict[str, Counter[str]]:
+    """Each file's header and rows (in any order)."""
+    found: dict[str, Counter[str]] = {}
+    for path in [*files.nodes.values(), *files.relationships.values()]:
+        header, *rows = path.read_text(encoding="utf-8").splitlines()
+        found[path.name] = Counter([f"header {header}", *rows])
+    return found
+
+
+def test_the_files_written_while_validating_are_those_of_a_second_pass(tmp_path: Path) -> None:
+    """`CsvSink` writes as the validation reads; a bundle that defines its households and
+    institutions last (persons before their village is known, guardians before it is known
+    that they are institutions) still gives the files of a pass over the validated bundle."""
+    lines = SAMPLE_BUNDLE.read_text(encoding="utf-8").splitlines()
+    last = [line for line in lines if '"kind": "household"' in line or '"kind": "institution"' in line]
+    assert last and any('"basis": "state"' in line for line in lines), "an institution is a guardian"
+    reordered = tmp_path / "reordered.ndjson"
+    reordered.write_text("\n".join([line for line in lines if line not in last] + last) + "\n", encoding="utf-8")
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    sink = offline.CsvSink(tmp_path / "sink", at)
+    with reordered.open(encoding="utf-8") as handle:
+        for number, text in numbered(line.rstrip("\n") for line in handle):
+            record = parse_line(number, text, today=TODAY)
+            assert isinstance(record, ValidRecord), record
+            sink(number, record.kind, record.data)
+    assert not sink.repeats()
+    written = _rows(sink.finish())
+    expected = _rows(offline.write_csv(reordered, tmp_path / "pass", skip=frozenset(), at=at, row=importer.row))
+    assert written == expected
+    assert written["GUARDIAN_OF-Institution-Person.csv"].total() > 1
