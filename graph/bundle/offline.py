@@ -141,6 +141,8 @@ class OfflineImportError(RuntimeError):
 
 
 def _value(value: Any) -> str:
+    if type(value) is str:  # most values: tested first, a province writes tens of millions
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -154,6 +156,11 @@ def _value(value: Any) -> str:
 
 def _column(header: str) -> str:
     return header.split(":", 1)[0]
+
+
+#: The property each column of a node file, or each property column of a relationship file, holds.
+NODE_COLUMNS: Final = {label: tuple(_column(h) for h in header) for label, header in NODES.items()}
+RELATIONSHIP_COLUMNS: Final = {key: tuple(_column(c) for c in columns) for key, columns in RELATIONSHIPS.items()}
 
 
 @dataclass(slots=True)
@@ -195,16 +202,17 @@ class _Writers:
         return writer
 
     def node(self, label: str, data: dict[str, Any]) -> None:
-        header = NODES[label]
-        self._writer(label, label, list(header)).writerow([_value(data.get(_column(h))) for h in header])
+        writer = self.writers.get(label) or self._writer(label, label, list(NODES[label]))
+        writer.writerow([_value(data.get(name)) for name in NODE_COLUMNS[label]])
         self.files.rows += 1
 
     def link(self, kind: str, start_space: str, end_space: str, start: str, end: str, **props: Any) -> None:
         key = (kind, start_space, end_space)
-        columns = RELATIONSHIPS[key]
-        header = [f":START_ID({start_space})", f":END_ID({end_space})", *columns]
-        writer = self._writer(key, f"{kind}-{start_space}-{end_space}", header)
-        writer.writerow([start, end, *(_value(props.get(_column(c))) for c in columns)])
+        writer = self.writers.get(key)
+        if writer is None:
+            header = [f":START_ID({start_space})", f":END_ID({end_space})", *RELATIONSHIPS[key]]
+            writer = self._writer(key, f"{kind}-{start_space}-{end_space}", header)
+        writer.writerow([start, end, *[_value(props.get(name)) for name in RELATIONSHIP_COLUMNS[key]]])
         self.files.rows += 1
 
     def close(self) -> None:
