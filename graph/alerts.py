@@ -296,8 +296,11 @@ async def sweep(
     total = risk.Changes()
     complete = rules is None
     # Writes whose markers exist now have committed: every village read below sees them, so a
-    # complete sweep of everything may remove their markers (graph.risk_index).
-    pending = await risk_index.pending(graph) if complete and region_prefix == "" else []
+    # complete sweep may remove the markers of those whose villages all lie in its region
+    # (graph.risk_index); only a sweep of everything removes an import's.
+    pending = (
+        await risk_index.pending(graph, region_prefix=region_prefix, scope_prefix=scope_prefix) if complete else []
+    )
     for villages in await risk.village_batches(graph, region_prefix=region_prefix, scope_prefix=scope_prefix):
         read_at = dt.datetime.now(dt.UTC)
         children = await discover_villages(

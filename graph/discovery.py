@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final, LiteralString
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from neo4j import Record
+from neo4j import AsyncManagedTransaction, Record
 
 from graph import discovery_rules as cypher
 from graph import risk_index
@@ -519,18 +519,20 @@ async def risk_profile(
     return _child(records[0]) if records else None
 
 
-async def children_risk(
-    graph: Graph,
+async def children_risk_in(
+    tx: AsyncManagedTransaction,
     child_ids: Sequence[str],
     *,
     as_of: dt.date,
     thresholds: Thresholds,
 ) -> list[ChildRisk]:
     """The level and findings of each of `child_ids` that is a child at `as_of` (any region),
-    with evidence; ids of persons who are not children at `as_of` are left out."""
+    with evidence; ids of persons who are not children at `as_of` are left out. Read inside the
+    caller's transaction: a re-evaluation writes what it judged in the same one."""
     params = parameters(region_prefix="", scope_prefix="", as_of=as_of, thresholds=thresholds)
-    records = await graph.read(cypher.CHILDREN_RISK, params | {"childIds": list(child_ids)})
-    return sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id))
+    result = await tx.run(cypher.CHILDREN_RISK, params | {"childIds": list(child_ids)})
+    found = [_child(record) async for record in result]
+    return sorted(found, key=lambda c: (-c.level.rank, c.child_id))
 
 
 def encode_cursor(level: Level, child_id: str) -> str:

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, LiteralString, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, LiteralString, ParamSpec, TypeVar
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Record
@@ -22,6 +22,9 @@ from graph import deadlines
 from graph.breaker import Breaker
 from graph.errors import Conflict, DatabaseUnavailable, Overloaded, Timeout
 from graph.warmup import PlanWarmer
+
+if TYPE_CHECKING:
+    from graph.risk_index import Pending
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -44,7 +47,7 @@ class Connection:
 
 
 #: (graph, ids touched, by whom, the write's pending marker) -> anything; see `Graph.after_write`.
-AfterWrite = Callable[["Graph", Sequence[str], str, str | None], Awaitable[object]]
+AfterWrite = Callable[["Graph", Sequence[str], str, "Pending | None"], Awaitable[object]]
 #: (seconds a query took, how it ended: "ok" or the project's error code) -> None; for metrics.
 QueryObserver = Callable[[float, str], None]
 #: (alerts changed by a finished sweep, by change) -> None; for metrics.

@@ -43,7 +43,8 @@ import orjson
 from neo4j import AsyncManagedTransaction
 
 from graph import risk_index
-from graph.discovery import ChildRisk, Level, Thresholds, children_risk
+from graph.dates import birth_cutoff
+from graph.discovery import ChildRisk, Level, Thresholds, children_risk_in
 from graph.driver import Graph
 from graph.errors import InvalidInput
 
@@ -87,7 +88,7 @@ class AlertPolicy:
 #: children of a person named (parent, guardian, caregiver: away episodes, conditions and a
 #: caregiver's overload reach all of them); the members of a household; the child of a case,
 #: a report or a referral named.
-AFFECTED: LiteralString = """
+_AFFECTED: LiteralString = """
 UNWIND $ids AS id
 CALL (id) {
   MATCH (p:Person {id: id}) RETURN p.id AS child
@@ -103,8 +104,33 @@ CALL (id) {
   MATCH (k:Case)-[:REFERRED]->(:Referral {id: id}) MATCH (k)-[:CONCERNS]->(o:Person) RETURN o.id AS child
 }
 WITH child WHERE child IS NOT NULL
-RETURN collect(DISTINCT child) AS children
+WITH collect(DISTINCT child) AS children
 """
+
+AFFECTED: LiteralString = _AFFECTED + "RETURN children"
+
+#: Inside a write's transaction, after it wrote: the children it can change (`AFFECTED`, as the
+#: write left the graph), and, when there are any, its marker on the villages their risk can
+#: change in: where each lives now and where its risk node files it (a child who moved away is
+#: listed under the old village until judged again). Where an adult lives (a visitor, a parent)
+#: is left out: born on or before `$adult`, they are no child on any day from now on, in any
+#: zone, so no discovery of today lists them there.
+MARK: LiteralString = (
+    _AFFECTED
+    + """
+CALL (children) {
+  UNWIND children AS childId
+  MATCH (c:Person {id: childId})
+  OPTIONAL MATCH (k:ChildRisk {childId: childId})
+  UNWIND [CASE WHEN coalesce(c.birthDate <= $adult, false) THEN null ELSE c.regionCode END, k.regionCode] AS code
+  WITH code WHERE code IS NOT NULL
+  RETURN collect(DISTINCT code) AS villages
+}
+FOREACH (_ IN CASE WHEN size(children) > 0 THEN [1] ELSE [] END |
+  CREATE (:RiskPending {token: $token, at: $at, villages: villages}))
+RETURN children
+"""
+)
 
 #: Live alerts of `$childIds` whose (child, rule) is not among `$keys`: their finding stopped.
 RESOLVE_CHILDREN: LiteralString = """
@@ -410,25 +436,62 @@ async def reevaluate(
     policy: AlertPolicy,
     by: str,
     at: dt.datetime | None = None,
+    pending: Sequence[str] = (),
 ) -> Evaluation:
-    """Judge `child_ids` as of `as_of` and reconcile their risk nodes and alerts (see the module)."""
+    """Judge `child_ids` as of `as_of` and reconcile their risk nodes and alerts (see the module).
+
+    Each batch is judged and reconciled in one write transaction; the markers `pending` go with
+    the last, so they are removed exactly when every child they stand for is reconciled."""
     started = time.perf_counter()
     at = at or dt.datetime.now(dt.UTC)
     ids = sorted(set(child_ids))
     total = Changes()
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start : start + BATCH]
-        risks = await children_risk(graph, batch, as_of=as_of, thresholds=thresholds)
-        judged = {r.child_id for r in risks}
-        params = reconcile_parameters(
-            risks, as_of=as_of, at=at, by=by, thresholds=thresholds, policy=policy, sweep_id=None
-        ) | {"childIds": batch, "gone": [i for i in batch if i not in judged]}
-        total.add(await graph.write_transaction(_reconcile_children, params))
+    batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+    for number, batch in enumerate(batches, start=1):
+        closing = list(pending) if number == len(batches) else []
+        judge = Judgement(batch, as_of, at, by, thresholds, policy, closing)
+        total.add(await graph.write_transaction(judge.reconcile))
+    if not batches and pending:
+        await risk_index.close_pending(graph, pending)
     return Evaluation(tuple(ids), total, time.perf_counter() - started)
 
 
-async def _reconcile_children(tx: AsyncManagedTransaction, params: dict[str, Any]) -> Changes:
-    return await reconcile_in(tx, params, resolve=RESOLVE_CHILDREN, escalate=ESCALATE_CHILDREN, forget=FORGET)
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """One batch of `reevaluate`: read the children's facts and write what they amount to in one
+    transaction (retried whole), so the judgement and its markers' removal commit together."""
+
+    batch: Sequence[str]
+    as_of: dt.date
+    at: dt.datetime
+    by: str
+    thresholds: Thresholds
+    policy: AlertPolicy
+    closing: Sequence[str]
+
+    async def reconcile(self, tx: AsyncManagedTransaction) -> Changes:
+        risks = await children_risk_in(tx, self.batch, as_of=self.as_of, thresholds=self.thresholds)
+        judged = {r.child_id for r in risks}
+        params = reconcile_parameters(
+            risks, as_of=self.as_of, at=self.at, by=self.by, thresholds=self.thresholds, policy=self.policy,
+            sweep_id=None,
+        ) | {"childIds": list(self.batch), "gone": [i for i in self.batch if i not in judged]}  # fmt: skip
+        changes = await reconcile_in(tx, params, resolve=RESOLVE_CHILDREN, escalate=ESCALATE_CHILDREN, forget=FORGET)
+        if self.closing:
+            await tx.run(risk_index.CLOSE_PENDING, {"tokens": list(self.closing)})
+        return changes
+
+
+async def mark_in(tx: AsyncManagedTransaction, ids: Sequence[str]) -> risk_index.Pending | None:
+    """Inside a write's transaction, after it wrote: its marker (`MARK`) with the children it
+    can change; None when it can change none."""
+    token = risk_index.new_token()
+    at = dt.datetime.now(dt.UTC)
+    adult = birth_cutoff(at.date() - dt.timedelta(days=2), 18)
+    result = await tx.run(MARK, {"ids": list(ids), "token": token, "at": at, "adult": adult})
+    record = await result.single(strict=True)
+    children = tuple(record["children"])
+    return risk_index.Pending(token, children) if children else None
 
 
 #: Bundle fields that name a person, a household, a case, a report or a referral.
@@ -497,20 +560,24 @@ class Reevaluator:
         return dt.datetime.now(ZoneInfo(self.thresholds.timezone)).date()
 
     async def __call__(
-        self, graph: Graph, ids: Sequence[str], by: str, pending: str | None = None
+        self, graph: Graph, ids: Sequence[str], by: str, pending: risk_index.Pending | None = None
     ) -> Evaluation | None:
-        """`pending`: the write's marker (`graph.risk_index`), removed once its children are
-        judged; on a failure it stays, and today's discovery evaluates until a sweep."""
+        """`pending`: the write's marker (`graph.risk_index`), removed with the judgement of its
+        children; on a failure it stays, and today's discovery of its villages evaluates until
+        a sweep. When the write found its children (`Pending.children`), they are judged."""
         started = time.perf_counter()
         try:
-            children = await affected_children(graph, ids)
-            if not children:
-                await risk_index.close_pending(graph, [pending] if pending else [])
-                return None
+            if pending is not None and pending.children is not None:
+                children = list(pending.children)
+            else:
+                children = await affected_children(graph, ids)
+            tokens = [pending.token] if pending is not None else []
             result = await reevaluate(
-                graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by
-            )
-            await risk_index.close_pending(graph, [pending] if pending else [])
+                graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by,
+                pending=tokens,
+            )  # fmt: skip
+            if not children:
+                return None
             fresh = result.changes.raised + result.changes.escalated
             if self.announce is not None and fresh:
                 from graph.alerts import alerts_by_id

@@ -10,11 +10,16 @@ trusted for a region on day D with thresholds T when both hold:
   a complete sweep as of D with T judged every child there and forgot every node of a person
   who was no longer a child there; a re-evaluation with other thresholds takes the stamp of
   the child's village away;
-- no write is waiting for its re-evaluation: every write that can change findings leaves a
-  `RiskPending` marker in its own transaction (a mutation) or before it writes (an import),
-  removed only once the children it reached have been judged again. A marker left behind (a
-  re-evaluation that failed, a process that died, data loaded without one) keeps every read
-  live until a full sweep removes the markers that existed when it began.
+- no write is waiting for its re-evaluation in a village of the subtree: every write that can
+  change findings leaves a `RiskPending` marker in its own transaction (a mutation) or before
+  it writes (an import), removed only once the children it reached have been judged again. A
+  mutation's marker names the villages it can change (`villages`: where each child it reaches
+  lives now, and where that child's risk node still files it, for a child who moved), found in
+  the same transaction after it wrote, so a write in one village leaves every region outside
+  it trusted. An import's marker names none: it holds for every region. A marker left behind
+  (a re-evaluation that failed, a process that died, data loaded without one) keeps the reads
+  of its villages (of everything, for one without villages) live until a complete sweep of a
+  region holding all of them removes the markers that existed when it began.
 
 Otherwise the rules are evaluated, as for any other date: yesterday's colours are never
 served as today's, and a child without a node never drops out of "GREEN lists every child".
@@ -26,7 +31,7 @@ today's nodes back.
 
     (:ChildRisk {..., rank, rules, ranks, regionCode, inProvince, inCity, inCounty, inTownship})
     (:ChildRisk)-[:FLAGGED {childId, rule, rank, regionCode, inProvince, ...}]->(the same ChildRisk)
-    (:RiskPending {token, at})
+    (:RiskPending {token, at, villages})    villages null: every region
 
 A page ranked by a choice of rules seeks the `FLAGGED` loops (one per finding) by region, rule
 and rank, so it is an index read like any other page; a loop is a relationship, kept off the
@@ -39,6 +44,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 from graph.driver import AsyncManagedTransaction, Graph
@@ -63,13 +69,30 @@ MATCH (p:RiskPending {token: token})
 DELETE p
 """
 
-PENDING: LiteralString = "MATCH (p:RiskPending) RETURN collect(p.token) AS tokens"
+#: The markers a complete sweep of `$region` within `$scope` reads past: those whose villages
+#: all lie there (all of them for a sweep of everything).
+PENDING: LiteralString = """
+MATCH (p:RiskPending)
+WHERE $region = '' AND $scope = ''
+   OR p.villages IS NOT NULL AND all(v IN p.villages WHERE v STARTS WITH $region AND v STARTS WITH $scope)
+RETURN collect(p.token) AS tokens
+"""
 
-#: Whether the region's materialised risk holds for (`$asOf`, `$thresholds`): no write awaits
-#: its re-evaluation and every region of `$seek` is stamped (every level: a household may lie
-#: in a township).
-TRUSTED: LiteralString = """
-CALL () { MATCH (p:RiskPending) RETURN count(p) AS pending }
+#: The markers a read of the subtree `$seek` must respect: one without villages holds for all.
+_PENDING_UNDER: LiteralString = """
+  MATCH (p:RiskPending)
+  WHERE p.villages IS NULL OR any(v IN p.villages WHERE v STARTS WITH $seek)
+"""
+
+#: Whether the region's materialised risk holds for (`$asOf`, `$thresholds`): no write in it
+#: awaits its re-evaluation and every region of `$seek` is stamped (every level: a household
+#: may lie in a township).
+TRUSTED: LiteralString = (
+    """
+CALL () {"""
+    + _PENDING_UNDER
+    + """  RETURN count(p) AS pending
+}
 CALL () {
   MATCH (v:Region)
   WHERE v.code STARTS WITH $seek
@@ -78,6 +101,7 @@ CALL () {
 }
 RETURN pending = 0 AND unstamped = 0 AS trusted
 """
+)
 
 #: A complete sweep of `$region` within `$scope` as of `$asOf` has judged every child there:
 #: its regions are stamped (never back to an earlier day).
@@ -341,6 +365,16 @@ INDEXES: Final[tuple[tuple[str, LiteralString], ...]] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A write's marker, handed to its re-evaluation (`Graph.after_write`)."""
+
+    token: str
+    #: the children the write can change, found in its own transaction; None when the
+    #: re-evaluation must find them (an import)
+    children: tuple[str, ...] | None = None
+
+
 def new_token() -> str:
     return str(uuid.uuid4())
 
@@ -361,8 +395,9 @@ async def close_pending(graph: Graph, tokens: Sequence[str]) -> None:
         await graph.write(CLOSE_PENDING, {"tokens": list(tokens)})
 
 
-async def pending(graph: Graph) -> list[str]:
-    records = await graph.read(PENDING)
+async def pending(graph: Graph, *, region_prefix: str = "", scope_prefix: str = "") -> list[str]:
+    """The markers a complete sweep of the region (within the scope) may remove once it is done."""
+    records = await graph.read(PENDING, {"region": region_prefix, "scope": scope_prefix})
     return list(records[0]["tokens"]) if records else []
 
 

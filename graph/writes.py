@@ -32,7 +32,7 @@ from typing import Any, Generic, LiteralString, TypeVar
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import access, audit, idempotency, risk_index
+from graph import access, audit, idempotency, risk, risk_index
 from graph.audit import AuditEntry
 from graph.bundle.validation import Rejection, parse_line
 from graph.callers import Role
@@ -107,11 +107,13 @@ async def perform(
     named = [i for i in ids if i]
 
     touched: list[str] = []
-    # Today's discovery reads the materialised risk only while no write awaits its re-evaluation.
-    pending = risk_index.new_token()
+    # Today's discovery of a village reads the materialised risk only while no write there
+    # awaits its re-evaluation: the write leaves its marker (graph.risk_index).
+    marked: list[risk_index.Pending] = []
 
     async def transaction(tx: AsyncManagedTransaction) -> T:
         touched.clear()  # a retried transaction starts again
+        marked.clear()
         require(actor, operation)
         if key is not None:
             claimed = await idempotency.claim_in(tx, actor.namespace, operation, key, digest)
@@ -122,8 +124,8 @@ async def perform(
                 return await replay(tx, claimed)
         outcome = await work(tx)
         touched.extend(outcome.ids)
-        if outcome.ids:
-            await risk_index.open_pending_in(tx, pending)
+        if outcome.ids and (pending := await risk.mark_in(tx, outcome.ids)) is not None:
+            marked.append(pending)
         scope = outcome.region if outcome.region is not None else actor.scope
         await audit.append_in(tx, AuditEntry(actor.sub, actor.role, operation, list(outcome.ids), "ok", scope))
         if key is not None:
@@ -142,10 +144,10 @@ async def perform(
         except DatabaseUnavailable:
             log.warning("could not audit a refused %s", operation)
         raise
-    if touched and graph.after_write is not None:
+    if marked and graph.after_write is not None:
         # After the commit, in the same request: the children this write reached are judged
         # again and their alerts follow (graph.risk); a replay touched nothing new.
-        await graph.after_write(graph, touched, actor.sub, pending)
+        await graph.after_write(graph, touched, actor.sub, marked[0])
     return value
 
 

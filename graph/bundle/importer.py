@@ -95,9 +95,10 @@ class ImportResult:
     resumed: int = 0
 
     @property
-    def pending(self) -> str | None:
-        """The marker this import left for its re-evaluation (`graph.risk_index`), if it wrote."""
-        return self.run_id if self.written else None
+    def pending(self) -> risk_index.Pending | None:
+        """The marker this import left for its re-evaluation (`graph.risk_index`), if it wrote:
+        on every region, and the re-evaluation finds the children the bundle names."""
+        return risk_index.Pending(self.run_id) if self.written else None
 
 
 @dataclass(slots=True)

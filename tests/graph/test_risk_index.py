@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+from neo4j import AsyncManagedTransaction
 
 from graph import alerts, discovery, risk, risk_index
 from graph.bundle.importer import import_bundle
@@ -135,7 +136,9 @@ async def test_a_write_is_reflected_at_once(swept: Graph) -> None:
     assert child.findings[0].rule == "VISIT_OVERDUE"
     actor = Actor(sub="admin", role="admin", scope="")
     await record_visit(swept, actor, child=child.child_id, visitor="director", type="home_visit", today=today())
-    assert await trusted(swept, COUNTY)
+    # Judged with the write, its marker went with the judgement's commit.
+    assert (await swept.read("MATCH (p:RiskPending) RETURN count(p) AS n"))[0]["n"] == 0
+    assert await trusted(swept, "")
     after, total = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
     assert child.child_id not in {c.child_id for c in after}
     assert after == (await every_page(swept, COUNTY, materialised=False, rules=["VISIT_OVERDUE"]))[0]
@@ -183,14 +186,15 @@ async def test_a_day_or_thresholds_not_swept_are_evaluated(swept: Graph) -> None
 
 
 async def test_a_failed_re_evaluation_leaves_its_marker(swept: Graph) -> None:
-    async def failing(graph: Graph, ids: Sequence[str], by: str, pending: str | None) -> None:
+    async def failing(graph: Graph, ids: Sequence[str], by: str, pending: risk_index.Pending | None) -> None:
         return None  # the process died before re-evaluating
 
     swept.after_write = failing
     stored, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
     actor = Actor(sub="admin", role="admin", scope="")
     await record_visit(swept, actor, child=stored[0].child_id, visitor="director", type="home_visit", today=today())
-    assert not await trusted(swept, VILLAGE)
+    assert stored[0].region_code is not None
+    assert not await trusted(swept, stored[0].region_code)
     after, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
     assert stored[0].child_id not in {c.child_id for c in after}
 
@@ -270,3 +274,81 @@ async def test_a_sweep_in_batches_of_one_village_judges_as_in_one_batch(
     found = {(c.child_id, f.rule, f.level.value) for c in evaluated.children for f in c.findings}
     assert {(r["child"], r["rule"], r["level"]) for r in live} == found
     assert len(live) == len(found) > 0
+
+
+async def _visit_left_pending(graph: Graph, child_id: str) -> None:
+    """A visit to `child_id` whose re-evaluation never came: its marker stays."""
+
+    async def failing(graph: Graph, ids: Sequence[str], by: str, pending: risk_index.Pending | None) -> None:
+        return None
+
+    judge = graph.after_write
+    graph.after_write = failing
+    try:
+        actor = Actor(sub="admin", role="admin", scope="")
+        await record_visit(graph, actor, child=child_id, visitor="director", type="home_visit", today=today())
+    finally:
+        graph.after_write = judge
+
+
+async def test_a_write_in_one_village_leaves_the_others_trusted(swept: Graph) -> None:
+    overdue, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    child = overdue[0]
+    village = child.region_code
+    assert village is not None
+    township, other_township = village[:9], next(t[:9] for t in make_county.TOWNSHIPS if t[:9] != village[:9])
+    other_village = next(v for v in make_county.VILLAGES if not v.startswith(village[:9]))
+    other_county = make_county.OTHER_COUNTY_VILLAGE
+    await _visit_left_pending(swept, child.child_id)
+
+    # The visit's village and every region holding it evaluate; the rest read their risk nodes.
+    for region in (village, township, COUNTY, "52", ""):
+        assert not await trusted(swept, region), region
+    for region in (other_village, other_township, other_county, other_county[:6], other_county[:9]):
+        assert await trusted(swept, region), region
+    for region in (village, COUNTY, other_township, other_county[:6]):
+        stored, stored_total = await every_page(swept, region, materialised=True, min_level=Level.GREEN, first=25)
+        live, live_total = await every_page(swept, region, materialised=False, min_level=Level.GREEN, first=25)
+        assert stored == live and stored_total == live_total == len(live), region
+    # Evaluated live, the visited child is no longer overdue although its risk node still says so.
+    after, _ = await every_page(swept, village, materialised=True, rules=["VISIT_OVERDUE"])
+    assert child.child_id not in {c.child_id for c in after}
+    node = await swept.read("MATCH (k:ChildRisk {childId: $id}) RETURN k.rules AS rules", {"id": child.child_id})
+    assert "VISIT_OVERDUE" in node[0]["rules"]
+
+    # A complete sweep of another township reads nothing of that village: the marker stays.
+    await alerts.sweep(
+        swept, region_prefix=other_township, scope_prefix="", as_of=today(), thresholds=THRESHOLDS, by="t"
+    )
+    assert not await trusted(swept, COUNTY)
+    # One of the visit's township judged it: every region is trusted again, and shows the visit.
+    await alerts.sweep(swept, region_prefix=township, scope_prefix="", as_of=today(), thresholds=THRESHOLDS, by="t")
+    assert await trusted(swept, "")
+    after, _ = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    assert child.child_id not in {c.child_id for c in after}
+    assert after == (await every_page(swept, COUNTY, materialised=False, rules=["VISIT_OVERDUE"]))[0]
+
+
+async def test_the_marker_names_the_village_a_child_left(swept: Graph) -> None:
+    """A child moved by a write stays under its old village's risk until judged again: both
+    villages are marked (the move is made by hand here, in the marking transaction)."""
+    child = "other-county"
+    moved_to = make_county.VILLAGES[0]
+
+    async def move_and_mark(tx: AsyncManagedTransaction) -> risk_index.Pending | None:
+        await tx.run("MATCH (c:Person {id: $id}) SET c.regionCode = $to", {"id": child, "to": moved_to})
+        return await risk.mark_in(tx, [child])
+
+    try:
+        pending = await swept.write_transaction(move_and_mark)
+        assert pending is not None and pending.children == (child,)
+        marked = await swept.read("MATCH (p:RiskPending {token: $t}) RETURN p.villages AS v", {"t": pending.token})
+        assert sorted(marked[0]["v"]) == sorted([moved_to, make_county.OTHER_COUNTY_VILLAGE])
+        assert not await trusted(swept, make_county.OTHER_COUNTY_VILLAGE[:6])
+        assert not await trusted(swept, moved_to)
+        assert await trusted(swept, make_county.VILLAGES[-1])
+    finally:
+        await swept.write(
+            "MATCH (c:Person {id: $id}) SET c.regionCode = $to",
+            {"id": child, "to": make_county.OTHER_COUNTY_VILLAGE},
+        )
