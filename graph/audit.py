@@ -119,7 +119,8 @@ class AuditEventRecord:
     outcome: str
 
 
-def _parameters(entry: AuditEntry) -> dict[str, object]:
+def parameters(entry: AuditEntry) -> dict[str, object]:
+    """What `APPEND` takes (and a statement that appends the event with other work)."""
     return {
         "sub": entry.sub,
         "role": entry.role,
@@ -132,7 +133,7 @@ def _parameters(entry: AuditEntry) -> dict[str, object]:
 
 async def append_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> str:
     """Append inside the caller's write transaction: it commits with the write, or not at all."""
-    result = await tx.run(APPEND, _parameters(entry))
+    result = await tx.run(APPEND, parameters(entry))
     record = await result.single(strict=True)
     return str(record["id"])
 
@@ -174,7 +175,7 @@ async def append_many(graph: Graph, entries: Sequence[AuditEntry]) -> list[str]:
     """Append several events in one transaction (one read request touching many children)."""
     if not entries:
         return []
-    rows = await graph.write(APPEND_MANY, {"entries": [_parameters(entry) for entry in entries]})
+    rows = await graph.write(APPEND_MANY, {"entries": [parameters(entry) for entry in entries]})
     return [str(row["id"]) for row in rows]
 
 

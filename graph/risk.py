@@ -42,7 +42,8 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import risk_index
+from graph import audit, risk_index
+from graph.audit import AuditEntry
 from graph.dates import birth_cutoff
 from graph.discovery import ChildRisk, Level, Thresholds, children_risk_in
 from graph.driver import Graph
@@ -128,9 +129,12 @@ CALL (children) {
 }
 FOREACH (_ IN CASE WHEN size(children) > 0 THEN [1] ELSE [] END |
   CREATE (:RiskPending {token: $token, at: $at, villages: villages}))
-RETURN children
 """
 )
+
+#: `MARK` and the write's audit event (`graph.audit.APPEND`, whose `$ids` are the ids marked)
+#: in one round: the last statement of a mutation.
+MARK_AUDITED: LiteralString = MARK + "WITH children\nCALL () {" + audit.APPEND + "}\nRETURN children\n"
 
 #: Live alerts of `$childIds` whose (child, rule) is not among `$keys`: their finding stopped.
 RESOLVE_CHILDREN: LiteralString = """
@@ -482,13 +486,13 @@ class Judgement:
         return changes
 
 
-async def mark_in(tx: AsyncManagedTransaction, ids: Sequence[str]) -> risk_index.Pending | None:
-    """Inside a write's transaction, after it wrote: its marker (`MARK`) with the children it
-    can change; None when it can change none."""
+async def mark_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> risk_index.Pending | None:
+    """Inside a write's transaction, after it wrote: its marker on the ids of its audit event
+    `entry`, and the event (`MARK_AUDITED`); with the children it can change, None if none."""
     token = risk_index.new_token()
     at = dt.datetime.now(dt.UTC)
     adult = birth_cutoff(at.date() - dt.timedelta(days=2), 18)
-    result = await tx.run(MARK, {"ids": list(ids), "token": token, "at": at, "adult": adult})
+    result = await tx.run(MARK_AUDITED, audit.parameters(entry) | {"token": token, "at": at, "adult": adult})
     record = await result.single(strict=True)
     children = tuple(record["children"])
     return risk_index.Pending(token, children) if children else None

@@ -18,14 +18,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, LiteralString
+from typing import Any, Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
 from graph import writes
+from graph.callers import Role
 from graph.dates import native_datetime
 from graph.driver import Graph
-from graph.errors import Conflict, InvalidInput
+from graph.errors import Conflict, InvalidInput, OutOfReach
 from graph.writes import Actor, Outcome
 
 RETURN_VISIT: LiteralString = """
@@ -50,6 +51,37 @@ SET e.notes = $notes, e.recordedBy = $by, e.recordedAt = datetime()
 """
     + RETURN_VISIT
 )
+
+
+def _checked_visit(target: LiteralString) -> LiteralString:
+    """`RECORD_VISIT` behind every check a visit makes, in one statement: the child a target
+    (`target`, see `graph.writes`), the visitor someone the caller may name, the day not before
+    the child's birth. The visit is written only when all hold; the flags say which failed."""
+    return (
+        """
+OPTIONAL MATCH (p:Person {id: $child})
+WITH p.regionCode AS region, p.birthDate AS born, """
+        + target
+        + """ AS childInScope
+OPTIONAL MATCH (p:Person {id: $visitor})
+WITH region, born, childInScope, """
+        + writes.REFERENCE_IN_SCOPE
+        + """ AS visitorInScope
+WITH region, childInScope, visitorInScope, childInScope AND coalesce($on < born, false) AS beforeBirth
+OPTIONAL CALL (childInScope, visitorInScope, beforeBirth) {
+  WITH * WHERE childInScope AND visitorInScope AND NOT beforeBirth"""
+        + RECORD_VISIT
+        + """}
+RETURN *
+"""
+    )
+
+
+#: By whether the caller is institution staff (their targets are their institution's children).
+CHECKED_VISIT: Final[dict[bool, LiteralString]] = {
+    False: _checked_visit(writes.TARGET_IN_SCOPE),
+    True: _checked_visit(writes.STAFF_TARGET_IN_SCOPE),
+}
 
 GET_VISIT: LiteralString = "MATCH (v:Person)-[e:VISITED]->(c:Person) WHERE elementId(e) = $id" + RETURN_VISIT
 
@@ -155,16 +187,20 @@ async def record_visit(
 
     async def work(tx: AsyncManagedTransaction) -> Outcome[VisitRecord]:
         data = writes.validate_as("visit", inputs | {"visitor": visitor or actor.sub, "on": on or today}, today=today)
-        region = await writes.person_in_scope(tx, actor, child)
-        await writes.person_reference(tx, actor, data["visitor"], "visitor")
-        await writes.not_before_birth(tx, child, data["on"], "on")
-        found = await writes.rows(tx, RECORD_VISIT, {"notes": None} | data | {"by": actor.sub})
-        if not found:
+        staff = actor.role == Role.INSTITUTION_STAFF
+        params = {"notes": None} | data | {"by": actor.sub, "sub": actor.sub, "scope": actor.scope}
+        row = (await writes.rows(tx, CHECKED_VISIT[staff], params | {"institution": actor.institution}))[0]
+        if not row["childInScope"]:
+            raise OutOfReach("child")
+        if not row["visitorInScope"]:
+            raise OutOfReach("visitor")
+        if row["beforeBirth"]:
+            raise InvalidInput("on", f"{data['on'].isoformat()} is before the child's birth")
+        if row["elementId"] is None:
             raise Conflict(
                 "this visit, with these notes, is already recorded; a second visit says what differs in notes"
             )
-        row = found[0]
-        return Outcome(visit_record(row), row["elementId"], [child, data["visitor"]], region)
+        return Outcome(visit_record(row), row["elementId"], [child, data["visitor"]], row["region"])
 
     return await writes.perform(
         graph, actor, "recordVisit", inputs=inputs, work=work, replay=_get_visit, key=key, ids=[child]

@@ -124,10 +124,12 @@ async def perform(
                 return await replay(tx, claimed)
         outcome = await work(tx)
         touched.extend(outcome.ids)
-        if outcome.ids and (pending := await risk.mark_in(tx, outcome.ids)) is not None:
-            marked.append(pending)
         scope = outcome.region if outcome.region is not None else actor.scope
-        await audit.append_in(tx, AuditEntry(actor.sub, actor.role, operation, list(outcome.ids), "ok", scope))
+        entry = AuditEntry(actor.sub, actor.role, operation, list(outcome.ids), "ok", scope)
+        if not outcome.ids:
+            await audit.append_in(tx, entry)
+        elif (pending := await risk.mark_in(tx, entry)) is not None:
+            marked.append(pending)
         if key is not None:
             await idempotency.remember_in(tx, actor.namespace, operation, key, outcome.result_id)
         return outcome.value
@@ -176,35 +178,37 @@ def _json(value: Any) -> Any:
 
 # --- targets: existence and scope -------------------------------------------------------------
 
-# A target is in scope through its household's village (`regionCode`), nothing else.
-PERSON_TARGET: LiteralString = """
-OPTIONAL MATCH (p:Person {id: $id})
-RETURN p.regionCode AS region,
-       p IS NOT NULL AND ($scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false)) AS inScope
-"""
+# Whether the person `p` (null when absent) may be a write's target or be named by it, as
+# expressions, so a statement that checks several persons at once says it the same way.
 
-# Institution staff name a child of their own institution: enrolled or placed there now, or
-# referred to it.
-STAFF_CHILD_TARGET: LiteralString = """
-OPTIONAL MATCH (p:Person {id: $id})
-RETURN p.regionCode AS region,
-       p IS NOT NULL AND $institution IS NOT NULL AND (
+#: A target is in scope through its household's village (`regionCode`), nothing else.
+TARGET_IN_SCOPE: LiteralString = "p IS NOT NULL AND ($scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false))"
+
+#: Institution staff name a child of their own institution: enrolled or placed there now, or
+#: referred to it.
+STAFF_TARGET_IN_SCOPE: LiteralString = """p IS NOT NULL AND $institution IS NOT NULL AND (
          EXISTS { (p)-[r:ENROLLED_IN|PLACED_IN]->(:Institution {id: $institution})
                   WHERE r.until IS NULL OR r.until >= date() }
          OR EXISTS { (p)<-[:CONCERNS]-(:Case)-[:REFERRED]->(:Referral)-[:TO]->(:Institution {id: $institution}) }
-       ) AS inScope
-"""
+       )"""
 
-# A person a write refers to: the caller, or in scope through their household or a current
-# staff post (a case worker of the township has no household there).
-PERSON_REFERENCE: LiteralString = """
-OPTIONAL MATCH (p:Person {id: $id})
-RETURN p IS NOT NULL AND (
+#: A person a write refers to: the caller, or in scope through their household or a current
+#: staff post (a case worker of the township has no household there).
+REFERENCE_IN_SCOPE: LiteralString = """p IS NOT NULL AND (
          p.id = $sub OR $scope = '' OR coalesce(p.regionCode STARTS WITH $scope, false)
          OR EXISTS { (p)-[s:SERVES]->() WHERE s.regionCode STARTS WITH $scope
                      AND (s.until IS NULL OR s.until >= date()) }
-       ) AS inScope
-"""
+       )"""
+
+PERSON_TARGET: LiteralString = (
+    "OPTIONAL MATCH (p:Person {id: $id})\nRETURN p.regionCode AS region, " + TARGET_IN_SCOPE + " AS inScope\n"
+)
+
+STAFF_CHILD_TARGET: LiteralString = (
+    "OPTIONAL MATCH (p:Person {id: $id})\nRETURN p.regionCode AS region, " + STAFF_TARGET_IN_SCOPE + " AS inScope\n"
+)
+
+PERSON_REFERENCE: LiteralString = "OPTIONAL MATCH (p:Person {id: $id})\nRETURN " + REFERENCE_IN_SCOPE + " AS inScope\n"
 
 # An institution a write refers to: in scope, or in the child's city.
 INSTITUTION_REFERENCE: LiteralString = """

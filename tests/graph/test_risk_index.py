@@ -12,6 +12,7 @@ import pytest
 from neo4j import AsyncManagedTransaction
 
 from graph import alerts, discovery, risk, risk_index
+from graph.audit import AuditEntry
 from graph.bundle.importer import import_bundle
 from graph.discovery import ChildRisk, Level, Thresholds
 from graph.driver import Graph
@@ -337,7 +338,7 @@ async def test_the_marker_names_the_village_a_child_left(swept: Graph) -> None:
 
     async def move_and_mark(tx: AsyncManagedTransaction) -> risk_index.Pending | None:
         await tx.run("MATCH (c:Person {id: $id}) SET c.regionCode = $to", {"id": child, "to": moved_to})
-        return await risk.mark_in(tx, [child])
+        return await risk.mark_in(tx, AuditEntry("admin", "admin", "test", [child]))
 
     try:
         pending = await swept.write_transaction(move_and_mark)
