@@ -177,6 +177,13 @@ async def _trusted(graph: Graph, prefix: str, today: dt.date) -> bool:
     return await risk_index.trusted(graph, seek=prefix, as_of=today, thresholds=key)
 
 
+async def _trusted_county(sample: Sample) -> bool:
+    from graph.regions import scope_prefix
+
+    async with bench_graph() as graph:
+        return await _trusted(graph, scope_prefix(sample.region), sample.today)
+
+
 async def _sweep(graph: Graph, prefix: str, today: dt.date) -> None:
     """What the daily sweep does in production: today's findings materialised per child. A
     full sweep (every region: the database holds the county alone), since only a full one
@@ -605,6 +612,10 @@ def run(
             results["verified"] = verify(running, token, cases, echo)
             results["shouhu_round_trips"] = asyncio.run(round_trips(cases))
             echo(f"Shouhu's round trips per request: {results['shouhu_round_trips']}")
+            # The verifying visits were judged with their writes: the county's risk is still trusted,
+            # so the discover cells read it (a marker left open would make them evaluate).
+            results["data"]["risk_trusted_when_measured"] = asyncio.run(_trusted_county(sample))
+            echo(f"today's risk of the county trusted when measured: {results['data']['risk_trusted_when_measured']}")
             measure(
                 running,
                 token,

@@ -57,7 +57,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"- data: the county bundle ({data['bundle_lines']:,} lines, region {data['region']}), files and lists "
         f"read as of {data['as_of']}, discovery and visits on {data['today']} (risk materialised by a sweep: "
         f"{data['sweep_seconds']} s; "
-        + ("Shouhu's discover reads it" if data.get("risk_trusted") else "not trusted: Shouhu's discover evaluates")
+        + (
+            "Shouhu's discover reads it"
+            if data.get("risk_trusted_when_measured", data.get("risk_trusted"))
+            else "not trusted when measured: Shouhu's discover evaluates"
+        )
         + f"); township {data['township']}; {data['children_sampled']} child files in turn",
         f"- load: {settings['load_tool']} in its own process; per cell a {settings['warmup_seconds']:g} s warm-up "
         f"per system, then {settings['rounds']} rounds of {settings['duration_seconds']:g} s per system, "
