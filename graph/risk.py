@@ -128,13 +128,25 @@ CALL (children) {
   RETURN collect(DISTINCT code) AS villages
 }
 FOREACH (_ IN CASE WHEN size(children) > 0 THEN [1] ELSE [] END |
-  CREATE (:RiskPending {token: $token, at: $at, villages: villages}))
+  CREATE (:RiskPending {token: $token, at: $at, villages: villages, children: children}))
+WITH children, COLLECT {
+  MATCH (o:RiskPending) WHERE o.at < $leftBefore AND o.children IS NOT NULL
+  RETURN o {.token, .children} ORDER BY o.at LIMIT $leftPerWrite
+} AS left
 """
 )
 
 #: `MARK` and the write's audit event (`graph.audit.APPEND`, whose `$ids` are the ids marked)
-#: in one round: the last statement of a mutation.
-MARK_AUDITED: LiteralString = MARK + "WITH children\nCALL () {" + audit.APPEND + "}\nRETURN children\n"
+#: in one round: the last statement of a mutation. It also returns (`left`) a few markers of
+#: earlier writes whose re-evaluation never came (it failed, the process died): older than any
+#: request lives, so this write's re-evaluation judges their children too and removes them.
+MARK_AUDITED: LiteralString = MARK + "CALL () {" + audit.APPEND + "}\nRETURN children, left\n"
+
+#: A marker older than this was left behind (no request's re-evaluation runs that long; one
+#: that did would only have its children judged twice).
+LEFT_AFTER: Final = dt.timedelta(minutes=2)
+#: How many left markers one write takes up, so a write never pays for a backlog at once.
+LEFT_PER_WRITE: Final = 3
 
 #: Live alerts of `$childIds` whose (child, rule) is not among `$keys`: their finding stopped.
 RESOLVE_CHILDREN: LiteralString = """
@@ -492,10 +504,13 @@ async def mark_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> risk_index.
     token = risk_index.new_token()
     at = dt.datetime.now(dt.UTC)
     adult = birth_cutoff(at.date() - dt.timedelta(days=2), 18)
-    result = await tx.run(MARK_AUDITED, audit.parameters(entry) | {"token": token, "at": at, "adult": adult})
-    record = await result.single(strict=True)
-    children = tuple(record["children"])
-    return risk_index.Pending(token, children) if children else None
+    params = {"token": token, "at": at, "adult": adult, "leftBefore": at - LEFT_AFTER, "leftPerWrite": LEFT_PER_WRITE}
+    record = await (await tx.run(MARK_AUDITED, audit.parameters(entry) | params)).single(strict=True)
+    left = record["left"]
+    if not record["children"] and not left:
+        return None
+    children = set(record["children"]).union(*(marker["children"] for marker in left))
+    return risk_index.Pending(token, tuple(sorted(children)), tuple(marker["token"] for marker in left))
 
 
 #: Bundle fields that name a person, a household, a case, a report or a referral.
@@ -575,7 +590,7 @@ class Reevaluator:
                 children = list(pending.children)
             else:
                 children = await affected_children(graph, ids)
-            tokens = [pending.token] if pending is not None else []
+            tokens = [pending.token, *pending.left] if pending is not None else []
             result = await reevaluate(
                 graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by,
                 pending=tokens,

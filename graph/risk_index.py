@@ -18,8 +18,10 @@ trusted for a region on day D with thresholds T when both hold:
   the same transaction after it wrote, so a write in one village leaves every region outside
   it trusted. An import's marker names none: it holds for every region. A marker left behind
   (a re-evaluation that failed, a process that died, data loaded without one) keeps the reads
-  of its villages (of everything, for one without villages) live until a complete sweep of a
-  region holding all of them removes the markers that existed when it began.
+  of its villages (of everything, for one without villages) live until a later write's
+  re-evaluation judges the children it names (`children`, a mutation's) and removes it, or a
+  complete sweep of a region holding all of its villages removes the markers that existed
+  when it began.
 
 Otherwise the rules are evaluated, as for any other date: yesterday's colours are never
 served as today's, and a child without a node never drops out of "GREEN lists every child".
@@ -31,7 +33,7 @@ today's nodes back.
 
     (:ChildRisk {..., rank, rules, ranks, regionCode, inProvince, inCity, inCounty, inTownship})
     (:ChildRisk)-[:FLAGGED {childId, rule, rank, regionCode, inProvince, ...}]->(the same ChildRisk)
-    (:RiskPending {token, at, villages})    villages null: every region
+    (:RiskPending {token, at, villages, children})    villages null: every region (an import)
 
 A page ranked by a choice of rules seeks the `FLAGGED` loops (one per finding) by region, rule
 and rank, so it is an index read like any other page; a loop is a relationship, kept off the
@@ -373,6 +375,8 @@ class Pending:
     #: the children the write can change, found in its own transaction; None when the
     #: re-evaluation must find them (an import)
     children: tuple[str, ...] | None = None
+    #: markers earlier writes left behind, whose children are among `children` (`graph.risk.MARK`)
+    left: tuple[str, ...] = ()
 
 
 def new_token() -> str:
