@@ -136,7 +136,10 @@ async def test_a_write_is_reflected_at_once(swept: Graph) -> None:
     child = stored[0]
     assert child.findings[0].rule == "VISIT_OVERDUE"
     actor = Actor(sub="admin", role="admin", scope="")
+    swept.round_trips = 0
     await record_visit(swept, actor, child=child.child_id, visitor="director", type="home_visit", today=today())
+    # Two transactions: the visit with its checks, marker and audit; the judgement with the marker's removal.
+    assert swept.round_trips == 2
     # Judged with the write, its marker went with the judgement's commit.
     assert (await swept.read("MATCH (p:RiskPending) RETURN count(p) AS n"))[0]["n"] == 0
     assert await trusted(swept, "")
