@@ -49,7 +49,6 @@ from bench.common import (
 )
 from bench.incremental import WARM_UP, ensure_incremental_bundle
 from bench.systems import cpu_seconds, neo4j_pid
-from graph import risk_index
 from graph.bundle.validation import validate_bundle
 from graph.discovery import Thresholds
 from graph.driver import Graph
@@ -169,9 +168,9 @@ async def _incremental_once() -> dict[str, Any]:
             peak = _rss_mb()
             children = await affected_children(graph, bundle_ids(_lines(info.path)))
             evaluation = await reevaluate(
-                graph, children, as_of=AS_OF, thresholds=Thresholds(), policy=AlertPolicy(), by="import"
-            )
-            await risk_index.close_pending(graph, [result.pending] if result.pending else [])
+                graph, children, as_of=AS_OF, thresholds=Thresholds(), policy=AlertPolicy(), by="import",
+                pending=[result.pending.token] if result.pending else [],
+            )  # fmt: skip
             reevaluated = time.perf_counter()
             again = await import_bundle(graph, info.path, today=AS_OF, workdir=work)
             repeated = time.perf_counter()
