@@ -55,12 +55,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"Node {versions['node']} (@neo4j/graphql {npm['@neo4j/graphql']}, @apollo/server {npm['@apollo/server']}, "
         f"neo4j-driver {npm['neo4j-driver']})",
         f"- data: the county bundle ({data['bundle_lines']:,} lines, region {data['region']}), files and lists "
-        f"read as of {data['as_of']}, discovery and visits on {data['today']} (risk materialised by a sweep: "
-        f"{data['sweep_seconds']} s; "
+        f"read as of {data['as_of']}, discovery and visits on {data['today']} ("
         + (
-            "Shouhu's discover reads it"
-            if data.get("risk_trusted_when_measured", data.get("risk_trusted"))
-            else "not trusted when measured: Shouhu's discover evaluates"
+            "not swept: no operation measured reads the risk"
+            if data["sweep_seconds"] is None
+            else f"risk materialised by a sweep: {data['sweep_seconds']} s; "
+            + (
+                "Shouhu's discover reads it"
+                if data.get("risk_trusted_when_measured", data.get("risk_trusted"))
+                else "not trusted when measured: Shouhu's discover evaluates"
+            )
         )
         + f"); township {data['township']}; {data['children_sampled']} child files in turn",
         f"- load: {settings['load_tool']} in its own process; per cell a {settings['warmup_seconds']:g} s warm-up "
