@@ -403,7 +403,7 @@ def create_app(settings: Settings | None = None, *, drain: Drain | None = None) 
                 acquisition_timeout=active.acquisition_timeout,
             )
         )
-        graph = Graph(driver, active.neo4j_database)
+        graph = Graph(driver, active.neo4j_database, retry_budget=active.retry_budget)
         metrics = Metrics()
         graph.observe = metrics.observe_query
         metrics.watch_pool(lambda: pool_use(driver))
@@ -429,7 +429,7 @@ def create_app(settings: Settings | None = None, *, drain: Drain | None = None) 
             if active.alert_poll_seconds:
                 # Red alerts raised through the other replicas reach this one's subscribers.
                 # A handle of its own on the same driver: requests' round trips are counted on `graph`.
-                own = Graph(driver, active.neo4j_database)
+                own = Graph(driver, active.neo4j_database, retry_budget=active.retry_budget)
                 poller = RedAlertFeed(own, alert_hub.publish, active.alert_poll_seconds)
                 feed = asyncio.create_task(poller.forever())
             yield {

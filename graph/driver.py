@@ -57,9 +57,12 @@ SweepObserver = Callable[[dict[str, int]], None]
 class Graph:
     """A driver bound to one database. Repositories take a `Graph`; nothing else holds a driver."""
 
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
+    def __init__(self, driver: AsyncDriver, database: str, *, retry_budget: float = 3.0) -> None:
         self.driver = driver
         self.database = database
+        #: How long a read is retried after a transient failure (the driver's managed
+        #: transactions are given the same, `max_transaction_retry_time`).
+        self.retry_budget = retry_budget
         #: Round trips issued through this handle; the no-N+1 tests read it.
         self.round_trips = 0
         #: Called by every committed write with the ids it touched and who wrote (the app sets
@@ -75,7 +78,32 @@ class Graph:
         self.warmer = PlanWarmer()
 
     async def read(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
-        return await self._execute(query, parameters, neo4j.RoutingControl.READ)
+        """One read statement in an auto-commit transaction: RUN and PULL go out together and
+        come back in one round trip, where `execute_query`'s managed transaction adds a COMMIT
+        round trip and its machinery. A single statement that writes nothing needs nothing
+        else a transaction gives (it reads one consistent snapshot either way), and its
+        transient failures are retried here as the driver retries managed transactions."""
+        values = dict(parameters or {})
+        self.warmer.saw(query, values)
+
+        async def once(seconds: float | None) -> list[Record]:
+            async with self.session(neo4j.READ_ACCESS) as session:
+                result = await session.run(neo4j.Query(query, timeout=seconds), values)
+                return [record async for record in result]
+
+        async def run(seconds: float | None) -> list[Record]:
+            give_up = time.monotonic() + self.retry_budget
+            delay = 0.1
+            while True:
+                try:
+                    return await once(seconds)
+                except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
+                    if not error.is_retryable() or time.monotonic() + delay > give_up:
+                        raise
+                await asyncio.sleep(delay)
+                delay *= 2
+
+        return await self._guarded(run)
 
     async def write(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
         return await self._execute(query, parameters, neo4j.RoutingControl.WRITE)
@@ -290,7 +318,7 @@ def open_driver(connection: Connection) -> AsyncDriver:
 async def connect(connection: Connection) -> AsyncIterator[Graph]:
     driver = open_driver(connection)
     try:
-        yield Graph(driver, connection.database)
+        yield Graph(driver, connection.database, retry_budget=connection.retry_budget)
     finally:
         await driver.close()
 
