@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -44,10 +45,22 @@ class Context:
             self._loaders = Loaders(self.graph, self.caller, self.settings.case_deadlines, self.settings.timezone.key)
         return self._loaders
 
+    #: Today's date and the moment (seconds since the epoch) it ends, in the configured zone.
+    _today: tuple[date, float] | None = field(default=None, repr=False)
+
     @property
     def today(self) -> date:
-        """Today in the configured zone: the default `asOf` of every derived fact."""
-        return datetime.now(self.settings.timezone).date()
+        """Today in the configured zone: the default `asOf` of every derived fact. Worked out
+        once until midnight (a field of a list of 50 asked it for each child and link), and
+        again after it, for a socket that stays open across days."""
+        known = self._today
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        zone = self.settings.timezone
+        day = datetime.now(zone).date()
+        ends = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone).timestamp()
+        self._today = (day, ends)
+        return day
 
     def as_of(self, value: date | None) -> date:
         return self.today if value is None else value
