@@ -13,6 +13,7 @@ own facts (relation, status, interval), nothing more.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
@@ -85,6 +86,15 @@ def file_parts(info: Info) -> Parts:
     return parts_of(found)
 
 
+@functools.cache
+def _household_type() -> type[Household]:
+    """`Household`, which imports this module: an import statement in `Person.household` ran
+    for every person of a list and was a tenth of the list's field resolution."""
+    from schema.households import Household
+
+    return Household
+
+
 @strawberry.type(description="A person: for a child, their whole file (一人一档).")
 class Person:
     id: strawberry.ID
@@ -150,13 +160,12 @@ class Person:
 
     @strawberry.field(description="Their registered household.", graphql_type=HouseholdType | None)
     def household(self, info: Info) -> Maybe[Household | None]:
-        from schema.households import Household
-
         if self.record.household_id is None:
             return None
+        household = _household_type()
         return then(
             cached(info.context.loaders.household, self.record.household_id),
-            lambda found: None if found is None else Household.from_record(found),
+            lambda found: None if found is None else household.from_record(found),
         )
 
     @strawberry.field(description="Their household's village.")

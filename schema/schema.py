@@ -18,6 +18,7 @@ from schema.cases import CaseMutations, CaseQueries
 from schema.cost import Documents, OperationLimits
 from schema.discovery import DiscoveryQueries
 from schema.errors import ErrorCodes
+from schema.execution import Executor
 from schema.guardianship import GuardianshipQueries
 from schema.households import HouseholdQueries
 from schema.institutions import InstitutionQueries
@@ -88,6 +89,7 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> S
         subscription=subscription,
         config=StrawberryConfig(disable_field_suggestions=production),
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=Executor,
         extensions=[
             ErrorCodes,
             AuditFullRecordReads,
