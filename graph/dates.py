@@ -39,7 +39,13 @@ def native(value: Any) -> Any:
 
 
 def native_date(value: Any) -> dt.date | None:
-    """A stored date (the driver's or Python's) as a Python date; anything else, None."""
+    """A stored date (the driver's, Python's, or as the ISO text `toString` gives in Cypher) as
+    a Python date; anything else, None."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
     if isinstance(value, Date):
         return value.to_native()
     return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else None

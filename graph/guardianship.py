@@ -42,11 +42,13 @@ PARENTS_PART: LiteralString = (
 CALL (c) {
   MATCH (p:Person)-[r:PARENT_OF]->(c)
   WITH r, p ORDER BY p.id
-  RETURN collect({relation: r.type, deceasedOn: p.deceasedOn, other: """
+  RETURN collect({relation: r.type, deceasedOn: toString(p.deceasedOn), other: """
     + LINKED_FIELDS
     + """,
-    away: [(p)-[:AWAY]->(a:AwayEpisode) | a {.since, .until, .destination, .destinationRegion}],
-    conditions: [(p)-[:HAS_CONDITION]->(x:Condition) | x {.type, .since, .until}]}) AS parents
+    away: [(p)-[:AWAY]->(a:AwayEpisode) | {since: toString(a.since), until: toString(a.until),
+      destination: a.destination, destinationRegion: a.destinationRegion}],
+    conditions: [(p)-[:HAS_CONDITION]->(x:Condition) |
+      {type: x.type, since: toString(x.since), until: toString(x.until)}]}) AS parents
 }
 """
 )
@@ -60,7 +62,8 @@ CALL (c) {
   WITH r, g, coalesce(g.regionCode, '') STARTS WITH $scope AS inScope,
        CASE WHEN g:Person THEN g END AS p, CASE WHEN g:Institution THEN g END AS i
   ORDER BY r.since, g.id
-  RETURN collect({since: r.since, until: r.until, basis: r.basis, id: g.id, name: g.name, inScope: inScope,
+  RETURN collect({since: toString(r.since), until: toString(r.until), basis: r.basis, id: g.id, name: g.name,
+    inScope: inScope,
     kind: CASE WHEN p IS NULL THEN 'institution' ELSE 'person' END,
     person: CASE WHEN inScope AND p IS NOT NULL THEN """
     + PERSON_FIELDS
@@ -78,7 +81,7 @@ CALL (c) {
   MATCH (p:Person)-[r:CARES_FOR]->(c)
   OPTIONAL MATCH (e:Person {id: r.entrustedBy})
   WITH r, p, e ORDER BY r.since, p.id
-  RETURN collect({since: r.since, until: r.until, signed: r.agreementSignedOn,
+  RETURN collect({since: toString(r.since), until: toString(r.until), signed: toString(r.agreementSignedOn),
     entrustedById: e.id, entrustedByName: e.name,
     entrustedByInScope: coalesce(e.regionCode, '') STARTS WITH $scope, other: """
     + LINKED_FIELDS
