@@ -146,7 +146,7 @@ ORDER BY owner, k.openedOn DESC, id
 
 #: A child at `r.asOf` in `r.region` and the scope, with the optional filters of one request.
 _CHILD_FILTERS: LiteralString = """
-    AND p.regionCode STARTS WITH r.region AND p.regionCode STARTS WITH $scope
+    AND p.regionCode STARTS WITH r.region AND coalesce(p.regionCode, '') STARTS WITH $scope
     AND p.birthDate <= r.asOf AND p.birthDate > r.born18
     AND (p.deceasedOn IS NULL OR p.deceasedOn > r.asOf)
     AND (r.bornOnOrBefore IS NULL OR p.birthDate <= r.bornOnOrBefore)
@@ -158,11 +158,13 @@ _CHILD_FILTERS: LiteralString = """
 """
 
 #: Seek the region's persons by code prefix: right for a county or smaller, where the region
-#: holds a small part of the graph.
+#: holds a small part of the graph. The seek is by the longer of the region and the scope
+#: (both filter the page): left to itself the planner seeks by `$scope`, a parameter, so a
+#: county coordinator's township page read all 68,000 persons of the county to keep 1,000.
 _CHILD_IN_REGION: LiteralString = (
     """
   MATCH (p:Person)
-  WHERE p.regionCode STARTS WITH r.region"""
+  WHERE p.regionCode STARTS WITH CASE WHEN size(r.region) >= size($scope) THEN r.region ELSE $scope END"""
     + _CHILD_FILTERS
 )
 
