@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
+from graph import paging
 from graph.driver import Graph
 from graph.guardianship import (
     CAREGIVERS_PART,
@@ -32,7 +33,19 @@ from graph.guardianship import (
     parent_link,
 )
 from graph.households import HOUSEHOLD_FIELDS, MEMBERS_PART, HouseholdRecord, household_record
-from graph.persons import ANCHOR, PERSON_FIELDS, PersonRecord, person_record
+from graph.persons import (
+    ANCHOR,
+    CHILD_PAGES_AND_NODES,
+    PAGE_EXTRA,
+    PERSON_FIELDS,
+    ChildPageRequest,
+    Page,
+    PageVariant,
+    PersonRecord,
+    page_parameters,
+    page_variant,
+    person_record,
+)
 
 
 class Part(StrEnum):
@@ -79,8 +92,22 @@ CALL (householdIds) {
 """
 
 
-def _statement(parts: Parts) -> LiteralString:
-    query = _HEAD
+#: The file of each child of a page (`nodes`, bound by `graph.persons.CHILD_PAGES_AND_NODES`);
+#: the one more child a page reads to tell whether another page follows needs none.
+_PAGE_FILES_HEAD: LiteralString = (
+    """CALL (r, nodes) {
+UNWIND nodes[..r.first] AS c
+WITH c, c AS p
+WITH c, """
+    + PERSON_FIELDS
+    + """ AS person
+"""
+)
+
+
+def _statement(parts: Parts, head: LiteralString = _HEAD) -> LiteralString:
+    """The file's statement up to its RETURN, and that RETURN's columns."""
+    query = head
     columns: LiteralString = "person"
     for part, fragment, column in _PARTS:
         if part in parts:
@@ -101,6 +128,21 @@ def _statement(parts: Parts) -> LiteralString:
     return query + "RETURN " + columns
 
 
+def _page_statement(variant: PageVariant, parts: Parts) -> LiteralString:
+    """A page of children and each one's file, in one statement: the page as `CHILD_PAGES`
+    reads it, then the file statement's parts over the page's children, collected."""
+    body = _statement(parts, _PAGE_FILES_HEAD)
+    query, _, columns = body.rpartition("RETURN ")
+    fields: LiteralString = ", ".join(f"{column}: {column}" for column in columns.split(", "))
+    return (
+        CHILD_PAGES_AND_NODES[variant]
+        + query
+        + "RETURN collect({"
+        + fields
+        + "}) AS files\n}\nRETURN r.key AS key, page, files"
+    )
+
+
 def _combinations() -> list[Parts]:
     linked = (Part.PARENTS, Part.GUARDIANS, Part.CAREGIVERS)
     homes: tuple[tuple[Part, ...], ...] = ((), (Part.HOUSEHOLDS,), (Part.HOUSEHOLDS, Part.MEMBERS))
@@ -114,6 +156,15 @@ def _combinations() -> list[Parts]:
 
 #: One fixed statement per combination of parts.
 STATEMENTS: Final[Mapping[Parts, LiteralString]] = {parts: _statement(parts) for parts in _combinations()}
+
+
+#: One fixed statement per page variant and combination of parts.
+PAGES_WITH_FILES: Final[Mapping[tuple[PageVariant, Parts], LiteralString]] = {
+    (variant, parts): _page_statement(variant, parts)
+    for variant in CHILD_PAGES_AND_NODES
+    for parts in STATEMENTS
+    if parts
+}
 
 
 def parts_of(wanted: set[Part] | frozenset[Part]) -> Parts:
@@ -168,3 +219,28 @@ async def child_files(graph: Graph, requests: Sequence[tuple[str, Parts]], *, sc
             file = _file(row, parts)
             found[(file.person.id, parts)] = file
     return [found.get(request) for request in requests]
+
+
+async def pages_with_files(
+    graph: Graph, requests: Sequence[tuple[ChildPageRequest, Parts]], *, scope: str
+) -> list[tuple[Page, list[ChildFile]]]:
+    """Each page of children with the files of its children (`parts` of them): one round trip
+    per page variant and combination of parts among the requests, where a page and then its
+    files took two."""
+    out: dict[int, tuple[Page, list[ChildFile]]] = {}
+    for key in dict.fromkeys((page_variant(request, scope), parts) for request, parts in requests):
+        batch = [
+            (i, request) for i, (request, parts) in enumerate(requests) if (page_variant(request, scope), parts) == key
+        ]
+        rows = await paging.page_rows(
+            graph,
+            PAGES_WITH_FILES[key],
+            [(page_parameters(request) | {"first": request.first}, request.first) for _, request in batch],
+            scope=scope,
+            extra=PAGE_EXTRA,
+        )
+        for (i, request), row in zip(batch, rows, strict=True):
+            items = [] if row is None else [person_record(item) for item in row["page"]]
+            files = [] if row is None else [_file(item, key[1]) for item in row["files"]]
+            out[i] = (Page(tuple(items[: request.first]), len(items) > request.first), files)
+    return [out[i] for i in range(len(requests))]

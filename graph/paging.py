@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, LiteralString, TypeVar
 
+from neo4j import Record
+
 from graph.driver import Graph
 
 T = TypeVar("T")
@@ -25,6 +27,23 @@ async def pages(
     extra: Mapping[str, Any] | None = None,
 ) -> list[tuple[list[T], bool]]:
     """For each (parameters, first): the first `first` items and whether more follow."""
+    rows = await page_rows(graph, query, requests, scope=scope, extra=extra)
+    out = []
+    for row, (_, first) in zip(rows, requests, strict=True):
+        items = [] if row is None else [convert(item) for item in row["page"]]
+        out.append((items[:first], len(items) > first))
+    return out
+
+
+async def page_rows(
+    graph: Graph,
+    query: LiteralString,
+    requests: Sequence[tuple[Mapping[str, Any], int]],
+    *,
+    scope: str,
+    extra: Mapping[str, Any] | None = None,
+) -> list[Record | None]:
+    """The row of each (parameters, first), in order; None where the query returned none."""
     if not requests:
         return []
     rows = await graph.read(
@@ -36,12 +55,8 @@ async def pages(
             **(extra or {}),
         },
     )
-    found = {row["key"]: [convert(item) for item in row["page"]] for row in rows}
-    out = []
-    for i, (_, first) in enumerate(requests):
-        items = found.get(i, [])
-        out.append((items[:first], len(items) > first))
-    return out
+    found = {row["key"]: row for row in rows}
+    return [found.get(i) for i in range(len(requests))]
 
 
 async def counts(

@@ -214,13 +214,24 @@ _PAGE_HEAD: LiteralString = """
 UNWIND $requests AS r
 CALL (r) {"""
 
-_PAGE_TAIL: LiteralString = (
+_PAGE_COLLECT: LiteralString = (
     """  LIMIT $cap
   RETURN collect("""
     + PERSON_FIELDS
-    + """) AS page
+    + """) AS page"""
+)
+_PAGE_TAIL: LiteralString = (
+    _PAGE_COLLECT
+    + """
 }
 RETURN r.key AS key, page
+"""
+)
+#: The same page, the children's nodes beside it (`graph.child_file` reads their files).
+_PAGE_AND_NODES_TAIL: LiteralString = (
+    _PAGE_COLLECT
+    + """, collect(p) AS nodes
+}
 """
 )
 
@@ -251,22 +262,41 @@ _ORDERS: Final[Mapping[ChildSort, LiteralString]] = {
 """,
 }
 
+#: Which page statement a request is read by: (sort, with the left-behind filter, walking
+#: the id index of a wide region).
+PageVariant = tuple[ChildSort, bool, bool]
+
+#: Each variant's statement up to its page's ordered, limited children `p`.
+_PAGE_MATCHES: Final[Mapping[PageVariant, LiteralString]] = {
+    **{(sort, False, False): _PAGE_HEAD + _CHILD_IN_REGION + order for sort, order in _ORDERS.items()},
+    **{(sort, True, False): _PAGE_HEAD + _CHILD_IN_REGION + _LEFT_BEHIND + order for sort, order in _ORDERS.items()},
+    (ChildSort.ID, False, True): _PAGE_HEAD + _CHILD_IN_WIDE_REGION + _ORDERS[ChildSort.ID],
+    (ChildSort.ID, True, True): _PAGE_HEAD + _CHILD_IN_WIDE_REGION + _LEFT_BEHIND + _ORDERS[ChildSort.ID],
+}
+
 #: One fixed query per sort order, without and with the left-behind filter; pages in id
 #: order of a wide region walk the id index instead.
-CHILD_PAGES: Final[Mapping[tuple[ChildSort, bool, bool], LiteralString]] = {
-    **{(sort, False, False): _PAGE_HEAD + _CHILD_IN_REGION + order + _PAGE_TAIL for sort, order in _ORDERS.items()},
-    **{
-        (sort, True, False): _PAGE_HEAD + _CHILD_IN_REGION + _LEFT_BEHIND + order + _PAGE_TAIL
-        for sort, order in _ORDERS.items()
-    },
-    (ChildSort.ID, False, True): _PAGE_HEAD + _CHILD_IN_WIDE_REGION + _ORDERS[ChildSort.ID] + _PAGE_TAIL,
-    (ChildSort.ID, True, True): _PAGE_HEAD + _CHILD_IN_WIDE_REGION + _LEFT_BEHIND + _ORDERS[ChildSort.ID] + _PAGE_TAIL,
+CHILD_PAGES: Final[Mapping[PageVariant, LiteralString]] = {
+    variant: match + _PAGE_TAIL for variant, match in _PAGE_MATCHES.items()
+}
+
+#: The same pages, ending with `r`, `page` and `nodes` bound (`graph.child_file.PAGES_WITH_FILES`).
+CHILD_PAGES_AND_NODES: Final[Mapping[PageVariant, LiteralString]] = {
+    variant: match + _PAGE_AND_NODES_TAIL for variant, match in _PAGE_MATCHES.items()
 }
 
 
 def _walks_id_order(request: ChildPageRequest, scope: str) -> bool:
     narrowest = max(len(request.filter.region), len(scope))
     return request.sort is ChildSort.ID and narrowest <= WIDE_PREFIX
+
+
+def page_variant(request: ChildPageRequest, scope: str) -> PageVariant:
+    return (request.sort, request.filter.left_behind_as_of is not None, _walks_id_order(request, scope))
+
+
+#: What every page statement takes besides `$requests`, `$scope` and `$cap`.
+PAGE_EXTRA: Final = {"incapacity": list(INCAPACITY)}
 
 
 COUNT_CHILDREN: Final[Mapping[bool, LiteralString]] = {
@@ -572,30 +602,24 @@ async def case_ids(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str,
 async def child_pages(graph: Graph, requests: Sequence[ChildPageRequest], *, scope: str) -> list[Page]:
     """One page per request; requests with the same query variant share one round trip."""
     pages: dict[int, Page] = {}
-    for (sort, left_behind, wide), query in CHILD_PAGES.items():
-        batch = [
-            (i, request)
-            for i, request in enumerate(requests)
-            if request.sort is sort
-            and (request.filter.left_behind_as_of is not None) is left_behind
-            and _walks_id_order(request, scope) is wide
-        ]
+    for variant, query in CHILD_PAGES.items():
+        batch = [(i, request) for i, request in enumerate(requests) if page_variant(request, scope) == variant]
         if not batch:
             continue
         found = await paging.pages(
             graph,
             query,
-            [(_page_parameters(request), request.first) for _, request in batch],
+            [(page_parameters(request), request.first) for _, request in batch],
             person_record,
             scope=scope,
-            extra={"incapacity": list(INCAPACITY)},
+            extra=PAGE_EXTRA,
         )
         for (i, _), (items, more) in zip(batch, found, strict=True):
             pages[i] = Page(tuple(items), more)
     return [pages[i] for i in range(len(requests))]
 
 
-def _page_parameters(request: ChildPageRequest) -> dict[str, Any]:
+def page_parameters(request: ChildPageRequest) -> dict[str, Any]:
     after_value, after_id = request.after if request.after is not None else (None, None)
     return {**request.filter.parameters(), "afterValue": after_value, "afterId": after_id}
 
@@ -604,9 +628,7 @@ async def count_children(graph: Graph, filters: Sequence[ChildFilter], *, scope:
     totals: dict[int, int] = {}
     for left_behind, query in COUNT_CHILDREN.items():
         batch = [(i, f) for i, f in enumerate(filters) if (f.left_behind_as_of is not None) is left_behind]
-        found = await paging.counts(
-            graph, query, [f.parameters() for _, f in batch], scope=scope, extra={"incapacity": list(INCAPACITY)}
-        )
+        found = await paging.counts(graph, query, [f.parameters() for _, f in batch], scope=scope, extra=PAGE_EXTRA)
         totals.update((i, total) for (i, _), total in zip(batch, found, strict=True))
     return [totals[i] for i in range(len(filters))]
 

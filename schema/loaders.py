@@ -125,6 +125,8 @@ class Loaders:
     file = _Batched(child_file.child_files)
 
     child_page = _Batched(persons.child_pages)
+    #: (page request, parts) -> the page and its children's files, in one statement.
+    child_page_files = _Batched(child_file.pages_with_files)
     child_count = _Batched(persons.count_children)
     household_page = _Batched(households.pages)
     household_count = _Batched(households.counts)
@@ -175,6 +177,14 @@ class Loaders:
             if file is not None:
                 self.prime_file(file)
         return found
+
+    async def page_with_files(self, request: persons.ChildPageRequest, parts: child_file.Parts) -> persons.Page:
+        """A page of children read with their files (one round trip), the loaders primed."""
+        found: tuple[persons.Page, list[child_file.ChildFile]] = await self.child_page_files.load((request, parts))
+        page, files = found
+        for file in files:
+            self.prime_file(file)
+        return page
 
     def prime_file(self, file: child_file.ChildFile) -> None:
         """Prime the loaders with what a file read, so the fields below it answer at once."""

@@ -543,10 +543,9 @@ async def child_page(
         page_size(first, info.context.settings.limits),
         decode_cursor(after, sort.value, dated=sort is ChildSort.BIRTH_DATE),
     )
-    page = await info.context.loaders.child_page.load(request)
     parts = file_parts(info)
-    if parts:
-        await info.context.loaders.files([p.id for p in page.items], parts)
+    loaders = info.context.loaders
+    page = await loaders.page_with_files(request, parts) if parts else await loaders.child_page.load(request)
     edges = [
         PersonEdge(cursor=encode_cursor(sort.value, _sort_value(p, sort), p.id), node=Person.from_record(p))
         for p in page.items

@@ -9,11 +9,11 @@ import pytest
 
 from graph import guardianship, households, persons
 from graph.callers import NO_REGION
-from graph.child_file import Part, child_files, parts_of
+from graph.child_file import STATEMENTS, Part, child_files, pages_with_files, parts_of
 from graph.driver import Graph
 from graph.regions import scope_prefix
 from tests.conftest import GraphQLClient
-from tests.schema.conftest import COUNTY, TOWNSHIP, V1, V2, V3
+from tests.schema.conftest import COUNTY, DAY, TOWNSHIP, V1, V2, V3
 
 PEOPLE = ["C1", "C2", "C3", "C4", "C1X", "C2X", "G1", "F1", "M1", "S1", "NOPE"]
 EVERYTHING = parts_of(set(Part))
@@ -108,3 +108,31 @@ async def test_the_file_answers_as_the_loaders_do(
         # The file, then the audit of the full-record read when there is one.
         assert file_trips <= 2
     assert seen > 0
+
+
+@pytest.mark.parametrize("scope", [*map(scope_prefix, [V1, TOWNSHIP, COUNTY]), ""])
+async def test_a_page_read_with_its_files_is_the_page_and_the_files_read_apart(world: Graph, scope: str) -> None:
+    """Every variant of the page statement (sorts, the left-behind filter, a wide region walked
+    in id order, a cursor) and every combination of parts, against the two statements apart."""
+    filters = [
+        persons.ChildFilter(scope_prefix(region), DAY, None, None, None, left_behind)
+        for region in (V1, TOWNSHIP, COUNTY, "360000000000")
+        for left_behind in (None, DAY)
+    ]
+    requests = [
+        persons.ChildPageRequest(f, sort, first, after)
+        for f in filters
+        for sort in persons.ChildSort
+        for first, after in ((1, None), (50, None), (2, (None, "C1") if sort is persons.ChildSort.ID else None))
+    ]
+    combinations = [parts for parts in STATEMENTS if parts]
+    asked = [(r, combinations[i % len(combinations)]) for i, r in enumerate(requests)]
+    together = await pages_with_files(world, asked, scope=scope)
+    apart = await persons.child_pages(world, requests, scope=scope)
+    assert any(page.items for page, _ in together)
+    for (request, parts), (page, files), alone in zip(asked, together, apart, strict=True):
+        assert page == alone, request
+        expected = await child_files(world, [(p.id, parts) for p in alone.items], scope=scope)
+        assert sorted(files, key=lambda f: f.person.id) == sorted(
+            (f for f in expected if f is not None), key=lambda f: f.person.id
+        ), request
