@@ -237,7 +237,7 @@ SET k.lockedAt = $at
 #: Each evaluated child's level and findings as of D, on its own node, with the region-code
 #: prefixes today's discovery seeks by (`graph.risk_index`), and one `FLAGGED` loop per
 #: finding carrying the rule, its rank and the same prefixes, which a page filtered by rules
-#: seeks (rewritten only when the findings or the village changed). A node is replaced only by a
+#: seeks (rewritten only when they differ from the findings). A node is replaced only by a
 #: judgement that read the graph no earlier (`$readAt`) and as of the same day or later, so a
 #: sweep that read the village before a write never undoes the write's re-evaluation. Judged
 #: with other thresholds than its village's stamp says, the village loses its stamp.
@@ -247,8 +247,11 @@ MATCH (c:Person {id: r.childId})
 MERGE (k:ChildRisk {childId: r.childId})
 WITH r, c, k
 WHERE (k.evaluatedAt IS NULL OR k.evaluatedAt <= $readAt) AND (k.asOf IS NULL OR k.asOf <= $asOf)
-WITH r, c, k, coalesce(k.rules = r.rules AND k.ranks = r.ranks AND k.regionCode = c.regionCode, false)
-              AND COUNT { (k)-[:FLAGGED]->(k) } = size(r.rules) AS kept
+WITH r, c, k, [(k)-[f:FLAGGED]->(k) | [f.rule, f.rank, f.regionCode]] AS loops,
+     [i IN range(0, size(r.rules) - 1) | [r.rules[i], r.ranks[i], c.regionCode]] AS flags
+// The loops themselves are compared (one per rule), never the node's copy of the findings,
+// which a process of an earlier version may have changed without them.
+WITH r, c, k, all(l IN loops WHERE l IN flags) AND all(l IN flags WHERE l IN loops) AS kept
 SET k.level = r.level, k.rank = r.rank, k.rules = r.rules, k.ranks = r.ranks, k.findings = r.findings,
     k.asOf = $asOf, k.evaluatedAt = $readAt, k.regionCode = c.regionCode, k.thresholds = $thresholds,
     k.inProvince = left(c.regionCode, 2), k.inCity = left(c.regionCode, 4),

@@ -366,3 +366,15 @@ async def test_the_marker_names_the_village_a_child_left(swept: Graph) -> None:
             "MATCH (c:Person {id: $id}) SET c.regionCode = $to",
             {"id": child, "to": make_county.OTHER_COUNTY_VILLAGE},
         )
+
+
+async def test_a_sweep_mends_loops_that_disagree_with_the_findings(swept: Graph) -> None:
+    live = (await every_page(swept, COUNTY, materialised=False, rules=["UNPAIRED"]))[0]
+    child = live[-1].child_id  # blue, last: a red loop would list it first
+    # What an earlier version's re-evaluation leaves: the node changed, its loops not.
+    await swept.write(
+        "MATCH (:ChildRisk {childId: $id})-[f:FLAGGED {rule: 'UNPAIRED'}]->() SET f.rank = 3", {"id": child}
+    )
+    assert (await every_page(swept, COUNTY, materialised=True, rules=["UNPAIRED"]))[0] != live
+    await alerts.sweep(swept, region_prefix="", scope_prefix="", as_of=today(), thresholds=THRESHOLDS, by="t")
+    assert (await every_page(swept, COUNTY, materialised=True, rules=["UNPAIRED"]))[0] == live
