@@ -145,7 +145,7 @@ async def record(graph: Graph, kind: str, **fields: Any) -> None:
     key = store.node_key(row)
     if key is not None:
         row["key"] = key
-    await _relate(graph, store.write, rows=[row], at=dt.datetime.now(dt.UTC))
+    await _relate(graph, store.write, batch={"rows": [row]}, at=dt.datetime.now(dt.UTC))
 
 
 async def parent(graph: Graph, parent: str, child: str, *, type: str = "biological") -> None:

@@ -180,7 +180,7 @@ async def _write_batch(tx: AsyncManagedTransaction, phase: int, batch: _Batch, a
     for kind, query in QUERIES[phase].items():
         rows = batch.rows.get(kind)
         if rows:
-            await (await tx.run(query, rows=rows, at=at, keepMasked=keep)).consume()
+            await (await tx.run(query, batch={"rows": rows}, at=at, keepMasked=keep)).consume()
 
 
 async def _prefetched(batches: Iterator[_Batch]) -> AsyncGenerator[_Batch, None]:

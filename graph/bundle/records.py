@@ -103,8 +103,15 @@ class Store:
     `shape` is `node` (an entity, unique by the kind's key), `edge` (a relationship from
     `start` to `end`, identified by both ends plus `key`) or `interval_node` (a node hanging
     off the person `start` by a `via` relationship, unique by `key`: the values of the `key`
-    fields joined with `|`). `write` is the import's batched write (`UNWIND $rows AS row`,
-    with `$at`); `read` an entity's export read (`UNWIND $keys AS id`, one collected list).
+    fields joined with `|`). `write` is the import's batched write (`UNWIND $batch.rows AS
+    row`, with `$at`); `read` an entity's export read (`UNWIND $keys AS id`, one collected list).
+
+    The rows come inside a map (`$batch`) because Neo4j keys its plan cache by the size of a
+    list parameter (in buckets): a list passed as `$rows` is planned again for every batch size
+    a kind meets (one line of a kind, 14, 300, 5,000), and planning one of these statements
+    costs about as much database CPU as writing thousands of rows. Nested in a map its size is
+    unknown to the planner, so each statement is planned once; the plans are index seeks on the
+    rows' keys whatever their number.
     """
 
     shape: Shape
@@ -221,7 +228,7 @@ REGION: Final = Kind(
     key="code",
     store=Store(
         "node", "Region", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (r:Region {code: row.code})
 SET r.name = row.name, r.level = row.level
 WITH r, row
@@ -258,7 +265,7 @@ HOUSEHOLD: Final = Kind(
     key="id",
     store=Store(
         "node", "Household", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (h:Household {id: row.id})
 WITH h, row, coalesce(h.regionCode <> row.region, true) AS moved,
      h.updatedAt IS NULL OR h.regionCode <> row.region OR h.lowIncome <> row.lowIncome
@@ -309,7 +316,7 @@ PERSON_KIND: Final = Kind(
     key="id",
     store=Store(
         "node", "Person", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (p:Person {id: row.id})
 WITH p, CASE WHEN $keepMasked
              THEN row {.*, idNumber: coalesce(row.idNumber, p.idNumber), phone: coalesce(row.phone, p.phone)}
@@ -362,7 +369,7 @@ INSTITUTION: Final = Kind(
     key="id",
     store=Store(
         "node", "Institution", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (i:Institution {id: row.id})
 WITH i, row,
      i.updatedAt IS NULL OR i.name <> row.name OR i.type <> row.type OR i.regionCode <> row.region
@@ -406,7 +413,7 @@ PARENT: Final = Kind(
     store=Store(
         "edge", "PARENT_OF", start=_end("parent", "Person"), end=_end("child", "Person"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (p:Person {id: row.parent}), (c:Person {id: row.child})
 MERGE (p)-[r:PARENT_OF]->(c)
 SET r.type = row.type
@@ -426,7 +433,7 @@ GUARDIAN: Final = Kind(
     store=Store(
         "edge", "GUARDIAN_OF", key=("since",), start=_end("guardian", "Person", "Institution"),
         end=_end("child", "Person"), write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (c:Person {id: row.child})
 OPTIONAL MATCH (person:Person {id: row.guardian})
 OPTIONAL MATCH (institution:Institution {id: row.guardian})
@@ -460,7 +467,7 @@ CARE: Final = Kind(
     store=Store(
         "edge", "CARES_FOR", key=("since",), start=_end("caregiver", "Person"), end=_end("child", "Person"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (g:Person {id: row.caregiver}), (c:Person {id: row.child})
 MERGE (g)-[r:CARES_FOR {since: row.since}]->(c)
 SET r.until = row.until, r.agreementSignedOn = row.agreementSignedOn, r.entrustedBy = row.entrustedBy
@@ -493,7 +500,7 @@ AWAY: Final = Kind(
         "interval_node", "AwayEpisode", key=("person", "since"), start=_end("person", "Person"), via="AWAY",
         unique=("away_key", "CREATE CONSTRAINT away_key IF NOT EXISTS FOR (a:AwayEpisode) REQUIRE a.key IS UNIQUE"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (p:Person {id: row.person})
 MERGE (a:AwayEpisode {key: row.key})
 SET a.since = row.since, a.until = row.until, a.destination = row.destination,
@@ -528,7 +535,7 @@ CONDITION: Final = Kind(
             " REQUIRE c.key IS UNIQUE",
         ),
         via="HAS_CONDITION", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (p:Person {id: row.person})
 MERGE (c:Condition {key: row.key})
 SET c.type = row.type, c.since = row.since, c.until = row.until
@@ -558,7 +565,7 @@ ENROLLMENT: Final = Kind(
     store=Store(
         "edge", "ENROLLED_IN", key=("since",), start=_end("child", "Person"), end=_end("institution", "Institution"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (c:Person {id: row.child}), (i:Institution {id: row.institution})
 MERGE (c)-[r:ENROLLED_IN {since: row.since}]->(i)
 SET r.until = row.until, r.grade = row.grade, r.boarding = row.boarding
@@ -587,7 +594,7 @@ PLACEMENT: Final = Kind(
     store=Store(
         "edge", "PLACED_IN", key=("since",), start=_end("child", "Person"), end=_end("institution", "Institution"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (c:Person {id: row.child}), (i:Institution {id: row.institution})
 MERGE (c)-[r:PLACED_IN {since: row.since}]->(i)
 SET r.until = row.until
@@ -606,7 +613,7 @@ PAIRING: Final = Kind(
     store=Store(
         "edge", "PAIRED_WITH", key=("since",), start=_end("volunteer", "Person"), end=_end("child", "Person"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (v:Person {id: row.volunteer}), (c:Person {id: row.child})
 MERGE (v)-[r:PAIRED_WITH {since: row.since}]->(c)
 SET r.until = row.until
@@ -637,7 +644,7 @@ STAFF: Final = Kind(
     store=Store(
         "edge", "SERVES", key=("since",), start=_end("person", "Person"), end=_end(None, "Region", "Institution"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (p:Person {id: row.person})
 OPTIONAL MATCH (i:Institution {id: row.institution})
 OPTIONAL MATCH (r:Region {code: row.region})
@@ -668,7 +675,7 @@ REGISTRATION: Final = Kind(
             " REQUIRE r.key IS UNIQUE",
         ),
         via="REGISTERED", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (p:Person {id: row.child})
 MERGE (r:Registration {key: row.key})
 SET r.category = row.category, r.since = row.since, r.until = row.until
@@ -697,7 +704,7 @@ CONTACT: Final = Kind(
     store=Store(
         "edge", "CONTACTED", key=("on", "channel"), start=_end("from", "Person"), end=_end("child", "Person"),
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MATCH (f:Person {id: row.from}), (c:Person {id: row.child})
 MERGE (f)-[:CONTACTED {on: row.on, channel: row.channel}]->(c)
 """,
@@ -721,7 +728,7 @@ VISIT: Final = Kind(
         # already adds nothing and one with other notes is another visit. Identical lines of
         # one bundle are one; MERGE cannot match a null `notes`, hence the explicit check.
         write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 WITH DISTINCT row.visitor AS visitor, row.child AS child, row.on AS on, row.type AS type, row.notes AS notes
 MATCH (v:Person {id: visitor}), (c:Person {id: child})
 SET c.visitLock = true
@@ -752,7 +759,7 @@ REPORT: Final = Kind(
     key="id",
     store=Store(
         "node", "Report", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (r:Report {id: row.id})
 SET r.at = row.at, r.reporterRole = row.reporterRole, r.category = row.category,
     r.urgency = row.urgency, r.description = row.description
@@ -799,7 +806,7 @@ CASE: Final = Kind(
     key="id",
     store=Store(
         "node", "Case", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (c:Case {id: row.id})
 WITH c, row, c.stage AS previous,
      c.updatedAt IS NULL OR c.openedOn <> row.openedOn OR c.stage <> row.stage AS changed
@@ -863,7 +870,7 @@ REFERRAL: Final = Kind(
     key="id",
     store=Store(
         "node", "Referral", write="""
-UNWIND $rows AS row
+UNWIND $batch.rows AS row
 MERGE (f:Referral {id: row.id})
 WITH f, row, f.status AS previous,
      f.updatedAt IS NULL OR f.service <> row.service OR f.on <> row.on OR f.dueOn <> row.dueOn
