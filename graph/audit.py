@@ -138,6 +138,14 @@ async def append_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> str:
     return str(record["id"])
 
 
+async def append_many_in(tx: AsyncManagedTransaction, entries: Sequence[AuditEntry]) -> list[str]:
+    """Append several events inside the caller's write transaction, in one statement."""
+    if not entries:
+        return []
+    result = await tx.run(APPEND_MANY, {"entries": [_parameters(entry) for entry in entries]})
+    return [str(record["id"]) async for record in result]
+
+
 async def region_of_in(tx: AsyncManagedTransaction, ids: Sequence[str]) -> str | None:
     """The village of the first of `ids` that names a record (see `REGION_OF`)."""
     if not ids:
