@@ -142,7 +142,7 @@ async def append_many_in(tx: AsyncManagedTransaction, entries: Sequence[AuditEnt
     """Append several events inside the caller's write transaction, in one statement."""
     if not entries:
         return []
-    result = await tx.run(APPEND_MANY, {"entries": [_parameters(entry) for entry in entries]})
+    result = await tx.run(APPEND_MANY, {"entries": [parameters(entry) for entry in entries]})
     return [str(record["id"]) async for record in result]
 
 
