@@ -28,7 +28,15 @@ V1 = "360732100201"
 V2 = "360732100202"
 TOWNSHIP = "360732100000"
 COUNTY = "360732000000"
-TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # what re-evaluation after a write judges as of
+
+
+def today() -> dt.date:
+    """What re-evaluation after a write judges as of: asked at each use, never at import, so a
+    suite that runs across midnight in Shanghai (16:00 UTC) builds and checks the day the
+    server judges, not the day the module was collected."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
 AGO = dt.timedelta(days=1)
 
 WORKLIST = """query($asOf: Date, $first: Int, $after: String) {
@@ -81,14 +89,14 @@ async def build(g: Graph) -> None:
     await f.household(g, "H2", V1)
     await f.household(g, "H3", V2)
     # R1: both parents away, nobody caring for her: NO_CAREGIVER, red.
-    await f.person(g, "R1", TODAY.replace(year=TODAY.year - 9), household="H1", name="李红")
+    await f.person(g, "R1", today().replace(year=today().year - 9), household="H1", name="李红")
     for parent in ("RF", "RM"):
         await f.person(g, parent, dt.date(1988, 1, 1), household="H1")
         await f.parent(g, parent, "R1")
         await f.away(g, parent, dt.date(2024, 3, 1))
     # Y1: three years old, father away, cared for under a signed agreement, paired, registered, in
     # touch yesterday; last home visit 100 days ago: VISIT_OVERDUE, yellow, and nothing else.
-    await f.person(g, "Y1", TODAY.replace(year=TODAY.year - 3), household="H2", name="张黄")
+    await f.person(g, "Y1", today().replace(year=today().year - 3), household="H2", name="张黄")
     await f.person(g, "YF", dt.date(1990, 1, 1), household="H2")
     await f.person(g, "G1", dt.date(1965, 1, 1), household="H2", name="张奶奶")
     await f.parent(g, "YF", "Y1")
@@ -96,20 +104,20 @@ async def build(g: Graph) -> None:
     await f.care(g, "G1", "Y1", dt.date(2024, 1, 1), agreement_signed_on=dt.date(2024, 1, 1))
     await f.registration(g, "Y1", "left_behind", dt.date(2024, 2, 1))
     await f.pairing(g, "D1", "Y1", dt.date(2024, 2, 1))
-    await f.contact(g, "YF", "Y1", TODAY - AGO)
-    await f.visit(g, "D1", "Y1", TODAY - 100 * AGO)
+    await f.contact(g, "YF", "Y1", today() - AGO)
+    await f.visit(g, "D1", "Y1", today() - 100 * AGO)
     # G1 also cares for K1 and K2, green infants visited today; caring for K3 too overloads her.
     for kid in ("K1", "K2", "K3"):
-        await f.person(g, kid, TODAY.replace(year=TODAY.year - 2), household="H2")
-        await f.visit(g, "D1", kid, TODAY)
+        await f.person(g, kid, today().replace(year=today().year - 2), household="H2")
+        await f.visit(g, "D1", kid, today())
     for kid in ("K1", "K2"):
         await f.care(g, "G1", kid, dt.date(2024, 1, 1), agreement_signed_on=dt.date(2024, 1, 1))
     # N1: green, her mother at home; recording the mother away leaves her with nobody caring.
-    await f.person(g, "N1", TODAY.replace(year=TODAY.year - 5), household="H1", name="陈绿")
+    await f.person(g, "N1", today().replace(year=today().year - 5), household="H1", name="陈绿")
     await f.person(g, "NM", dt.date(1992, 1, 1), household="H1")
     await f.parent(g, "NM", "N1")
     # O1, the next village's: red like R1, outside the director's scope.
-    await f.person(g, "O1", TODAY.replace(year=TODAY.year - 8), household="H3", name="外村")
+    await f.person(g, "O1", today().replace(year=today().year - 8), household="H3", name="外村")
     await f.person(g, "OF", dt.date(1988, 1, 1), household="H3")
     await f.parent(g, "OF", "O1")
     await f.away(g, "OF", dt.date(2024, 3, 1))
@@ -136,16 +144,16 @@ async def test_a_director_sees_her_red_and_yellow_children_and_her_visit_closes_
     village: Graph, gql: GraphQLClient
 ) -> None:
     director = {"role": "children_director", "region": V1, "sub": "D1"}
-    data(await gql.execute(SWEEP, {"asOf": TODAY.isoformat()}, role="coordinator", region=COUNTY, sub="CO"))
+    data(await gql.execute(SWEEP, {"asOf": today().isoformat()}, role="coordinator", region=COUNTY, sub="CO"))
 
     items = _items(await gql.execute(WORKLIST, {}, **director))
     assert [(i["child"]["id"], i["level"]) for i in items][:2] == [("R1", "RED"), ("Y1", "YELLOW")]
     assert "O1" not in {i["child"]["id"] for i in items}
     red, yellow = items[0], items[1]
-    assert red["action"] == "ARRANGE_CARE" and red["dueOn"] == (TODAY + AGO).isoformat()
+    assert red["action"] == "ARRANGE_CARE" and red["dueOn"] == (today() + AGO).isoformat()
     assert any("外出" in reason and "照护人" in reason for reason in red["reasons"])
-    assert yellow["action"] == "VISIT" and yellow["dueOn"] == (TODAY + 7 * AGO).isoformat()
-    last = TODAY - 100 * AGO
+    assert yellow["action"] == "VISIT" and yellow["dueOn"] == (today() + 7 * AGO).isoformat()
+    last = today() - 100 * AGO
     assert yellow["reasons"] == [f"最近一次入户走访在{last.year}年{last.month}月{last.day}日，已100天"]
     assert yellow["steps"][0]["alert"]["ownerId"] == {"id": "D1"}
 
@@ -181,17 +189,17 @@ async def test_an_overdue_red_alert_goes_up_to_the_supervisor_then_the_county_an
 ) -> None:
     coordinator = {"role": "coordinator", "region": COUNTY, "sub": "CO"}
     supervisor = {"role": "children_supervisor", "region": TOWNSHIP, "sub": "SUP"}
-    data(await gql.execute(SWEEP, {"asOf": TODAY.isoformat()}, **coordinator))
+    data(await gql.execute(SWEEP, {"asOf": today().isoformat()}, **coordinator))
     (red,) = [a for a in await _alerts(gql, V1, **supervisor) if a["childId"] == "R1" and a["rule"] == "NO_CAREGIVER"]
-    assert red["dueOn"] == (TODAY + AGO).isoformat() and red["escalatedTo"] is None
+    assert red["dueOn"] == (today() + AGO).isoformat() and red["escalatedTo"] is None
 
-    data(await gql.execute(SWEEP, {"asOf": (TODAY + 2 * AGO).isoformat()}, **coordinator))
+    data(await gql.execute(SWEEP, {"asOf": (today() + 2 * AGO).isoformat()}, **coordinator))
     (up,) = [a for a in await _alerts(gql, V1, **supervisor) if a["id"] == red["id"]]
     assert up["tier"] == 1 and up["escalatedTo"] == {"id": "SUP", "name": "吴督导"}
-    assert up["dueOn"] == (TODAY + 3 * AGO).isoformat() and up["owner"]["id"] == "D1"
+    assert up["dueOn"] == (today() + 3 * AGO).isoformat() and up["owner"]["id"] == "D1"
     assert [h["to"] for h in up["history"] if h["change"] == "overdue"] == ["SUP"]
 
-    data(await gql.execute(SWEEP, {"asOf": (TODAY + 4 * AGO).isoformat()}, **coordinator))
+    data(await gql.execute(SWEEP, {"asOf": (today() + 4 * AGO).isoformat()}, **coordinator))
     (county,) = [a for a in await _alerts(gql, V1, **supervisor) if a["id"] == red["id"]]
     assert county["tier"] == 2 and county["escalatedTo"]["id"] == "CO"
     assert [h["to"] for h in county["history"] if h["change"] == "overdue"] == ["SUP", "CO"]
@@ -216,10 +224,10 @@ async def test_a_fourth_child_in_care_overloads_the_caregiver_for_all_four_witho
     village: Graph, gql: GraphQLClient
 ) -> None:
     worker = {"role": "case_worker", "region": TOWNSHIP, "sub": "CW"}
-    data(await gql.execute(CARE, {"caregiver": "G1", "child": "K3", "since": TODAY.isoformat()}, **worker))
+    data(await gql.execute(CARE, {"caregiver": "G1", "child": "K3", "since": today().isoformat()}, **worker))
     overload = [a for a in await _alerts(gql, V1, "open", **worker) if a["rule"] == "CAREGIVER_OVERLOAD"]
     assert sorted(a["childId"] for a in overload) == ["K1", "K2", "K3", "Y1"]
-    assert all(a["owner"]["id"] == "D1" and a["dueOn"] == (TODAY + 30 * AGO).isoformat() for a in overload)
+    assert all(a["owner"]["id"] == "D1" and a["dueOn"] == (today() + 30 * AGO).isoformat() for a in overload)
     supervisor = _items(await gql.execute(WORKLIST, {}, role="children_supervisor", region=TOWNSHIP, sub="SUP"))
     assert {"K3", "O1", "R1"} <= {i["child"]["id"] for i in supervisor}
 
@@ -230,7 +238,7 @@ async def test_a_write_that_turns_a_child_red_pushes_her_alert_to_live_subscribe
     director = {"role": "children_director", "region": V1, "sub": "D1"}
     hub: AlertHub = (await capture_state(app))["alert_hub"]
     async with hub.listen() as queue:
-        away = {"personId": "NM", "since": TODAY.isoformat(), "destination": "浙江义乌"}
+        away = {"personId": "NM", "since": today().isoformat(), "destination": "浙江义乌"}
         data(await gql.execute(AWAY, {"input": away}, **director))
         pushed = [queue.get_nowait() for _ in range(queue.qsize())]
     # Nothing but the alert: no word of the database coming or going (a bool) either.
@@ -256,7 +264,7 @@ async def test_the_worklist_pages_in_order_and_coverage_counts_planned_visits(
     paged = [e["node"]["child"]["id"] for e in first["edges"] + rest["edges"]]
     assert paged == [i["child"]["id"] for i in whole] and first["totalCount"] == len(whole)
 
-    month = TODAY.strftime("%Y-%m")
+    month = today().strftime("%Y-%m")
     coverage = data(await gql.execute(COVERAGE, {"region": TOWNSHIP, "month": month}, **supervisor))["visitCoverage"]
     by_village = {v["village"]: v for v in coverage}
     v1 = by_village[V1]
