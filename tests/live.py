@@ -46,9 +46,9 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def live_server(environment: Mapping[str, str], log: Path, timeout: float = 60.0) -> Iterator[LiveServer]:
-    """Serve until the block ends; the server is stopped (and waited for) whatever happens."""
+def spawn_server(environment: Mapping[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`shouhu serve` started on a free loopback port with its output in `log`; the process and
+    its base URL. The caller stops it (`live_server` does, and waits for it to be ready)."""
     port = free_port()
     env = {**os.environ, **environment, "SHOUHU_HOST": "127.0.0.1", "SHOUHU_PORT": str(port)}
     shouhu = Path(sys.executable).with_name("shouhu")
@@ -56,17 +56,24 @@ def live_server(environment: Mapping[str, str], log: Path, timeout: float = 60.0
         child = subprocess.Popen(  # noqa: S603 - our own command, no shell
             [str(shouhu), "serve"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
         )
-        server = LiveServer(f"http://127.0.0.1:{port}", log)
+    return child, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def live_server(environment: Mapping[str, str], log: Path, timeout: float = 60.0) -> Iterator[LiveServer]:
+    """Serve until the block ends; the server is stopped (and waited for) whatever happens."""
+    child, url = spawn_server(environment, log)
+    server = LiveServer(url, log)
+    try:
+        _wait_ready(server, child, timeout)
+        yield server
+    finally:
+        child.terminate()
         try:
-            _wait_ready(server, child, timeout)
-            yield server
-        finally:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _wait_ready(server: LiveServer, child: subprocess.Popen[bytes], timeout: float) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from graph.localdb import LocalDatabase
 from tests import faults
 from tests.conftest import SAMPLE_BUNDLE, wipe
 from tests.graph.bundle import test_import
-from tests.live import free_port
+from tests.live import spawn_server
 from tests.schema import casework
 from tests.schema.casework import COUNTY, DIRECTOR, VISIT, WORKER
 
@@ -230,7 +229,7 @@ async def _kill_and_restart(
 
     # `shouhu serve` started now, without a database, listens and says why it is not ready.
     log = tmp_path / "serve.log"
-    server, url = _serve(environment, log)
+    server, url = spawn_server(environment, log)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as live:
             await _until_live(live, server, log)
@@ -332,17 +331,6 @@ async def test_a_batched_import_killed_with_the_database_resumes_to_the_same_gra
     result = await test_import.run_import(fault_graph, SAMPLE_BUNDLE, tmp_path)
     assert result.ok and result.complete and 0 < result.resumed < result.written
     assert await test_import.snapshot(fault_graph, stamps=False) == reference
-
-
-def _serve(environment: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, **environment, "SHOUHU_HOST": "127.0.0.1", "SHOUHU_PORT": str(port)}
-    shouhu = Path(sys.executable).with_name("shouhu")
-    with log.open("wb") as output:
-        child = subprocess.Popen(  # noqa: S603 - our own command, no shell
-            [str(shouhu), "serve"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    return child, f"http://127.0.0.1:{port}"
 
 
 async def _until_live(http: httpx.AsyncClient, server: subprocess.Popen[bytes], log: Path) -> None:
