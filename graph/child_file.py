@@ -139,7 +139,7 @@ def _page_statement(variant: PageVariant, parts: Parts) -> LiteralString:
         + query
         + "RETURN collect({"
         + fields
-        + "}) AS files\n}\nRETURN r.key AS key, page, files"
+        + "}) AS files\n}\nRETURN r.key AS key, [n IN nodes | n.id] AS ids, files"
     )
 
 
@@ -240,7 +240,11 @@ async def pages_with_files(
             extra=PAGE_EXTRA,
         )
         for (i, request), row in zip(batch, rows, strict=True):
-            items = [] if row is None else [person_record(item) for item in row["page"]]
             files = [] if row is None else [_file(item, key[1]) for item in row["files"]]
-            out[i] = (Page(tuple(items[: request.first]), len(items) > request.first), files)
+            # The page is its children's files, in the page's order: `ids` (one more than the
+            # page when another follows) says that order rather than the aggregation's.
+            ids: list[str] = [] if row is None else row["ids"]
+            by_id = {file.person.id: file.person for file in files}
+            items = tuple(by_id[child] for child in ids[: request.first])
+            out[i] = (Page(items, len(ids) > request.first), files)
     return [out[i] for i in range(len(requests))]

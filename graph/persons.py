@@ -144,9 +144,9 @@ ORDER BY owner, k.openedOn DESC, id
 
 # --- lists of children ------------------------------------------------------------------------
 
-#: A child at `r.asOf` in `r.region` and the scope, with the optional filters of one request.
+#: A child at `r.asOf` with the optional filters of one request (the region and the scope
+#: are each variant's own, below).
 _CHILD_FILTERS: LiteralString = """
-    AND p.regionCode STARTS WITH r.region AND coalesce(p.regionCode, '') STARTS WITH $scope
     AND p.birthDate <= r.asOf AND p.birthDate > r.born18
     AND (p.deceasedOn IS NULL OR p.deceasedOn > r.asOf)
     AND (r.bornOnOrBefore IS NULL OR p.birthDate <= r.bornOnOrBefore)
@@ -158,13 +158,21 @@ _CHILD_FILTERS: LiteralString = """
 """
 
 #: Seek the region's persons by code prefix: right for a county or smaller, where the region
-#: holds a small part of the graph. The seek is by the longer of the region and the scope
-#: (both filter the page): left to itself the planner seeks by `$scope`, a parameter, so a
+#: holds a small part of the graph. The seek is by `seek`, the longer of the region and the
+#: scope (`_PAGE_HEAD`): left to itself the planner seeks by `$scope`, a parameter, so a
 #: county coordinator's township page read all 68,000 persons of the county to keep 1,000.
+#: The region and the scope are then filters the seek cannot use (`coalesce`), so the planner
+#: has only `seek` to choose; and a plain variable, unlike the `CASE` it was before, lets the
+#: seek hand the filters the code it read from the index, where they read it again from each
+#: of the township's persons. The index is the one on (code, birth date), so the birth date
+#: that tells a child comes from the index too, and only the children are read (PROFILE of a
+#: township of 3,333 persons: 13,652 database hits for the page, now 5,116).
 _CHILD_IN_REGION: LiteralString = (
     """
   MATCH (p:Person)
-  WHERE p.regionCode STARTS WITH CASE WHEN size(r.region) >= size($scope) THEN r.region ELSE $scope END"""
+  USING INDEX p:Person(regionCode, birthDate)
+  WHERE p.regionCode STARTS WITH seek
+    AND coalesce(p.regionCode, '') STARTS WITH r.region AND coalesce(p.regionCode, '') STARTS WITH $scope"""
     + _CHILD_FILTERS
 )
 
@@ -176,7 +184,8 @@ _CHILD_IN_WIDE_REGION: LiteralString = (
     """
   MATCH (p:Person)
   USING INDEX p:Person(id)
-  WHERE p.id > coalesce(r.afterId, '')"""
+  WHERE p.id > coalesce(r.afterId, '')
+    AND p.regionCode STARTS WITH r.region AND coalesce(p.regionCode, '') STARTS WITH $scope"""
     + _CHILD_FILTERS
 )
 
@@ -212,7 +221,8 @@ _LEFT_BEHIND: LiteralString = """
 
 _PAGE_HEAD: LiteralString = """
 UNWIND $requests AS r
-CALL (r) {"""
+WITH r, CASE WHEN size(r.region) >= size($scope) THEN r.region ELSE $scope END AS seek
+CALL (r, seek) {"""
 
 _PAGE_COLLECT: LiteralString = (
     """  LIMIT $cap
@@ -227,13 +237,12 @@ _PAGE_TAIL: LiteralString = (
 RETURN r.key AS key, page
 """
 )
-#: The same page, the children's nodes beside it (`graph.child_file` reads their files).
-_PAGE_AND_NODES_TAIL: LiteralString = (
-    _PAGE_COLLECT
-    + """, collect(p) AS nodes
+#: The page's children as nodes only (`graph.child_file` reads their files, whose persons are
+#: the page: reading the fields here too read every child twice).
+_PAGE_AND_NODES_TAIL: LiteralString = """  LIMIT $cap
+  RETURN collect(p) AS nodes
 }
 """
-)
 
 _COUNT_TAIL: LiteralString = """  RETURN count(p) AS total
 }
@@ -280,7 +289,7 @@ CHILD_PAGES: Final[Mapping[PageVariant, LiteralString]] = {
     variant: match + _PAGE_TAIL for variant, match in _PAGE_MATCHES.items()
 }
 
-#: The same pages, ending with `r`, `page` and `nodes` bound (`graph.child_file.PAGES_WITH_FILES`).
+#: The same pages, ending with `r` and `nodes` bound (`graph.child_file.PAGES_WITH_FILES`).
 CHILD_PAGES_AND_NODES: Final[Mapping[PageVariant, LiteralString]] = {
     variant: match + _PAGE_AND_NODES_TAIL for variant, match in _PAGE_MATCHES.items()
 }
