@@ -9,12 +9,19 @@ their one statement and prime the loaders), almost every field answers at once.
 
 `Executor` completes such a root field in one synchronous walk over the same selection
 graphql-core collects (`collect_subfields`: fragments, aliases, merging, `@skip`/`@include`
-as graphql-core reads them). Each field is resolved by the very resolver graphql-core would
-call, through the same middleware, with the same resolve info and arguments, and each value
-is completed as graphql-core would: leaves by their type's own coercion, `is_type_of` checked,
-`__typename` named. The arguments of a field are coerced once per request instead of once per
-item, and a plain attribute field (strawberry's default resolver, which takes no info) is read
-without building an info for it.
+as graphql-core reads them). Each field is resolved by the very resolver function strawberry
+would call, with the same resolve info and arguments, and each value is completed as
+graphql-core would: leaves by their type's own coercion, `is_type_of` checked, `__typename`
+named. What graphql-core and strawberry work out again for every item is worked out once per
+request and field of the selection: the arguments, coerced and converted to Python values; the
+chain of type tests a value of the field's type goes through (a closure per field); whether
+the resolver is a plain attribute read (strawberry's default resolver, which takes no info,
+read with `getattr` and no info built) or a function strawberry would call with nothing of
+its own around it (no field extension, permission, middleware or exception handler, and only
+scalar or enum arguments): that one is called directly, with strawberry's `Info` over the
+same resolve info. Any other resolver is called through strawberry as before. In the list of
+50 children, this halved the calls per request (about 108,000 to 63,000) and took 15–20% off
+the served list's CPU.
 
 Whatever the walk cannot answer exactly at once, it gives up and leaves the root field to
 graphql-core from the start: an awaitable anywhere (a loader not primed), an error of any kind,
@@ -29,16 +36,20 @@ holds for many selections.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import operator
 from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLScalarType,
     OperationType,
     is_leaf_type,
     is_list_type,
@@ -50,6 +61,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 
 _DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
@@ -58,10 +70,20 @@ class _Fallback(Exception):
     """The walk cannot answer this root field exactly as graphql-core would."""
 
 
-#: One field of an object's selection, worked out once per request: (response key, the field's
-#: details, its definition or None for __typename, the resolver to call, whether that resolver
-#: is strawberry's plain attribute read, the coerced arguments).
-_Entry = tuple[str, FieldDetailsList, GraphQLField | None, Callable[..., Any], bool, dict[str, Any]]
+#: How a field's value is found: strawberry's attribute read (`getattr`, no info), the
+#: resolver called directly, or the field's resolver as graphql-core would call it.
+_ATTRIBUTE, _DIRECT, _RESOLVER, _TYPENAME = range(4)
+
+#: Completes one value of a field's type: (value, the field's resolve info or None, its path).
+_Completer = Callable[[Any, "GraphQLResolveInfo[Any] | None", Path], Any]
+
+#: One field of an object's selection, worked out once per request: (response key, the
+#: field's details, its definition or None for __typename, how its value is found, what finds
+#: it, whether it needs a resolve info, the coerced arguments, and how its value completes).
+_Entry = tuple[str, FieldDetailsList, GraphQLField | None, int, Callable[..., Any], bool, dict[str, Any], _Completer]
+
+#: Values that are data, never an awaitable or an error: most leaves the walk completes.
+_DATA: frozenset[type] = frozenset({str, int, float, bool, dt.date, dt.datetime, list, tuple, dict})
 
 
 def _named(type_: GraphQLOutputType) -> GraphQLOutputType:
@@ -78,6 +100,17 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         #: (object type, id of its field details) -> (the details, kept alive so the id stays
         #: theirs; the entries, or None when the walk cannot answer that selection)
         self._entries: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, list[_Entry] | None]] = {}
+        strawberry_schema = self.schema.extensions.get(_DEFINITION)
+        converter = getattr(strawberry_schema, "schema_converter", None)
+        #: Resolvers may be called directly (`_direct`) only where strawberry's own call adds
+        #: nothing: no middleware, no exception handlers (which wrap every resolver call).
+        self._converter = (
+            converter
+            if converter is not None
+            and not (self.middleware_manager is not None and self.middleware_manager.middlewares)
+            and not getattr(converter, "_exception_handler_specs", ())
+            else None
+        )
 
     def complete_value(
         self,
@@ -100,6 +133,17 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return self._complete(return_type, field_details_list, info, path, result)
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
+    def _complete(
+        self,
+        type_: GraphQLOutputType,
+        details: FieldDetailsList,
+        info: GraphQLResolveInfo[Any] | None,
+        path: Path,
+        value: Any,
+    ) -> Any:
+        """A root field's value completed by the walk; `_Fallback` (or any error) where it cannot."""
+        return self._completer(type_, details)(value, info, path)
+
     # --- what the walk can answer: decided on the selection, before any resolver runs ---------
 
     def _walkable(self, type_: GraphQLOutputType, details: FieldDetailsList) -> bool:
@@ -111,7 +155,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         assert isinstance(named, GraphQLObjectType)
         entries = self._plan(named, details)
         return entries is not None and all(
-            field is None or self._walkable(field.type, sub) for _, sub, field, _, _, _ in entries
+            entry[2] is None or self._walkable(entry[2].type, entry[1]) for entry in entries
         )
 
     def _plan(self, type_: GraphQLObjectType, details: FieldDetailsList) -> list[_Entry] | None:
@@ -137,7 +181,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return None
             name = first.node.name.value
             if name == "__typename":
-                entries.append((key, sub, None, _typename, False, {}))
+                entries.append((key, sub, None, _TYPENAME, _typename, False, {}, _typename))
                 continue
             field = self.schema.get_field(type_, name)
             if field is None:
@@ -148,7 +192,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             resolve = field.resolve or self.field_resolver
             if self.middleware_manager:
                 resolve = self.middleware_manager.get_field_resolver(resolve)
-            plain = getattr(resolve, "_is_default", False) is True
             arguments = (
                 get_argument_values(
                     field, first.node, self.variable_values, first.fragment_variable_values, self.hide_suggestions
@@ -156,69 +199,161 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 if field.args or first.node.arguments
                 else {}
             )
-            entries.append((key, sub, field, resolve, plain, arguments))
+            named = _named(field.type)
+            # An object's `is_type_of` is the only use of a plain field's resolve info.
+            wants_info = isinstance(named, GraphQLObjectType) and named.is_type_of is not None
+            if getattr(resolve, "_is_default", False) is True and definition.is_basic_field:
+                how, call = _ATTRIBUTE, _attribute(definition)
+            else:
+                direct = self._direct(field, definition, arguments)
+                how, call, wants_info = (_RESOLVER, resolve, True) if direct is None else (_DIRECT, direct, True)
+            entries.append((key, sub, field, how, call, wants_info, arguments, self._completer(field.type, sub)))
         return entries
+
+    def _direct(self, field: GraphQLField, definition: Any, arguments: dict[str, Any]) -> Callable[..., Any] | None:
+        """The field's resolver called as strawberry calls it, without the work strawberry does
+        again for every item (its info type built through two wrappers, the arguments converted
+        again, the chain of field extensions folded): None where that work could differ from
+        one call to the next, or add anything (field extensions, permissions, input types,
+        which may build their value from the info)."""
+        converter = self._converter
+        resolver = definition.base_resolver
+        if converter is None or resolver is None or definition.extensions:
+            return None
+        if not all(
+            isinstance(_unwrapped(arg.type), GraphQLScalarType | GraphQLEnumType) for arg in field.args.values()
+        ):
+            return None
+        converted = convert_arguments(
+            arguments,
+            definition.arguments,
+            scalar_registry=converter.scalar_registry,
+            config=converter.config,
+            info=None,
+        )
+        function = resolver.wrapped_func
+        if not callable(function):
+            return None
+        takes_self = resolver.self_parameter is not None
+        sources = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None]
+        info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
+        info_class = converter.config.info_class
+
+        def call(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+            kwargs = dict(converted)
+            for name in sources:
+                kwargs[name] = source
+            if info_name is not None:
+                kwargs[info_name] = info_class(_raw_info=info, _field=definition)
+            return function(source, **kwargs) if takes_self else function(**kwargs)
+
+        return call
 
     # --- the walk ------------------------------------------------------------------------------
 
-    def _complete(
-        self,
-        type_: GraphQLOutputType,
-        details: FieldDetailsList,
-        info: GraphQLResolveInfo[Any] | None,
-        path: Path,
-        value: Any,
-    ) -> Any:
+    def _completer(self, type_: GraphQLOutputType, details: FieldDetailsList) -> _Completer:
+        """How a value of `type_` completes below `details`: the type's tests made once, here,
+        rather than for every value."""
+        if is_non_null_type(type_):
+            assert isinstance(type_, GraphQLNonNull)
+            inner = self._completer(type_.of_type, details)
+
+            def non_null(value: Any, info: GraphQLResolveInfo[Any] | None, path: Path) -> Any:
+                completed = inner(value, info, path)
+                if completed is None:
+                    raise _Fallback
+                return completed
+
+            return non_null
+        check = self._check
+        if is_list_type(type_):
+            assert isinstance(type_, GraphQLList)
+            item = self._completer(type_.of_type, details)
+
+            def listed(value: Any, info: GraphQLResolveInfo[Any] | None, path: Path) -> Any:
+                if type(value) not in _DATA:
+                    check(value)
+                    if value is None or value is Undefined:
+                        return None
+                if not isinstance(value, list | tuple):
+                    raise _Fallback
+                return [item(x, info, path.add_key(i, None)) for i, x in enumerate(value)]
+
+            return listed
+        if is_leaf_type(type_):
+            leaf_type = type_
+            complete_leaf = self.complete_leaf_value
+
+            def leaf(value: Any, info: GraphQLResolveInfo[Any] | None, path: Path) -> Any:
+                if type(value) not in _DATA:
+                    check(value)
+                    if value is None or value is Undefined:
+                        return None
+                return complete_leaf(leaf_type, value)
+
+            return leaf
+        assert isinstance(type_, GraphQLObjectType)
+        object_type = type_
+        is_type_of = object_type.is_type_of
+        walk = self._object
+
+        def complete_object(value: Any, info: GraphQLResolveInfo[Any] | None, path: Path) -> Any:
+            check(value)
+            if value is None or value is Undefined:
+                return None
+            if is_type_of is not None:
+                if info is None:
+                    raise _Fallback
+                if not is_type_of(value, info):
+                    raise _Fallback
+            return walk(object_type, details, path, value)
+
+        return complete_object
+
+    def _check(self, value: Any) -> None:
         if isinstance(value, Exception) or self.is_awaitable(value):
             _discard(value)
             raise _Fallback
-        if is_non_null_type(type_):
-            assert isinstance(type_, GraphQLNonNull)
-            completed = self._complete(type_.of_type, details, info, path, value)
-            if completed is None:
-                raise _Fallback
-            return completed
-        if value is None or value is Undefined:
-            return None
-        if is_list_type(type_):
-            assert isinstance(type_, GraphQLList)
-            if not isinstance(value, list | tuple):
-                raise _Fallback
-            item_type = type_.of_type
-            return [self._complete(item_type, details, info, path.add_key(i, None), x) for i, x in enumerate(value)]
-        if is_leaf_type(type_):
-            return self.complete_leaf_value(type_, value)
-        assert isinstance(type_, GraphQLObjectType)
-        if type_.is_type_of is not None:
-            if info is None:
-                raise _Fallback
-            if not type_.is_type_of(value, info):
-                raise _Fallback
-        return self._object(type_, details, path, value)
 
     def _object(self, type_: GraphQLObjectType, details: FieldDetailsList, path: Path, source: Any) -> dict[str, Any]:
         entries = self._plan(type_, details)
         if entries is None:
             raise _Fallback
+        type_name = type_.name
+        build_info = self.build_resolve_info
         data: dict[str, Any] = {}
-        for key, sub, field, resolve, plain, arguments in entries:
+        for key, sub, field, how, call, wants_info, arguments, complete in entries:
             if field is None:
-                data[key] = type_.name
+                data[key] = type_name
                 continue
-            field_path = Path(path, key, type_.name)
+            field_path = Path(path, key, type_name)
             info: GraphQLResolveInfo[Any] | None = None
-            if plain:
-                value = resolve(source, None)
-                if not is_leaf_type(_named(field.type)):
-                    info = self.build_resolve_info(field, [d.node for d in sub], type_, field_path)
+            if how == _ATTRIBUTE:
+                value = call(source)
+                if wants_info:
+                    info = build_info(field, [d.node for d in sub], type_, field_path)
             else:
-                info = self.build_resolve_info(field, [d.node for d in sub], type_, field_path)
-                value = resolve(source, info, **arguments)
-            data[key] = self._complete(field.type, sub, info, field_path, value)
+                info = build_info(field, [d.node for d in sub], type_, field_path)
+                value = call(source, info) if how == _DIRECT else call(source, info, **arguments)
+            data[key] = complete(value, info, field_path)
         return data
 
 
-def _typename() -> None:
+def _unwrapped(type_: Any) -> Any:
+    """An argument's type without its non-null: a list is left as it is (the walk would share
+    one converted list between the calls)."""
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+
+
+def _attribute(definition: Any) -> Callable[[Any], Any]:
+    """Strawberry's read of a field with no resolver: its default resolver on the field's name."""
+    resolver, name = definition.default_resolver, definition.python_name
+    if resolver is getattr:
+        return operator.attrgetter(name)
+    return lambda source: resolver(source, name)
+
+
+def _typename(*_: Any) -> None:
     """A stand-in: `__typename` is the object type's name, never resolved."""
 
 
