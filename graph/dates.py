@@ -9,11 +9,15 @@ converters below are the one place they become `datetime.date`/`datetime.datetim
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from neo4j.time import Date, DateTime
 
 
+# Kept: a list of 50 children asks it of every child and linked person it audits, for the
+# same day and age each time.
+@functools.lru_cache(maxsize=4096)
 def birth_cutoff(as_of: dt.date, years: int) -> dt.date:
     """The latest birth date of a person who is `years` old or older at `as_of`.
 
