@@ -7,6 +7,7 @@ reached through typed request state; nothing is created at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -492,9 +493,27 @@ def create_app(settings: Settings | None = None, *, drain: Drain | None = None) 
     )
 
 
+#: Allocations between two collections of the youngest generation (Python's default: 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """For a serving process, once its app is built: collect, then freeze what is left (the
+    modules, the schema, the app) out of the collector's reach, and collect the young less often.
+    A list of 50 children makes about 60,000 objects that live until its response is written;
+    at Python's defaults the collector ran about five times a request, walking them and the
+    whole schema each time: 5.6 ms of a 27 ms request, 2.1 ms after this (measured in process)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 def app_factory() -> Starlette:
     """Entry point for `uvicorn --factory api.app:app_factory`."""
-    return create_app(Settings.from_environment())
+    app = create_app(Settings.from_environment())
+    settle_heap()
+    return app
 
 
-__all__: list[Any] = ["Drain", "app_factory", "create_app"]
+__all__: list[Any] = ["Drain", "app_factory", "create_app", "settle_heap"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-from api.app import Drain, create_app
+from api.app import Drain, create_app, settle_heap
 from api.logs import log_config
 from api.settings import Settings
 
@@ -72,4 +72,5 @@ def serve(settings: Settings, *, reload: bool = False) -> None:
         return
     drain = Drain()
     config = uvicorn.Config(create_app(settings, drain=drain), **options)
+    settle_heap()
     DrainingServer(config, drain, settings.shutdown_drain_seconds).run()
