@@ -28,6 +28,7 @@ write leaves a pending marker that its re-evaluation removes (`pending` below).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import json
@@ -35,6 +36,7 @@ import logging
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, LiteralString
@@ -42,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 import orjson
 from neo4j import AsyncManagedTransaction
 
-from graph import audit, risk_index
+from graph import audit, deadlines, risk_index
 from graph.audit import AuditEntry
 from graph.dates import birth_cutoff
 from graph.discovery import ChildRisk, Level, Thresholds, children_risk_in
@@ -564,17 +566,40 @@ async def village_batches(graph: Graph, *, region_prefix: str, scope_prefix: str
     return batches
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
+class _Round:
+    """The re-evaluation of the writes that arrived while the previous round ran, for one
+    actor and one day: their children judged and their markers closed in one transaction."""
+
+    by: str
+    as_of: dt.date
+    children: set[str] = field(default_factory=set)
+    tokens: list[str] = field(default_factory=list)
+    done: asyncio.Future[Evaluation] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass(slots=True)
 class Reevaluator:
     """What writes call after they commit (`Graph.after_write`): re-evaluate the children the
     written ids reach, as of today in the configured zone. A failure is logged, never raised:
-    the write has committed, and the next sweep reconciles what was missed."""
+    the write has committed, and the next sweep reconciles what was missed.
+
+    Writes that commit while a re-evaluation runs are judged together in the next round (one
+    transaction for all their children and markers, as the audit's group commit does for read
+    events), so a burst of visits costs a few reconciliations, not one each. Each write still
+    returns only once its own children are judged and its marker closed; a lone write waits for
+    its own round only. Rounds never mix actors (alert history names who caused a change) or days.
+    """
 
     thresholds: Thresholds
     policy: AlertPolicy
     #: told of every alert a re-evaluation raised or escalated to red (the live subscription)
     announce: Callable[[list[Alert]], None] | None = None
     timings: list[float] = field(default_factory=list)
+    #: Rounds committed so far (the tests read it).
+    rounds: int = 0
+    _waiting: deque[_Round] = field(default_factory=deque)
+    _writer: asyncio.Task[None] | None = None
 
     def today(self) -> dt.date:
         from zoneinfo import ZoneInfo
@@ -594,20 +619,76 @@ class Reevaluator:
             else:
                 children = await affected_children(graph, ids)
             tokens = [pending.token, *pending.left] if pending is not None else []
-            result = await reevaluate(
-                graph, children, as_of=self.today(), thresholds=self.thresholds, policy=self.policy, by=by,
-                pending=tokens,
-            )  # fmt: skip
+            if not children and not tokens:
+                return None
+            round_ = self._join(graph, by, children, tokens)
+            # Waited for within the request's deadline; a request that gives up (or is
+            # cancelled) leaves its round to commit for the others, its marker with it.
+            result = await asyncio.wait_for(asyncio.shield(round_.done), timeout=deadlines.remaining())
             if not children:
                 return None
-            fresh = result.changes.raised + result.changes.escalated
-            if self.announce is not None and fresh:
-                from graph.alerts import alerts_by_id
-
-                self.announce([a for a in await alerts_by_id(graph, fresh) if a.level is Level.RED])
+        except TimeoutError:
+            log.warning("a write's re-evaluation outlasted its request; its round goes on")
+            return None
         except Exception:  # the write stands; the sweep will catch up
             log.exception("re-evaluation after a write failed")
             return None
         self.timings.append(time.perf_counter() - started)
         del self.timings[:-1000]
+        return result
+
+    def _join(self, graph: Graph, by: str, children: Sequence[str], tokens: Sequence[str]) -> _Round:
+        as_of = self.today()
+        fits = (
+            r for r in self._waiting
+            if (r.by, r.as_of) == (by, as_of) and len(r.children.union(children)) <= max(BATCH, len(children))
+        )  # fmt: skip
+        round_ = next(fits, None)
+        if round_ is None:
+            round_ = _Round(by, as_of)
+            # Retrieved here so a failure whose requests were all cancelled is not reported as lost.
+            round_.done.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._waiting.append(round_)
+        round_.children.update(children)
+        round_.tokens.extend(tokens)
+        if self._writer is None:
+            # Not bound by this request's deadline: the writer goes on for the writes after it.
+            self._writer = asyncio.create_task(self._write(graph), context=deadlines.detached())
+        return round_
+
+    async def _write(self, graph: Graph) -> None:
+        round_: _Round | None = None
+        try:
+            while self._waiting:
+                round_ = self._waiting.popleft()
+                try:
+                    result = await self._judge(graph, round_)
+                except Exception as error:
+                    round_.done.set_exception(error)
+                else:
+                    self.rounds += 1
+                    round_.done.set_result(result)
+        except BaseException:
+            # Cancelled (the process is stopping): no write may wait for a round that never comes.
+            for left in (round_, *self._waiting):
+                if left is not None and not left.done.done():
+                    left.done.cancel()
+            self._waiting.clear()
+            raise
+        finally:
+            self._writer = None
+
+    async def _judge(self, graph: Graph, round_: _Round) -> Evaluation:
+        result = await reevaluate(
+            graph, sorted(round_.children), as_of=round_.as_of, thresholds=self.thresholds, policy=self.policy,
+            by=round_.by, pending=round_.tokens,
+        )  # fmt: skip
+        fresh = result.changes.raised + result.changes.escalated
+        if self.announce is not None and fresh:
+            from graph.alerts import alerts_by_id
+
+            try:
+                self.announce([a for a in await alerts_by_id(graph, fresh) if a.level is Level.RED])
+            except Exception:  # the round has committed; only the live subscription missed it
+                log.exception("announcing the alerts of a re-evaluation failed")
         return result

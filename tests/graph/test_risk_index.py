@@ -3,6 +3,7 @@ follows every write, and falls back to evaluating whenever the nodes cannot be t
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -288,6 +289,54 @@ async def test_a_sweep_in_batches_of_one_village_judges_as_in_one_batch(
     found = {(c.child_id, f.rule, f.level.value) for c in evaluated.children for f in c.findings}
     assert {(r["child"], r["rule"], r["level"]) for r in live} == found
     assert len(live) == len(found) > 0
+
+
+async def test_writes_at_once_are_judged_together_in_rounds_of_one_actor(swept: Graph) -> None:
+    overdue, total = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    assert len(overdue) >= 11
+    judge = swept.after_write
+    assert isinstance(judge, Reevaluator)
+    markers: list[tuple[str, risk_index.Pending]] = []
+
+    async def collect(graph: Graph, ids: Sequence[str], by: str, pending: risk_index.Pending | None) -> None:
+        assert pending is not None
+        markers.append((by, pending))
+
+    # Six visits by two actors whose judgements are due at the same moment.
+    swept.after_write = collect
+    try:
+        for child, sub in zip(overdue[:6], ["a", "a", "b", "b", "a", "a"], strict=True):
+            actor = Actor(sub=sub, role="admin", scope="")
+            await record_visit(swept, actor, child=child.child_id, visitor="director", type="home_visit", today=today())
+    finally:
+        swept.after_write = judge
+    assert (await swept.read("MATCH (p:RiskPending) RETURN count(p) AS n"))[0]["n"] == 6
+    before = judge.rounds
+    results = await asyncio.gather(*(judge(swept, [], by, pending) for by, pending in markers))
+    # All six joined before the first round began: one round per actor, each write judged in its own.
+    assert judge.rounds - before == 2
+    for (_, pending), result in zip(markers, results, strict=True):
+        assert result is not None and pending.children is not None
+        assert set(pending.children) <= set(result.children)
+    changes = await swept.read(
+        "MATCH (c:AlertChange {change: 'resolved'}) WHERE c.by IN ['a', 'b'] RETURN c.by AS by, count(*) AS n"
+    )
+    assert {r["by"]: r["n"] for r in changes} == {"a": 4, "b": 2}
+
+    # Five more visits sent at once, each judged by the rounds the writes fall into.
+    actor = Actor(sub="admin", role="admin", scope="")
+    await asyncio.gather(
+        *(
+            record_visit(swept, actor, child=child.child_id, visitor="director", type="home_visit", today=today())
+            for child in overdue[6:11]
+        )
+    )
+    assert (await swept.read("MATCH (p:RiskPending) RETURN count(p) AS n"))[0]["n"] == 0
+    assert await trusted(swept, "")
+    after, after_total = await every_page(swept, COUNTY, materialised=True, rules=["VISIT_OVERDUE"])
+    assert not {c.child_id for c in overdue[:11]} & {c.child_id for c in after}
+    assert after == (await every_page(swept, COUNTY, materialised=False, rules=["VISIT_OVERDUE"]))[0]
+    assert after_total == total - 11
 
 
 async def _visit_left_pending(graph: Graph, child_id: str) -> None:
