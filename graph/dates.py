@@ -45,6 +45,8 @@ def native(value: Any) -> Any:
 def native_date(value: Any) -> dt.date | None:
     """A stored date (the driver's, Python's, or as the ISO text `toString` gives in Cypher) as
     a Python date; anything else, None."""
+    if value is None:  # most end dates and deaths: a list of 50 files holds hundreds
+        return None
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)

@@ -70,9 +70,10 @@ class _Fallback(Exception):
     """The walk cannot answer this root field exactly as graphql-core would."""
 
 
-#: How a field's value is found: strawberry's attribute read (`getattr`, no info), the
-#: resolver called directly, or the field's resolver as graphql-core would call it.
-_ATTRIBUTE, _DIRECT, _RESOLVER, _TYPENAME = range(4)
+#: How a field's value is found: strawberry's attribute read (`getattr`, no info) of a leaf
+#: (which needs no path either) or of an object, the resolver called directly, or the field's
+#: resolver as graphql-core would call it.
+_LEAF_ATTRIBUTE, _ATTRIBUTE, _DIRECT, _RESOLVER, _TYPENAME = range(5)
 
 #: Completes one value of a field's type: (value, the field's resolve info or None, its path).
 _Completer = Callable[[Any, "GraphQLResolveInfo[Any] | None", Path], Any]
@@ -203,7 +204,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             # An object's `is_type_of` is the only use of a plain field's resolve info.
             wants_info = isinstance(named, GraphQLObjectType) and named.is_type_of is not None
             if getattr(resolve, "_is_default", False) is True and definition.is_basic_field:
-                how, call = _ATTRIBUTE, _attribute(definition)
+                how, call = (_LEAF_ATTRIBUTE if is_leaf_type(named) else _ATTRIBUTE), _attribute(definition)
             else:
                 direct = self._direct(field, definition, arguments)
                 how, call, wants_info = (_RESOLVER, resolve, True) if direct is None else (_DIRECT, direct, True)
@@ -323,6 +324,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         build_info = self.build_resolve_info
         data: dict[str, Any] = {}
         for key, sub, field, how, call, wants_info, arguments, complete in entries:
+            if how == _LEAF_ATTRIBUTE:
+                # Most fields of a list: nothing below them asks for an info or a path.
+                data[key] = complete(call(source), None, path)
+                continue
             if field is None:
                 data[key] = type_name
                 continue
