@@ -36,8 +36,8 @@ CHROMIUM := /usr/bin/chromium
 DEMO_VILLAGES ?= 12
 DEMO_SEED ?= 20260615
 
-.PHONY: install lock jars lock-jars run db-start db-stop demo serve test lint typecheck pytest fuzz schema bench soak clean \
-	console console-test chromium node screenshots
+.PHONY: install lock jars lock-jars run db-start db-stop demo serve test checks lint typecheck mypy console-typecheck \
+	pytest fuzz schema bench soak clean console console-test chromium node screenshots
 
 install: $(INSTALLED) $(JARS)
 
@@ -77,7 +77,8 @@ node:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm || \
 		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }; }
 
-chromium:
+# After node: both may run apt-get, which takes one lock (make test builds them side by side).
+chromium: | node
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing: installing Debian's chromium"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }
 
@@ -118,8 +119,13 @@ lint: install
 
 # The console's TypeScript is strict too (vue-tsc), and its unit tests (vitest: the offline
 # queue, the error messages, the evidence wording) run with the rest.
-typecheck: install $(CONSOLE_NPM)
+typecheck: mypy console-typecheck
+
+# mypy keeps its cache in .mypy_cache (git-ignored): a second run checks only what changed.
+mypy: install
 	$(BIN)/mypy
+
+console-typecheck: $(CONSOLE_NPM)
 	cd $(CONSOLE) && npm run typecheck
 
 console-test: $(CONSOLE_NPM)
@@ -132,7 +138,15 @@ pytest: install console chromium
 screenshots: install console chromium
 	SHOUHU_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/console -q
 
-test: lint typecheck console-test pytest
+# None of the checks needs a database or another check's output: they run side by side (each
+# one's output printed whole as it ends), with the console's build and the browser pytest
+# needs; then pytest.
+CHECKS := lint mypy console-typecheck console-test console chromium
+checks:
+	@$(MAKE) --no-print-directory -j$(words $(CHECKS)) --output-sync=target $(CHECKS)
+
+test: checks
+	@$(MAKE) --no-print-directory pytest
 
 # Schemathesis (GraphQL) against the API served on its own test database, as an admin and as a
 # village's director, for FUZZ_SECONDS in all; fails on any 5xx or INTERNAL. `make test` runs a
