@@ -287,8 +287,9 @@ async def discover(
         rows = await risk_index.all_rows(graph, seek=seek, region=region_prefix, scope=scope_prefix, evidence=evidence)
         children = sorted((_stored(row, params["rules"]) for row in rows), key=lambda c: (-c.level.rank, c.child_id))
         return DiscoveryResult(region_prefix, scope_prefix, as_of, thresholds, tuple(params["rules"]), tuple(children))
-    records = [record for part in await _in_parts(graph, cypher.DISCOVER, params) for record in part]
-    children = sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id))
+    children = sorted(
+        _villages(await _in_parts(graph, cypher.DISCOVER, params)), key=lambda c: (-c.level.rank, c.child_id)
+    )
     return DiscoveryResult(region_prefix, scope_prefix, as_of, thresholds, tuple(params["rules"]), tuple(children))
 
 
@@ -309,8 +310,8 @@ async def discover_villages(
     params = parameters(
         region_prefix="", scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     ) | {"villages": list(villages)}
-    records = [record for part in await _in_parts(graph, cypher.DISCOVER_VILLAGES, params) for record in part]
-    return tuple(sorted((_child(record) for record in records), key=lambda c: (-c.level.rank, c.child_id)))
+    children = _villages(await _in_parts(graph, cypher.DISCOVER_VILLAGES, params))
+    return tuple(sorted(children, key=lambda c: (-c.level.rank, c.child_id)))
 
 
 async def discover_page(
@@ -547,7 +548,14 @@ def decode_cursor(cursor: str) -> tuple[Level, str]:
         raise InvalidInput("after", "not a cursor from this connection") from error
 
 
-def _child(record: Mapping[str, Any]) -> ChildRisk:
+def _villages(parts: Sequence[Sequence[Record]]) -> list[ChildRisk]:
+    """The children of rows grouped by village (`regionCode`, `children`)."""
+    return [
+        _child(child, record["regionCode"]) for records in parts for record in records for child in record["children"]
+    ]
+
+
+def _child(record: Mapping[str, Any], region_code: str | None = None) -> ChildRisk:
     findings = tuple(
         Finding(
             rule=item["rule"],
@@ -559,7 +567,7 @@ def _child(record: Mapping[str, Any]) -> ChildRisk:
     return ChildRisk(
         child_id=record["id"],
         name=record["name"],
-        region_code=record["regionCode"],
+        region_code=record["regionCode"] if region_code is None else region_code,
         level=Level.from_rank(int(record["rank"])),
         findings=findings,
     )
