@@ -7,6 +7,7 @@ its prefix, passes the caller's scope, and converts the records.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Self
@@ -135,28 +136,39 @@ class RiskProfile:
     as_of: dt.date
     thresholds: DiscoveryThresholds
     record: strawberry.Private[discovery.ChildRisk]
+    person: strawberry.Private[Person | None]
 
     @classmethod
-    def from_record(cls, record: discovery.ChildRisk, as_of: dt.date, thresholds: discovery.Thresholds) -> Self:
+    def from_record(
+        cls, record: discovery.ChildRisk, as_of: dt.date, thresholds: discovery.Thresholds, person: Person | None
+    ) -> Self:
         return cls(
             level=RiskLevel.of(record.level),
             findings=[Finding.from_record(f) for f in record.findings],
             as_of=as_of,
             thresholds=DiscoveryThresholds.from_record(thresholds),
             record=record,
+            person=person,
         )
 
     @strawberry.field(description="The child.")
-    async def child(self, info: Info) -> Person:
-        return await listed_child(info, self.record.child_id)
+    def child(self) -> Person:
+        return listed_child(self.person)
 
 
-async def listed_child(info: Info, child_id: str) -> Person:
-    """A child a list found in the caller's scope a moment ago (gone since: NOT_FOUND)."""
-    person = await info.context.loaders.person.load(child_id)
+async def listed_children(info: Info, child_ids: Sequence[str]) -> list[Person | None]:
+    """The children a list found in the caller's scope a moment ago, read in one batch before
+    its items are answered, so each item's `child` is at hand (None: gone from scope since).
+    Nothing is noted for the audit here: a child's fields note their own reads when resolved."""
+    found = await info.context.loaders.person.load_many(list(child_ids))
+    return [None if person is None else Person.from_record(person) for person in found]
+
+
+def listed_child(person: Person | None) -> Person:
+    """An item's child (`listed_children`); NOT_FOUND when it left the caller's scope."""
     if person is None:
         raise NotFound("the child is no longer in scope")
-    return Person.from_record(person)
+    return person
 
 
 @strawberry.type
@@ -247,9 +259,10 @@ class DiscoveryQueries:
             min_level=discovery.Level(min_level.value),
         )
         page = await request.page(info, page_size(first, info.context.settings.limits), after)
+        children = await listed_children(info, [c.child_id for c in page.items])
         edges = [
-            DiscoveryEdge(cursor=c.cursor, node=RiskProfile.from_record(c, request.as_of, request.thresholds))
-            for c in page.items
+            DiscoveryEdge(cursor=c.cursor, node=RiskProfile.from_record(c, request.as_of, request.thresholds, child))
+            for c, child in zip(page.items, children, strict=True)
         ]
         return DiscoveryConnection(
             edges=edges,
@@ -278,4 +291,5 @@ class DiscoveryQueries:
         if record is None:
             return None
         info.context.loaders.note_read("riskProfile", [record.child_id], record.region_code)
-        return RiskProfile.from_record(record, day, thresholds)
+        (child,) = await listed_children(info, [record.child_id])
+        return RiskProfile.from_record(record, day, thresholds, child)

@@ -14,7 +14,7 @@ from graph import worklist as work
 from graph.discovery import Thresholds
 from schema.access import scope
 from schema.alerts import Alert
-from schema.discovery import Finding, RiskLevel, listed_child
+from schema.discovery import Finding, RiskLevel, listed_child, listed_children
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from schema.persons import Person
 
@@ -71,9 +71,10 @@ class WorkItem:
     findings: list[Finding]
     last_visit_on: dt.date | None
     record: strawberry.Private[work.WorkItem]
+    person: strawberry.Private[Person | None]
 
     @classmethod
-    def from_record(cls, item: work.WorkItem, as_of: dt.date) -> Self:
+    def from_record(cls, item: work.WorkItem, as_of: dt.date, person: Person | None) -> Self:
         return cls(
             level=RiskLevel.of(item.level),
             action=item.first.action,
@@ -86,11 +87,12 @@ class WorkItem:
             findings=[Finding.from_record(f) for f in item.findings],
             last_visit_on=item.last_visit,
             record=item,
+            person=person,
         )
 
     @strawberry.field(description="The child.")
-    async def child(self, info: Info) -> Person:
-        return await listed_child(info, self.record.child_id)
+    def child(self) -> Person:
+        return listed_child(self.person)
 
 
 @strawberry.type
@@ -180,12 +182,13 @@ class WorklistQueries:
             after=None if position is None else (None if position[0] is None else str(position[0]), position[1]),
             materialised=True,
         )
+        children = await listed_children(info, [item.child_id for item in found.items])
         edges = [
             WorklistEdge(
                 cursor=encode_cursor(CURSOR, work.cursor_value(item), item.child_id),
-                node=WorkItem.from_record(item, day),
+                node=WorkItem.from_record(item, day, child),
             )
-            for item in found.items
+            for item, child in zip(found.items, children, strict=True)
         ]
         return WorklistConnection(
             edges=edges,

@@ -81,6 +81,18 @@ SELECTIONS: list[tuple[str, dict[str, Any]]] = [
     ('query($asOf: Date) { child(id: "C1") { age(asOf: $asOf) } }', {"asOf": "2026-13-45"}),
     # Mutations are never walked; a query beside another root field still is, field by field.
     ('{ me { role } child(id: "C1") { id name } }', {}),
+    # Discovery's page and the worklist, each item's child read with the page.
+    (
+        """query($region: String!) { discover(region: $region, minLevel: GREEN, first: 20) {
+             edges { cursor node { level asOf findings { rule level evidence { kind id personId since on until } }
+                                   child { id name idNumber age } } }
+             pageInfo { hasNextPage } } }""",
+        {"region": COUNTY},
+    ),
+    (
+        "{ worklist(first: 20) { totalCount edges { node { level action reasons findings { rule } child { id } } } } }",
+        {},
+    ),
 ]
 
 CALLERS: list[dict[str, Any]] = [
@@ -135,6 +147,10 @@ async def test_the_walk_answers_as_graphql_core_does(
     assert "child" in answered or caller["role"] in {"auditor", "integrator"}
     if caller["role"] in {"case_worker", "coordinator", "admin"}:
         assert "children" in answered
+    if caller["role"] in {"coordinator", "admin"}:
+        assert "discover" in answered
+    if caller["role"] == "children_director":
+        assert "worklist" in answered
 
 
 def _keys(value: Any, prefix: str = "") -> Iterator[str]:
