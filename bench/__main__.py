@@ -14,6 +14,7 @@ import os
 import pkgutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -37,11 +38,17 @@ def main() -> int:
     if os.environ.get("BENCH_PROVINCE") == "1" and not any(arg.startswith("--kinds") for arg in rest):
         rest = [*rest, "--kinds", "county,province"]
     failed = []
+    took: list[str] = []
+    started = time.monotonic()
     for name in chosen:
         print(f"== bench.{name}", flush=True)
+        began = time.monotonic()
         completed = subprocess.run([sys.executable, "-m", f"bench.{name}", *rest], check=False)  # noqa: S603
+        took.append(f"{name} {time.monotonic() - began:.0f} s")
         if completed.returncode != 0:
             failed.append(name)
+    # Where a run's time went: `make bench` from a fresh clone has a budget (bench/README.md).
+    print(f"== took {time.monotonic() - started:.0f} s: {', '.join(took)}", flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
