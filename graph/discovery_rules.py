@@ -38,12 +38,14 @@ _CHILD_AT_D: LiteralString = """
 
 #: Head: every child at D whose household's village lies in `$region` and `$scope`, in part
 #: `$part` of `$parts` (villages split by the last digit of their code), so that a large region
-#: is evaluated by several queries at once, one core each; `$parts = 1` is the whole region.
+#: is evaluated by several queries at once, one core each; `$parts = 1` is the whole region. The
+#: index of (region code, birth date) gives each person's birth date with its entry, so telling
+#: the children from the adults reads no person (a person without one is no child at D).
 CHILDREN_IN_REGION: LiteralString = (
     """
 MATCH (c:Person)
-USING INDEX SEEK c:Person(regionCode)
-WHERE c.regionCode STARTS WITH $region
+USING INDEX SEEK c:Person(regionCode, birthDate)
+WHERE c.regionCode STARTS WITH $region AND c.birthDate IS NOT NULL
   AND ($parts = 1 OR toInteger(right(c.regionCode, 1)) % $parts = $part) AND"""
     + _CHILD_AT_D
 )
@@ -58,8 +60,8 @@ CHILDREN_IN_VILLAGES: LiteralString = (
 UNWIND $villages AS village
 CALL (village) {
   MATCH (c:Person)
-  USING INDEX SEEK c:Person(regionCode)
-  WHERE c.regionCode STARTS WITH village
+  USING INDEX SEEK c:Person(regionCode, birthDate)
+  WHERE c.regionCode STARTS WITH village AND c.birthDate IS NOT NULL
   RETURN c
 }
 WITH c
@@ -86,48 +88,40 @@ WHERE c.regionCode STARTS WITH $region AND"""
     + _CHILD_AT_D
 )
 
-#: Per-child facts shared by the rules, gathered once into the map `f`. Each kind of C's
-#: relationships is read by its own typed, directed expansion (a `COLLECT` or `EXISTS`
-#: subquery): one pass over all of them, sorted out by `CASE`, evaluated a dozen expressions on
-#: every row and was the costliest part of the evaluation. Then each parent's conditions and away
-#: episodes in one more pass, each caregiver's conditions in one more:
+#: Per-child facts shared by the rules, gathered once into the map `f`. What every child needs
+#: is read first, each kind of C's relationships by its own typed, directed expansion (a
+#: `COLLECT` subquery): parents, current care, registrations, reports, cases. Then each parent's
+#: conditions and away episodes in one more pass, and each current caregiver's conditions (and,
+#: for CAREGIVER_OVERLOAD, how many children they care for). A fact only some rules read, for
+#: children those rules can fire for, is read only for those children: a subquery inside a
+#: `CASE` runs only when its branch is taken (one pass over every relationship of every child,
+#: sorted out by `CASE`, was most of the evaluation's cost). A fact not read holds its empty
+#: value, which the rules that would read it never see.
+#:
 #: `leftBehind` (under 16, >= 1 recorded parent, every parent away or lacking capacity, >= 1
 #: away), `deFactoUnsupported` (>= 2 recorded parents, every one dead or holding an
 #: incapacity condition, and not two of them dead: both parents holding a condition, or one
 #: dead and the other holding one; two dead parents make an orphan, 民发〔2019〕62号),
-#: `parentEvidence`, `family` (recorded parents and guardians holding at D), `registrations`
-#: holding at D, `carers` (the `care` records holding at D, with what the caregiver rules
-#: need), `placed`, `paired`, `schooling` (school enrollments begun by D), `poorHouseholds`,
-#: `reports` and `cases` about C and `contacts` and home `visits` to C, dated on or before D.
-#: A parent is away when alive and an `away` episode holds; lacks capacity when dead at D or
-#: an incapacity condition holds. Each list keeps the order of C's relationships, as evidence
-#: built from it does.
+#: `parentEvidence`, `registrations` holding at D, `carers` (the `care` records holding at D,
+#: with what the caregiver rules need), `reports` and `cases` about C; read only for the rules
+#: that need them: `placed` (NO_CAREGIVER, left-behind), `paired` (UNPAIRED), `schooling`
+#: (OUT_OF_SCHOOL, 6 to 15: school enrollments begun by D), `poorHouseholds`
+#: (LOW_INCOME_HOUSEHOLD, left-behind), `family` (recorded parents and guardians holding at D)
+#: and `contacts` to C (CONTACT_LAPSE, left-behind), home `visits` to C (VISIT_OVERDUE), dated on
+#: or before D. A parent is away when alive and an `away` episode holds; lacks capacity when
+#: dead at D or an incapacity condition holds. Each list keeps the order of C's relationships,
+#: as evidence built from it does.
 FACTS: LiteralString = """
 WITH c,
   COLLECT { MATCH (c)<-[:PARENT_OF]-(x) RETURN x } AS parentNodes,
-  COLLECT { MATCH (c)<-[r:GUARDIAN_OF]-(x)
-            WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf) RETURN x } AS guardianNodes,
   COLLECT { MATCH (c)<-[r:CARES_FOR]-(x)
             WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
             RETURN {node: x, since: r.since, signed: r.agreementSignedOn} } AS cares,
   COLLECT { MATCH (c)-[:REGISTERED]-(x)
             WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
             RETURN {kind: 'registration', key: x.key, category: x.category, since: x.since} } AS registrations,
-  EXISTS { MATCH (c)-[r:PLACED_IN]->()
-           WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf) } AS placed,
-  EXISTS { MATCH (c)<-[r:PAIRED_WITH]-()
-           WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf) } AS paired,
-  COLLECT { MATCH (c)-[r:ENROLLED_IN]->(x)
-            WHERE r.since <= $asOf AND x.type = 'school'
-            RETURN {kind: 'enrollment', id: x.id, since: r.since, until: r.until,
-                    holds: r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)} } AS schooling,
-  COLLECT { MATCH (c)-[:MEMBER_OF]->(x) WHERE size(coalesce(x.lowIncome, [])) > 0
-            RETURN {kind: 'household', id: x.id, values: x.lowIncome} } AS poorHouseholds,
   COLLECT { MATCH (c)<-[:ABOUT]-(x:Report) RETURN x } AS reports,
-  COLLECT { MATCH (c)<-[:CONCERNS]-(x:Case) WHERE x.openedOn <= $asOf RETURN x } AS cases,
-  COLLECT { MATCH (c)<-[r:CONTACTED]-(x) WHERE r.on <= $asOf RETURN {from: x, on: r.on} } AS contacts,
-  COLLECT { MATCH (c)<-[r:VISITED]-(x) WHERE r.on <= $asOf AND r.type = 'home_visit'
-            RETURN {by: x.id, on: r.on} } AS visits
+  COLLECT { MATCH (c)<-[:CONCERNS]-(x:Case) WHERE x.openedOn <= $asOf RETURN x } AS cases
 CALL (parentNodes) {
   UNWIND parentNodes AS par
   WITH par, par.deceasedOn IS NOT NULL AND par.deceasedOn <= $asOf AS dead
@@ -155,40 +149,76 @@ CALL (parentNodes) {
                     ELSE [] END
              + episodes + conditions) | acc + e) AS parentEvidence
 }
-CALL (cares) {
-  UNWIND cares AS k
-  WITH k, k.node AS cg
-  WITH k, cg, cg.deceasedOn IS NOT NULL AND cg.deceasedOn <= $asOf AS dead
-  CALL (cg) {
-    MATCH (cg)-[:HAS_CONDITION]->(x)
-    WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
-    RETURN collect({kind: 'condition', key: x.key, type: x.type, personId: cg.id,
-                    since: x.since}) AS conditions
-  }
-  RETURN collect({
-    node: cg, id: cg.id, birthDate: cg.birthDate, dead: dead, deceasedOn: cg.deceasedOn,
-    since: k.since, signed: k.signed,
-    incapacity: [x IN conditions WHERE x.type IN $incapacity],
-    disqualifying: [x IN conditions WHERE x.type IN $disqualifying]
-  }) AS carers
-}
+WITH c, parentNodes, cares, registrations, reports, cases, parents, incapableParents, deadParents,
+     parentEvidence,
+     c.birthDate > $born16 AND parents >= 1 AND absentParents = parents AND awayParents >= 1
+       AS leftBehind,
+     CASE WHEN size(cares) = 0 THEN [] ELSE COLLECT {
+       UNWIND cares AS k
+       WITH k, k.node AS cg
+       WITH k, cg, cg.deceasedOn IS NOT NULL AND cg.deceasedOn <= $asOf AS dead,
+            COLLECT { MATCH (cg)-[:HAS_CONDITION]->(x)
+                      WHERE x.since <= $asOf AND (x.until IS NULL OR x.until >= $asOf)
+                      RETURN {kind: 'condition', key: x.key, type: x.type, personId: cg.id,
+                              since: x.since} } AS conditions
+       RETURN {
+         node: cg, id: cg.id, birthDate: cg.birthDate, dead: dead, deceasedOn: cg.deceasedOn,
+         since: k.since, signed: k.signed,
+         incapacity: [x IN conditions WHERE x.type IN $incapacity],
+         disqualifying: [x IN conditions WHERE x.type IN $disqualifying],
+         children: CASE WHEN 'CAREGIVER_OVERLOAD' IN $rules THEN size(COLLECT {
+           // No label on `o`: the plan must expand from the caregiver, never seek every child.
+           MATCH (cg)-[q:CARES_FOR]->(o)
+           WHERE q.since <= $asOf AND (q.until IS NULL OR q.until >= $asOf)
+             AND o.birthDate <= $asOf AND o.birthDate > $born18
+             AND (o.deceasedOn IS NULL OR o.deceasedOn > $asOf)
+           RETURN DISTINCT o
+         }) END
+       }
+     } END AS carers
+WITH c, parentNodes, parentEvidence, registrations, carers, reports, cases, leftBehind,
+     parents >= 2 AND incapableParents = parents AND deadParents < 2 AS deFactoUnsupported,
+     [g IN registrations WHERE g.category IN ['de_facto_unsupported', 'orphan', 'in_difficulty']]
+       AS watched
 WITH c, {
-  leftBehind: c.birthDate > $born16 AND parents >= 1 AND absentParents = parents
-              AND awayParents >= 1,
-  deFactoUnsupported: parents >= 2 AND incapableParents = parents AND deadParents < 2,
+  leftBehind: leftBehind,
+  deFactoUnsupported: deFactoUnsupported,
   parentEvidence: parentEvidence,
-  family: parentNodes + guardianNodes,
   registrations: registrations,
   registered: [g IN registrations | g.category],
   carers: carers,
-  placed: placed,
-  paired: paired,
-  schooling: schooling,
-  poorHouseholds: poorHouseholds,
+  placed: CASE WHEN 'NO_CAREGIVER' IN $rules AND leftBehind THEN EXISTS {
+    MATCH (c)-[r:PLACED_IN]->() WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
+  } ELSE false END,
+  paired: CASE WHEN 'UNPAIRED' IN $rules
+                    AND (leftBehind OR any(g IN watched WHERE g.category <> 'in_difficulty'))
+          THEN EXISTS {
+    MATCH (c)<-[r:PAIRED_WITH]-() WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
+  } ELSE false END,
+  schooling: CASE WHEN 'OUT_OF_SCHOOL' IN $rules AND c.birthDate <= $born6 AND c.birthDate > $born16
+             THEN COLLECT {
+    MATCH (c)-[r:ENROLLED_IN]->(x)
+    WHERE r.since <= $asOf AND x.type = 'school'
+    RETURN {kind: 'enrollment', id: x.id, since: r.since, until: r.until,
+            holds: r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)}
+  } ELSE [] END,
+  poorHouseholds: CASE WHEN 'LOW_INCOME_HOUSEHOLD' IN $rules AND leftBehind THEN COLLECT {
+    MATCH (c)-[:MEMBER_OF]->(x) WHERE size(coalesce(x.lowIncome, [])) > 0
+    RETURN {kind: 'household', id: x.id, values: x.lowIncome}
+  } ELSE [] END,
   reports: reports,
   cases: cases,
-  contacts: contacts,
-  visits: visits
+  family: CASE WHEN 'CONTACT_LAPSE' IN $rules AND leftBehind THEN parentNodes + COLLECT {
+    MATCH (c)<-[r:GUARDIAN_OF]-(x) WHERE r.since <= $asOf AND (r.until IS NULL OR r.until >= $asOf)
+    RETURN x
+  } ELSE [] END,
+  contacts: CASE WHEN 'CONTACT_LAPSE' IN $rules AND leftBehind THEN COLLECT {
+    MATCH (c)<-[r:CONTACTED]-(x) WHERE r.on <= $asOf RETURN {from: x, on: r.on}
+  } ELSE [] END,
+  visits: CASE WHEN 'VISIT_OVERDUE' IN $rules AND (leftBehind OR size(watched) > 0) THEN COLLECT {
+    MATCH (c)<-[r:VISITED]-(x) WHERE r.on <= $asOf AND r.type = 'home_visit'
+    RETURN {by: x.id, on: r.on}
+  } ELSE [] END
 } AS f, [] AS findings
 """
 
@@ -236,26 +266,25 @@ WITH c, f, findings + CASE
 #: date (and on or before D), and D is more than 1/3/7 days after it. Evidence: every such
 #: report; the level is the highest among them.
 REPORT_UNHANDLED: LiteralString = """
-CALL (f) {
-  WITH f WHERE 'REPORT_UNHANDLED' IN $rules
-  UNWIND f.reports AS r
-  WITH f, r, date(datetime({datetime: r.at, timezone: $zone})) AS madeOn
-  WHERE madeOn <= $asOf
-    AND duration.inDays(madeOn, $asOf).days > CASE r.urgency
-          WHEN 'immediate' THEN $reportImmediate WHEN 'high' THEN $reportHigh
-          ELSE $reportNormal END
-    AND none(k IN f.cases WHERE k.openedOn >= madeOn)
-  WITH r, madeOn ORDER BY r.at, r.id
-  WITH collect({kind: 'report', id: r.id, at: r.at, on: madeOn, urgency: r.urgency}) AS reports
-  RETURN CASE WHEN size(reports) = 0 THEN [] ELSE [{
+WITH c, f, findings,
+     CASE WHEN 'REPORT_UNHANDLED' IN $rules AND size(f.reports) > 0 THEN COLLECT {
+       UNWIND f.reports AS r
+       WITH r, date(datetime({datetime: r.at, timezone: $zone})) AS madeOn
+       WHERE madeOn <= $asOf
+         AND duration.inDays(madeOn, $asOf).days > CASE r.urgency
+               WHEN 'immediate' THEN $reportImmediate WHEN 'high' THEN $reportHigh
+               ELSE $reportNormal END
+         AND none(k IN f.cases WHERE k.openedOn >= madeOn)
+       WITH r, madeOn ORDER BY r.at, r.id
+       RETURN {kind: 'report', id: r.id, at: r.at, on: madeOn, urgency: r.urgency}
+     } ELSE [] END AS reports
+WITH c, f, findings + CASE WHEN size(reports) = 0 THEN [] ELSE [{
     rule: 'REPORT_UNHANDLED',
     level: CASE WHEN any(x IN reports WHERE x.urgency IN ['immediate', 'high'])
                 THEN 'red' ELSE 'yellow' END,
     rank: CASE WHEN any(x IN reports WHERE x.urgency IN ['immediate', 'high'])
                THEN 3 ELSE 2 END,
-    evidence: reports}] END AS found
-}
-WITH c, f, findings + found AS findings
+    evidence: reports}] END AS findings
 """
 
 #: CAREGIVER_INCAPABLE (yellow): C is left-behind, has at least one current caregiver, and
@@ -351,26 +380,23 @@ WITH c, f, findings + CASE
 #: with no change on or before D has the status as recorded (imported referrals carry no
 #: history). Evidence: every such referral.
 REFERRAL_OVERDUE: LiteralString = """
-CALL (f) {
-  WITH f WHERE 'REFERRAL_OVERDUE' IN $rules
-  UNWIND f.cases AS k
-  MATCH (k)-[:REFERRED]->(x)
-  WHERE x.on <= $asOf AND x.dueOn < $asOf
-  OPTIONAL CALL (x) {
-    MATCH (x)-[:HAD_STATUS]->(s)
-    WHERE date(datetime({datetime: s.at, timezone: $zone})) <= $asOf
-    RETURN s.status AS statusThen ORDER BY s.at DESC LIMIT 1
-  }
-  WITH k, x, coalesce(statusThen, x.status) AS status
-  WHERE status IN ['pending', 'accepted']
-  WITH k, x, status ORDER BY x.dueOn, x.id
-  WITH collect({kind: 'referral', id: x.id, dueOn: x.dueOn, status: status,
-                caseId: k.id}) AS referrals
-  RETURN CASE WHEN size(referrals) = 0 THEN []
-         ELSE [{rule: 'REFERRAL_OVERDUE', level: 'yellow', rank: 2, evidence: referrals}]
-         END AS found
-}
-WITH c, f, findings + found AS findings
+WITH c, f, findings,
+     CASE WHEN 'REFERRAL_OVERDUE' IN $rules AND size(f.cases) > 0 THEN COLLECT {
+       UNWIND f.cases AS k
+       MATCH (k)-[:REFERRED]->(x)
+       WHERE x.on <= $asOf AND x.dueOn < $asOf
+       OPTIONAL CALL (x) {
+         MATCH (x)-[:HAD_STATUS]->(s)
+         WHERE date(datetime({datetime: s.at, timezone: $zone})) <= $asOf
+         RETURN s.status AS statusThen ORDER BY s.at DESC LIMIT 1
+       }
+       WITH k, x, coalesce(statusThen, x.status) AS status
+       WHERE status IN ['pending', 'accepted']
+       WITH k, x, status ORDER BY x.dueOn, x.id
+       RETURN {kind: 'referral', id: x.id, dueOn: x.dueOn, status: status, caseId: k.id}
+     } ELSE [] END AS referrals
+WITH c, f, findings + CASE WHEN size(referrals) = 0 THEN []
+  ELSE [{rule: 'REFERRAL_OVERDUE', level: 'yellow', rank: 2, evidence: referrals}] END AS findings
 """
 
 #: NO_WRITTEN_AGREEMENT (blue): a current `care` record of C has no `agreementSignedOn`, or
@@ -389,25 +415,17 @@ WITH c, f, findings + CASE
 #: least `$overload` (4) distinct living children under 18 at D, C included, wherever those
 #: children live. Evidence: each such caregiver with the count.
 CAREGIVER_OVERLOAD: LiteralString = """
-CALL (f) {
-  WITH f WHERE 'CAREGIVER_OVERLOAD' IN $rules
-  UNWIND f.carers AS k
-  WITH DISTINCT k.node AS cg
-  CALL (cg) {
-    // No label on `o`: the plan must expand from the caregiver, never seek every child.
-    MATCH (cg)-[q:CARES_FOR]->(o)
-    WHERE q.since <= $asOf AND (q.until IS NULL OR q.until >= $asOf)
-      AND o.birthDate <= $asOf AND o.birthDate > $born18
-      AND (o.deceasedOn IS NULL OR o.deceasedOn > $asOf)
-    RETURN count(DISTINCT o) AS children
-  }
-  WITH cg, children WHERE children >= $overload
-  WITH cg, children ORDER BY cg.id
-  WITH collect({kind: 'caregiver', id: cg.id, count: children}) AS heavy
-  RETURN CASE WHEN size(heavy) = 0 THEN []
-         ELSE [{rule: 'CAREGIVER_OVERLOAD', level: 'blue', rank: 1, evidence: heavy}] END AS found
-}
-WITH c, f, findings + found AS findings
+WITH c, f, findings,
+     CASE WHEN 'CAREGIVER_OVERLOAD' IN $rules AND any(k IN f.carers WHERE k.children >= $overload)
+     THEN COLLECT {
+       UNWIND f.carers AS k
+       WITH DISTINCT k.node AS cg, k.children AS children
+       WHERE children >= $overload
+       WITH cg, children ORDER BY cg.id
+       RETURN {kind: 'caregiver', id: cg.id, count: children}
+     } ELSE [] END AS heavy
+WITH c, f, findings + CASE WHEN size(heavy) = 0 THEN []
+  ELSE [{rule: 'CAREGIVER_OVERLOAD', level: 'blue', rank: 1, evidence: heavy}] END AS findings
 """
 
 #: UNPAIRED (blue): C is left-behind, or has a `de_facto_unsupported` or `orphan`
