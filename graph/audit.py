@@ -2,10 +2,11 @@
 
 Nothing here updates or deletes an `AuditEvent`, and no other module may. A mutation appends
 its event inside its own write transaction (`append_in`), so the write and its audit commit
-together or not at all; a read appends after it ran (`append`). An event is filed under the
-region of the records it touches (`scope`: the child's village), so the auditors of that
-region see every access to its children, whoever made it; a refusal is filed under the region
-of the first record it named that exists (`append_refusal`), else the caller's.
+together or not at all; a read appends after it ran (`append`, `append_many`: one auto-commit
+statement each, durable when they return). An event is filed under the region of the records
+it touches (`scope`: the child's village), so the auditors of that region see every access to
+its children, whoever made it; a refusal is filed under the region of the first record it
+named that exists (`append_refusal`), else the caller's.
 """
 
 from __future__ import annotations
@@ -175,15 +176,18 @@ async def count_since(tx: AsyncManagedTransaction, sub: str, operation: str, sin
 
 
 async def append(graph: Graph, entry: AuditEntry) -> str:
-    """Append on its own (reads of a child's full record)."""
-    return await graph.write_transaction(append_in, entry)
+    """Append on its own (reads of a child's full record), committed when this returns."""
+    rows = await graph.append(APPEND, parameters(entry))
+    return str(rows[0]["id"])
 
 
 async def append_many(graph: Graph, entries: Sequence[AuditEntry]) -> list[str]:
-    """Append several events in one transaction (one read request touching many children)."""
+    """Append several events in one statement (one read request touching many children, or the
+    requests of one `AuditLog` commit), committed when this returns. One auto-commit round trip
+    (`Graph.append`): a retry after a lost answer may file an event twice, never drop one."""
     if not entries:
         return []
-    rows = await graph.write(APPEND_MANY, {"entries": [parameters(entry) for entry in entries]})
+    rows = await graph.append(APPEND_MANY, {"entries": [parameters(entry) for entry in entries]})
     return [str(row["id"]) for row in rows]
 
 

@@ -83,11 +83,23 @@ class Graph:
         round trip and its machinery. A single statement that writes nothing needs nothing
         else a transaction gives (it reads one consistent snapshot either way), and its
         transient failures are retried here as the driver retries managed transactions."""
+        return await self._single(query, parameters, neo4j.READ_ACCESS)
+
+    async def append(self, query: LiteralString, parameters: Mapping[str, Any] | None = None) -> list[Record]:
+        """One write statement that only creates (an audit event), in an auto-commit transaction:
+        one round trip where `write` takes two (BEGIN and RUN, then COMMIT). The server commits
+        before the last answer to the PULL, so when this returns the statement is durable, and a
+        failed commit raises here like any other failure. Retried on transient errors like
+        `read`: a retry after an answer lost on the way back may create the rows twice, never
+        lose them, so only statements whose rows may be doubled (an append-only log) use it."""
+        return await self._single(query, parameters, neo4j.WRITE_ACCESS)
+
+    async def _single(self, query: LiteralString, parameters: Mapping[str, Any] | None, access: str) -> list[Record]:
         values = dict(parameters or {})
         self.warmer.saw(query, values)
 
         async def once(seconds: float | None) -> list[Record]:
-            async with self.session(neo4j.READ_ACCESS) as session:
+            async with self.session(access) as session:
                 result = await session.run(neo4j.Query(query, timeout=seconds), values)
                 return [record async for record in result]
 
