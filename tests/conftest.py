@@ -96,6 +96,46 @@ def database_server(settings: Settings) -> Iterator[LocalDatabase | None]:
         localdb.stop(local)
 
 
+# --- a second database, for the tests that stop, kill or replace one -----------------------
+
+
+@pytest.fixture(scope="session")
+def fault_environment(test_environment: dict[str, str]) -> dict[str, str]:
+    """The test environment pointed at a local Neo4j of its own (`SHOUHU_TEST_FAULT_NEO4J_PORT`,
+    default the test port plus one, its store under `.shouhu/test-neo4j-<port>`), even when the
+    suite's database is external: the outage, offline-load and backup tests take it down."""
+    port = os.environ.get("SHOUHU_TEST_FAULT_NEO4J_PORT") or str(
+        int(os.environ.get("SHOUHU_TEST_NEO4J_PORT", "7688")) + 1
+    )
+    environment = {k: v for k, v in test_environment.items() if k not in ("NEO4J_URI", "NEO4J_USER")}
+    return environment | {
+        "SHOUHU_NEO4J_PORT": port,
+        "SHOUHU_NEO4J_HOME": str(PROJECT_ROOT / ".shouhu" / f"test-neo4j-{port}"),
+        "NEO4J_PASSWORD": TEST_PASSWORD,  # its own store, never the external server's
+        "SHOUHU_NEO4J_PAGECACHE": "128m",
+        "SHOUHU_NEO4J_HEAP": "512m",
+    }
+
+
+@pytest.fixture(scope="session")
+def fault_settings(fault_environment: dict[str, str]) -> Settings:
+    return Settings.from_environment(fault_environment)
+
+
+@pytest.fixture(scope="session")
+def fault_database(fault_settings: Settings) -> Iterator[LocalDatabase]:
+    """The second database, started at most once per session for every module that needs one
+    to break (a start is what these modules cost most). Each test that uses it starts it again
+    if a test before left it stopped, and empties it as it needs; it is stopped at the end."""
+    local = fault_settings.local_database
+    assert isinstance(local, LocalDatabase)
+    was_running = localdb.status(local).running
+    localdb.start(local, fault_settings.neo4j_password, timeout=300)
+    yield local
+    if not was_running and not os.environ.get("SHOUHU_TEST_KEEP_DB"):
+        localdb.stop(local, timeout=180)
+
+
 @pytest.fixture(scope="session")
 async def graph(settings: Settings, database_server: LocalDatabase | None) -> AsyncIterator[Graph]:
     connection = Connection(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)

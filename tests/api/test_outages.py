@@ -2,18 +2,17 @@
 on /health/ready and to its subscribers, starts without it, recovers quickly, and keeps every
 write it acknowledged, once, with its audit event.
 
-These tests have a Neo4j of their own (`SHOUHU_TEST_FAULT_NEO4J_PORT`, default the test port
-plus one, its store under `.shouhu/test-neo4j-<port>`), started once for the module: a restart
-is what they cost. The figures they assert are the ones docs/operations.md promises, with room
+These tests kill the suite's second database (`fault_database` in tests/conftest.py), started
+once for the session and shared with the other modules that take one down: a restart is what
+they cost. The figures they assert are the ones docs/operations.md promises, with room
 for a loaded machine; each run prints what it measured.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import PROJECT_ROOT, Settings
+from api.settings import Settings
 from graph import migrations
 from graph.driver import Connection, Graph, connect
 from graph.localdb import LocalDatabase
@@ -43,35 +42,11 @@ HOUSEHOLD = 'query { household(id: "H1") { id } }'
 SUBSCRIBE = f'subscription {{ alertRaised(region: "{COUNTY}") {{ childId }} }}'
 
 
-@pytest.fixture(scope="module")
-def fault_environment(test_environment: dict[str, str]) -> dict[str, str]:
-    port = os.environ.get("SHOUHU_TEST_FAULT_NEO4J_PORT") or str(
-        int(os.environ.get("SHOUHU_TEST_NEO4J_PORT", "7688")) + 1
-    )
-    environment = {k: v for k, v in test_environment.items() if k not in ("NEO4J_URI", "NEO4J_USER")}
-    return environment | {
-        "SHOUHU_NEO4J_PORT": port,
-        "SHOUHU_NEO4J_HOME": str(PROJECT_ROOT / ".shouhu" / f"test-neo4j-{port}"),
-        "NEO4J_PASSWORD": test_environment.get("NEO4J_PASSWORD") or "shouhu-test-password",
-        "SHOUHU_NEO4J_PAGECACHE": "128m",
-        "SHOUHU_NEO4J_HEAP": "512m",
-    }
-
-
-@pytest.fixture(scope="module")
-def fault_settings(fault_environment: dict[str, str]) -> Settings:
-    return Settings.from_environment(fault_environment)
-
-
-@pytest.fixture(scope="module")
-def fault_db(fault_settings: Settings) -> Iterator[faults.KillableDatabase]:
-    local = fault_settings.local_database
-    assert isinstance(local, LocalDatabase)
-    database = faults.KillableDatabase(local, fault_settings.neo4j_password)
-    database.start()
-    yield database
-    if not os.environ.get("SHOUHU_TEST_KEEP_DB"):
-        database.stop()
+@pytest.fixture
+def fault_db(fault_database: LocalDatabase, fault_settings: Settings) -> faults.KillableDatabase:
+    database = faults.KillableDatabase(fault_database, fault_settings.neo4j_password)
+    database.start()  # a module before may have left the shared database stopped
+    return database
 
 
 @pytest.fixture

@@ -26,12 +26,11 @@ from api.cli import main
 from api.settings import Settings
 from graph import backup, localdb
 from graph.localdb import LocalDatabase
-from tests.conftest import SAMPLE_AS_OF, SAMPLE_BUNDLE, SAMPLE_COUNTY, GraphQLClient
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_BUNDLE, SAMPLE_COUNTY, WIPE, GraphQLClient
 from tests.data.make_county import VILLAGES
 from tests.live import free_port
 from tests.schema.test_scoping import data
 
-PASSWORD = "backup-test-password"
 SWEEP = f'mutation {{ sweep(region: "{SAMPLE_COUNTY}", asOf: "{SAMPLE_AS_OF}") {{ id raised }} }}'
 ALERTS = f'{{ alerts(region: "{SAMPLE_COUNTY}", status: "open") {{ id level }} }}'
 ACK = 'mutation($id: ID!) { acknowledgeAlert(alertId: $id, note: "已电话核实") { status } }'
@@ -81,8 +80,8 @@ class Snapshot:
     audit: list[Any]
 
 
-def snapshot(port: int) -> Snapshot:
-    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", PASSWORD)) as driver:
+def snapshot(port: int, password: str) -> Snapshot:
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", password)) as driver:
         nodes, _, _ = driver.execute_query(NODES, database_="neo4j")
         relationships, _, _ = driver.execute_query(RELATIONSHIPS, database_="neo4j")
         schema = [row for show in SCHEMA for row in driver.execute_query(show, database_="neo4j").records]
@@ -111,25 +110,33 @@ def snapshot(port: int) -> Snapshot:
     )
 
 
-def environment_of(local: LocalDatabase, base: dict[str, str]) -> dict[str, str]:
+def environment_of(local: LocalDatabase, base: dict[str, str], password: str) -> dict[str, str]:
     return base | {
         "SHOUHU_NEO4J_HOME": str(local.home),
         "SHOUHU_NEO4J_PORT": str(local.bolt_port),
         "SHOUHU_NEO4J_HEAP": local.heap,
         "SHOUHU_NEO4J_PAGECACHE": local.pagecache,
-        "NEO4J_PASSWORD": PASSWORD,
+        "NEO4J_PASSWORD": password,
     }
 
 
 @pytest.fixture
-def databases(tmp_path: Path) -> Iterator[tuple[LocalDatabase, LocalDatabase]]:
-    made = tuple(
-        LocalDatabase(home=tmp_path / name, bolt_port=free_port(), pagecache="64m", heap="512m")
-        for name in ("source", "target")
-    )
-    yield made[0], made[1]
-    for local in made:
-        localdb.stop(local)
+def databases(
+    fault_database: LocalDatabase, fault_settings: Settings, tmp_path: Path
+) -> Iterator[tuple[LocalDatabase, LocalDatabase]]:
+    """The source is the suite's second database (tests/conftest.py), already started for the
+    modules before this one, and emptied here; the target is a new, empty one."""
+    source = fault_database
+    password = fault_settings.neo4j_password
+    localdb.start(source, password, timeout=300)
+    with (
+        GraphDatabase.driver(f"bolt://127.0.0.1:{source.bolt_port}", auth=("neo4j", password)) as driver,
+        driver.session(database="neo4j") as session,
+    ):
+        session.run(WIPE).consume()  # in transactions of its own: an auto-commit one
+    target = LocalDatabase(home=tmp_path / "target", bolt_port=free_port(), pagecache="64m", heap="512m")
+    yield source, target
+    localdb.stop(target)
 
 
 async def write_through_the_api(settings: Settings, port: int) -> None:
@@ -144,7 +151,7 @@ async def write_through_the_api(settings: Settings, port: int) -> None:
             first = data(await gql.execute(ALERTS, **coordinator))["alerts"][0]
             data(await gql.execute(ACK, {"id": first["id"]}, **coordinator))
             director = {"role": "children_director", "region": VILLAGES[0], "sub": "director"}
-            with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", PASSWORD)) as driver:
+            with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", settings.neo4j_password)) as driver:
                 children, _, _ = driver.execute_query(VILLAGE_CHILDREN, {"village": VILLAGES[0]}, database_="neo4j")
             assert len(children) == 3
             for row in children:
@@ -161,17 +168,20 @@ async def write_through_the_api(settings: Settings, port: int) -> None:
 
 @pytest.mark.slow
 def test_a_backup_restored_into_an_empty_database_holds_everything_the_original_held(
-    databases: tuple[LocalDatabase, LocalDatabase], tmp_path: Path, test_environment: dict[str, str]
+    databases: tuple[LocalDatabase, LocalDatabase],
+    fault_settings: Settings,
+    tmp_path: Path,
+    test_environment: dict[str, str],
 ) -> None:
     source, target = databases
-    source_env = environment_of(source, test_environment)
-    target_env = environment_of(target, test_environment)
-    localdb.start(source, PASSWORD, timeout=300)
+    password = fault_settings.neo4j_password
+    source_env = environment_of(source, test_environment, password)
+    target_env = environment_of(target, test_environment, password)
     imported = CliRunner(env=source_env).invoke(main, ["import", str(SAMPLE_BUNDLE), "--operator", "backup-test"])
     assert imported.exit_code == 0, imported.output
     # The commands run their own event loops: the test is synchronous, the API part is not.
     asyncio.run(write_through_the_api(Settings.from_environment(source_env), source.bolt_port))
-    original = snapshot(source.bolt_port)
+    original = snapshot(source.bolt_port, password)
     for label in ("Person", "Household", "Region", "Alert", "AlertChange", "Sweep", "ChildRisk", "AuditEvent",
                   "IdempotencyKey", "ImportRun"):  # fmt: skip
         assert original.labels.get(label, (0, ""))[0] > 0, f"the original holds no {label}: the test shows nothing"
@@ -185,7 +195,7 @@ def test_a_backup_restored_into_an_empty_database_holds_everything_the_original_
     done = CliRunner(env=source_env).invoke(main, ["db", "backup", str(stored)])
     assert done.exit_code == 0, done.output
     assert "the database runs again" in done.output and localdb.status(source).running
-    assert snapshot(source.bolt_port) == original  # taking it changed nothing
+    assert snapshot(source.bolt_port, password) == original  # taking it changed nothing
     manifest = backup.Manifest.read(stored)
     assert manifest.format == "store" and manifest.neo4j_version == localdb.neo4j_version()
     assert any(f.path.startswith("data/databases/neo4j/") for f in manifest.files)
@@ -194,8 +204,8 @@ def test_a_backup_restored_into_an_empty_database_holds_everything_the_original_
     # Restored into an empty database, it is the original.
     restored = CliRunner(env=target_env).invoke(main, ["db", "restore", str(stored)])
     assert restored.exit_code == 0, restored.output
-    localdb.start(target, PASSWORD, timeout=300)  # the store brought its own password
-    assert snapshot(target.bolt_port) == original
+    localdb.start(target, password, timeout=300)  # the store brought its own password
+    assert snapshot(target.bolt_port, password) == original
 
     # A store is never replaced by accident, and a damaged backup never replaces anything.
     refused = CliRunner(env=target_env).invoke(main, ["db", "restore", str(stored)])
@@ -203,7 +213,7 @@ def test_a_backup_restored_into_an_empty_database_holds_everything_the_original_
     damaged = next(stored / f.path for f in manifest.files if f.path.endswith("neostore.nodestore.db"))
     original_bytes = damaged.read_bytes()
     damaged.write_bytes(original_bytes[:-1] + bytes([original_bytes[-1] ^ 1]))
-    elsewhere = environment_of(LocalDatabase(tmp_path / "elsewhere", free_port()), test_environment)
+    elsewhere = environment_of(LocalDatabase(tmp_path / "elsewhere", free_port()), test_environment, password)
     corrupt = CliRunner(env=elsewhere).invoke(main, ["db", "restore", str(stored)])
     assert corrupt.exit_code == 1 and "does not match its manifest" in corrupt.output, corrupt.output
     assert "neostore.nodestore.db: sha256" in corrupt.output and not (tmp_path / "elsewhere" / "data").exists()
@@ -226,7 +236,7 @@ def test_a_backup_restored_into_an_empty_database_holds_everything_the_original_
     forced = CliRunner(env=target_env).invoke(main, ["db", "restore", str(dumped), "--force"])
     assert forced.exit_code == 0 and "the database runs again" in forced.output, forced.output
     assert "the store it replaced is in" in forced.output
-    assert snapshot(target.bolt_port) == original
+    assert snapshot(target.bolt_port, password) == original
     assert Counter(p.name.split("-")[0] for p in target.home.iterdir() if p.name.startswith("data")) == {
         "data": 1,
         "data.replaced": 1,

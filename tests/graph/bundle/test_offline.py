@@ -1,13 +1,13 @@
 """The offline bulk load gives the graph the online import gives, refuses what it must before
 touching the store, and leaves today's discovery readable from the index.
 
-It stops and restarts its database, so it runs on a database of its own (the test port + 2)."""
+It stops and restarts its database, so it runs on the suite's second database (`fault_database`
+in tests/conftest.py), shared with the other modules that take one down."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,6 @@ from tests.conftest import SAMPLE_BUNDLE, TEST_PASSWORD
 
 THRESHOLDS = Thresholds()
 TODAY = discovery.today(THRESHOLDS)
-PORT = int(os.environ.get("SHOUHU_TEST_NEO4J_PORT", "7688")) + 2
 
 #: What the bundle's records are stored as; the rest is bookkeeping of when and by whom.
 BOOKKEEPING: LiteralString = "['ImportRun', 'AuditEvent', 'RiskPending', 'ChildRisk', 'Alert', 'AlertChange', 'Sweep']"
@@ -69,14 +68,10 @@ def _unordered(children: tuple[discovery.ChildRisk, ...]) -> list[tuple[Any, ...
     ]
 
 
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDatabase]:
-    database = LocalDatabase(home=tmp_path_factory.mktemp("offline-neo4j"), bolt_port=PORT, pagecache="256m")
-    localdb.start(database, TEST_PASSWORD, timeout=300)
-    try:
-        yield database
-    finally:
-        localdb.stop(database, timeout=180)
+@pytest.fixture
+def local(fault_database: LocalDatabase) -> LocalDatabase:
+    localdb.start(fault_database, TEST_PASSWORD, timeout=300)  # a module before may have stopped it
+    return fault_database
 
 
 def opener(database: LocalDatabase) -> AbstractAsyncContextManager[Graph]:
