@@ -132,7 +132,7 @@ console-test: $(CONSOLE_NPM)
 	cd $(CONSOLE) && npm test
 
 pytest: install console chromium
-	$(BIN)/pytest
+	$(BIN)/python -m tests.shards
 
 # The four pages at 1024x768 on the suite's sample county, into docs/screenshots/.
 screenshots: install console chromium
