@@ -12,16 +12,15 @@ named that exists (`append_refusal`), else the caller's.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
-from graph import deadlines
 from graph.driver import Graph
+from graph.grouping import GroupCommit
 
 APPEND: LiteralString = """
 CREATE (e:AuditEvent {
@@ -195,14 +194,9 @@ async def append_many(graph: Graph, entries: Sequence[AuditEntry]) -> list[str]:
 BATCH_EVENTS: Final = 1000
 
 
-@dataclass(slots=True)
-class _Batch:
-    entries: list[AuditEntry] = field(default_factory=list)
-    committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
 class AuditLog:
-    """Appends the read events of requests running at once in shared transactions (group commit).
+    """Appends the read events of requests running at once in shared transactions (group commit,
+    `graph.grouping`).
 
     `append` returns once its events are committed, or raises why they were not: a request
     never goes on as if audited when it was not. While one transaction commits, the events of
@@ -214,48 +208,23 @@ class AuditLog:
     def __init__(self, graph: Graph, batch_events: int = BATCH_EVENTS) -> None:
         self.graph = graph
         self.batch_events = batch_events
-        self._waiting: deque[_Batch] = deque()
-        self._writer: asyncio.Task[None] | None = None
-        #: Transactions committed so far (the tests read it).
-        self.commits = 0
+        self._groups: GroupCommit[list[AuditEntry], None] = GroupCommit(self._commit)
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed so far (the tests read it)."""
+        return self._groups.commits
 
     async def append(self, entries: Sequence[AuditEntry]) -> None:
         if not entries:
             return
-        batch = self._waiting[-1] if self._waiting else None
-        if batch is None or len(batch.entries) + len(entries) > self.batch_events:
-            batch = _Batch()
-            # Retrieved here so a failure whose request was cancelled meanwhile is not reported as lost.
-            batch.committed.add_done_callback(lambda done: done.cancelled() or done.exception())
-            self._waiting.append(batch)
-        batch.entries.extend(entries)
-        if self._writer is None:
-            # Not bound by this request's deadline: the writer goes on for the requests after it.
-            self._writer = asyncio.create_task(self._write(), context=deadlines.detached())
+        batch, committed = self._groups.join(lambda b: len(b) + len(entries) <= self.batch_events, list)
+        batch.extend(entries)
         # A cancelled request leaves its batch to commit for the others.
-        await asyncio.shield(batch.committed)
+        await asyncio.shield(committed)
 
-    async def _write(self) -> None:
-        batch: _Batch | None = None
-        try:
-            while self._waiting:
-                batch = self._waiting.popleft()
-                try:
-                    await append_many(self.graph, batch.entries)
-                except Exception as error:
-                    batch.committed.set_exception(error)
-                else:
-                    self.commits += 1
-                    batch.committed.set_result(None)
-        except BaseException:
-            # Cancelled (the process is stopping): no request may wait for a commit that never comes.
-            for left in (batch, *self._waiting):
-                if left is not None and not left.committed.done():
-                    left.committed.cancel()
-            self._waiting.clear()
-            raise
-        finally:
-            self._writer = None
+    async def _commit(self, batch: list[AuditEntry]) -> None:
+        await append_many(self.graph, batch)
 
 
 async def list_events(

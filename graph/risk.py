@@ -36,7 +36,6 @@ import logging
 import re
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, LiteralString
@@ -50,6 +49,7 @@ from graph.dates import birth_cutoff
 from graph.discovery import ChildRisk, Level, Thresholds, children_risk_in
 from graph.driver import Graph
 from graph.errors import InvalidInput
+from graph.grouping import GroupCommit
 
 if TYPE_CHECKING:
     from graph.alerts import Alert
@@ -573,9 +573,9 @@ class _Round:
 
     by: str
     as_of: dt.date
+    graph: Graph
     children: set[str] = field(default_factory=set)
     tokens: list[str] = field(default_factory=list)
-    done: asyncio.Future[Evaluation] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 @dataclass(slots=True)
@@ -596,10 +596,15 @@ class Reevaluator:
     #: told of every alert a re-evaluation raised or escalated to red (the live subscription)
     announce: Callable[[list[Alert]], None] | None = None
     timings: list[float] = field(default_factory=list)
-    #: Rounds committed so far (the tests read it).
-    rounds: int = 0
-    _waiting: deque[_Round] = field(default_factory=deque)
-    _writer: asyncio.Task[None] | None = None
+    _rounds: GroupCommit[_Round, Evaluation] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rounds = GroupCommit(self._judge)
+
+    @property
+    def rounds(self) -> int:
+        """Rounds committed so far (the tests read it)."""
+        return self._rounds.commits
 
     def today(self) -> dt.date:
         from zoneinfo import ZoneInfo
@@ -621,10 +626,10 @@ class Reevaluator:
             tokens = [pending.token, *pending.left] if pending is not None else []
             if not children and not tokens:
                 return None
-            round_ = self._join(graph, by, children, tokens)
+            done = self._join(graph, by, children, tokens)
             # Waited for within the request's deadline; a request that gives up (or is
             # cancelled) leaves its round to commit for the others, its marker with it.
-            result = await asyncio.wait_for(asyncio.shield(round_.done), timeout=deadlines.remaining())
+            result = await asyncio.wait_for(asyncio.shield(done), timeout=deadlines.remaining())
             if not children:
                 return None
         except TimeoutError:
@@ -637,48 +642,23 @@ class Reevaluator:
         del self.timings[:-1000]
         return result
 
-    def _join(self, graph: Graph, by: str, children: Sequence[str], tokens: Sequence[str]) -> _Round:
+    def _join(
+        self, graph: Graph, by: str, children: Sequence[str], tokens: Sequence[str]
+    ) -> asyncio.Future[Evaluation]:
         as_of = self.today()
-        fits = (
-            r for r in self._waiting
-            if (r.by, r.as_of) == (by, as_of) and len(r.children.union(children)) <= max(BATCH, len(children))
-        )  # fmt: skip
-        round_ = next(fits, None)
-        if round_ is None:
-            round_ = _Round(by, as_of)
-            # Retrieved here so a failure whose requests were all cancelled is not reported as lost.
-            round_.done.add_done_callback(lambda done: done.cancelled() or done.exception())
-            self._waiting.append(round_)
+
+        def fits(round_: _Round) -> bool:
+            return (round_.by, round_.as_of) == (by, as_of) and len(round_.children.union(children)) <= max(
+                BATCH, len(children)
+            )
+
+        round_, done = self._rounds.join(fits, lambda: _Round(by, as_of, graph))
         round_.children.update(children)
         round_.tokens.extend(tokens)
-        if self._writer is None:
-            # Not bound by this request's deadline: the writer goes on for the writes after it.
-            self._writer = asyncio.create_task(self._write(graph), context=deadlines.detached())
-        return round_
+        return done
 
-    async def _write(self, graph: Graph) -> None:
-        round_: _Round | None = None
-        try:
-            while self._waiting:
-                round_ = self._waiting.popleft()
-                try:
-                    result = await self._judge(graph, round_)
-                except Exception as error:
-                    round_.done.set_exception(error)
-                else:
-                    self.rounds += 1
-                    round_.done.set_result(result)
-        except BaseException:
-            # Cancelled (the process is stopping): no write may wait for a round that never comes.
-            for left in (round_, *self._waiting):
-                if left is not None and not left.done.done():
-                    left.done.cancel()
-            self._waiting.clear()
-            raise
-        finally:
-            self._writer = None
-
-    async def _judge(self, graph: Graph, round_: _Round) -> Evaluation:
+    async def _judge(self, round_: _Round) -> Evaluation:
+        graph = round_.graph
         result = await reevaluate(
             graph, sorted(round_.children), as_of=round_.as_of, thresholds=self.thresholds, policy=self.policy,
             by=round_.by, pending=round_.tokens,
