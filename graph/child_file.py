@@ -9,6 +9,12 @@ nested field answers from them. Each part is the very statement fragment its own
 (`graph.guardianship.PARENTS_PART`...), so the scope and what a link shows of a person outside
 it are the same either way. Only the parts a request selects are read: one fixed statement per
 combination of `Part`s.
+
+A parent's away episodes and conditions (what their status is worked out from) are read only
+with `Part.PARENT_HISTORY`: without it the file holds `ParentLink`s, which no status can be
+worked out from, and the loader of parents' histories (`Loaders.parent_records`) is primed only
+with `ParentRecord`s, read whole. So a status another field asks for later in the same request
+is never worked out from a history that was not read: it reads it.
 """
 
 from __future__ import annotations
@@ -24,13 +30,16 @@ from graph.driver import Graph
 from graph.guardianship import (
     CAREGIVERS_PART,
     GUARDIANS_PART,
+    PARENT_LINKS_PART,
     PARENTS_PART,
     CareInterval,
     GuardianInterval,
     ParentLink,
+    ParentRecord,
     care_interval,
     guardian_interval,
     parent_link,
+    parent_record,
 )
 from graph.households import HOUSEHOLD_FIELDS, MEMBERS_PART, HouseholdRecord, household_record
 from graph.persons import (
@@ -50,6 +59,8 @@ from graph.persons import (
 
 class Part(StrEnum):
     PARENTS = "parents"
+    #: the parents' away episodes and conditions, for their status (read only with PARENTS)
+    PARENT_HISTORY = "parentHistory"
     GUARDIANS = "guardians"
     CAREGIVERS = "caregivers"
     #: the child's household and those of the parents, guardians and caregivers in scope
@@ -68,7 +79,7 @@ _LINKED: Final[tuple[tuple[Part, LiteralString], ...]] = (
     (Part.CAREGIVERS, "[x IN caregivers WHERE x.other.person IS NOT NULL | x.other.person.householdId]"),
 )
 _PARTS: Final[tuple[tuple[Part, LiteralString, LiteralString], ...]] = (
-    (Part.PARENTS, PARENTS_PART, ", parents"),
+    (Part.PARENTS, PARENT_LINKS_PART, ", parents"),
     (Part.GUARDIANS, GUARDIANS_PART, ", guardians"),
     (Part.CAREGIVERS, CAREGIVERS_PART, ", caregivers"),
 )
@@ -111,7 +122,7 @@ def _statement(parts: Parts, head: LiteralString = _HEAD) -> LiteralString:
     columns: LiteralString = "person"
     for part, fragment, column in _PARTS:
         if part in parts:
-            query += fragment
+            query += PARENTS_PART if part is Part.PARENTS and Part.PARENT_HISTORY in parts else fragment
             columns += column
     if Part.HOUSEHOLDS in parts:
         reached: LiteralString = "[person.householdId]"
@@ -144,10 +155,12 @@ def _page_statement(variant: PageVariant, parts: Parts) -> LiteralString:
 
 
 def _combinations() -> list[Parts]:
-    linked = (Part.PARENTS, Part.GUARDIANS, Part.CAREGIVERS)
+    parents: tuple[tuple[Part, ...], ...] = ((), (Part.PARENTS,), (Part.PARENTS, Part.PARENT_HISTORY))
+    linked = (Part.GUARDIANS, Part.CAREGIVERS)
     homes: tuple[tuple[Part, ...], ...] = ((), (Part.HOUSEHOLDS,), (Part.HOUSEHOLDS, Part.MEMBERS))
     return [
-        frozenset(chosen + home)
+        frozenset(parent + chosen + home)
+        for parent in parents
         for n in range(len(linked) + 1)
         for chosen in itertools.combinations(linked, n)
         for home in homes
@@ -168,10 +181,13 @@ PAGES_WITH_FILES: Final[Mapping[tuple[PageVariant, Parts], LiteralString]] = {
 
 
 def parts_of(wanted: set[Part] | frozenset[Part]) -> Parts:
-    """The combination a request reads: MEMBERS needs HOUSEHOLDS."""
-    if Part.MEMBERS in wanted:
-        return frozenset(wanted | {Part.HOUSEHOLDS})
-    return frozenset(wanted)
+    """The combination a request reads: MEMBERS needs HOUSEHOLDS, PARENT_HISTORY needs PARENTS."""
+    parts = set(wanted)
+    if Part.MEMBERS in parts:
+        parts.add(Part.HOUSEHOLDS)
+    if Part.PARENT_HISTORY in parts:
+        parts.add(Part.PARENTS)
+    return frozenset(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +195,10 @@ class ChildFile:
     """What the file statement read of one child; a part not read is None."""
 
     person: PersonRecord
+    #: the parents' links: `parent_records` themselves when their history was read
     parents: list[ParentLink] | None
+    #: the parents with what their status is worked out from (PARENT_HISTORY), else None
+    parent_records: list[ParentRecord] | None
     guardians: list[GuardianInterval] | None
     caregivers: list[CareInterval] | None
     #: every household id the file reaches: its record, or None when out of scope
@@ -198,9 +217,14 @@ def _file(row: Mapping[str, Any], parts: Parts) -> ChildFile:
             households[record.id] = record
             if members is not None:
                 members[record.id] = [person_record(p) for p in item["members"]]
+    records = [parent_record(x) for x in row["parents"]] if Part.PARENT_HISTORY in parts else None
+    links: list[ParentLink] | None = list(records) if records is not None else None
+    if links is None and Part.PARENTS in parts:
+        links = [parent_link(x) for x in row["parents"]]
     return ChildFile(
         person=person_record(row["person"]),
-        parents=[parent_link(x) for x in row["parents"]] if Part.PARENTS in parts else None,
+        parents=links,
+        parent_records=records,
         guardians=[guardian_interval(x) for x in row["guardians"]] if Part.GUARDIANS in parts else None,
         caregivers=[care_interval(x) for x in row["caregivers"]] if Part.CAREGIVERS in parts else None,
         households=households,

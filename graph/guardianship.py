@@ -36,22 +36,31 @@ from graph.persons import (
 # order the file shows it. A part serves its own loader (a list of children, one round trip)
 # and `graph.child_file`, which reads several parts and the households they reach at once.
 
-#: The child's recorded parents, by id: the link, and the parent's away episodes and conditions.
-PARENTS_PART: LiteralString = (
+#: What a parent's status is worked out from: their away episodes and conditions, every one.
+_PARENT_HISTORY: LiteralString = """,
+    away: [(p)-[:AWAY]->(a:AwayEpisode) | {since: toString(a.since), until: toString(a.until),
+      destination: a.destination, destinationRegion: a.destinationRegion}],
+    conditions: [(p)-[:HAS_CONDITION]->(x:Condition) |
+      {type: x.type, since: toString(x.since), until: toString(x.until)}]"""
+
+_PARENTS_HEAD: LiteralString = (
     """
 CALL (c) {
   MATCH (p:Person)-[r:PARENT_OF]->(c)
   WITH r, p ORDER BY p.id
   RETURN collect({relation: r.type, deceasedOn: toString(p.deceasedOn), other: """
     + LINKED_FIELDS
-    + """,
-    away: [(p)-[:AWAY]->(a:AwayEpisode) | {since: toString(a.since), until: toString(a.until),
-      destination: a.destination, destinationRegion: a.destinationRegion}],
-    conditions: [(p)-[:HAS_CONDITION]->(x:Condition) |
-      {type: x.type, since: toString(x.since), until: toString(x.until)}]}) AS parents
+)
+_PARENTS_TAIL: LiteralString = """}) AS parents
 }
 """
-)
+
+#: The child's recorded parents, by id: the link, and the parent's away episodes and conditions.
+PARENTS_PART: LiteralString = _PARENTS_HEAD + _PARENT_HISTORY + _PARENTS_TAIL
+
+#: The same links without what a status is worked out from (`parent_link` reads these rows;
+#: `parent_record` refuses them): for a file whose request selects no parent's status.
+PARENT_LINKS_PART: LiteralString = _PARENTS_HEAD + _PARENTS_TAIL
 
 #: A guardian is a person or an institution (the civil-affairs department); an institution is
 #: in scope when its region is.
@@ -154,9 +163,19 @@ class AwayEpisode:
 
 @dataclass(frozen=True, slots=True)
 class ParentLink:
+    """A recorded parent as the link shows them. What their status is worked out from is a
+    `ParentRecord`'s alone: a link read without it cannot pass for one with none recorded."""
+
     parent: LinkedPerson
     relation: str | None
     deceased_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentRecord(ParentLink):
+    """A parent link with every away episode and condition of the parent: what a status is
+    worked out from (`PARENTS_PART`)."""
+
     away: tuple[AwayEpisode, ...]
     conditions: tuple[ConditionRecord, ...]
 
@@ -220,17 +239,25 @@ class PathRecord:
 
 
 def parent_link(row: Mapping[str, Any]) -> ParentLink:
+    """A row of `PARENT_LINKS_PART` (or of `PARENTS_PART`, its history left unread)."""
     return ParentLink(
+        parent=linked_person(row["other"]), relation=row["relation"], deceased_on=native_date(row["deceasedOn"])
+    )
+
+
+def parent_record(row: Mapping[str, Any]) -> ParentRecord:
+    """A row of `PARENTS_PART`: a row without the parent's history is a KeyError here, never a
+    parent with none."""
+    away, conditions = row["away"], row["conditions"]
+    return ParentRecord(
         parent=linked_person(row["other"]),
         relation=row["relation"],
         deceased_on=native_date(row["deceasedOn"]),
         away=tuple(
             AwayEpisode(interval(a), a.get("destination"), a.get("destinationRegion"))
-            for a in sorted(row["away"], key=lambda a: a["since"])
+            for a in sorted(away, key=lambda a: a["since"])
         ),
-        conditions=tuple(
-            ConditionRecord(x["type"], interval(x)) for x in sorted(row["conditions"], key=lambda x: x["since"])
-        ),
+        conditions=tuple(ConditionRecord(x["type"], interval(x)) for x in sorted(conditions, key=lambda x: x["since"])),
     )
 
 
@@ -254,9 +281,9 @@ def care_interval(row: Mapping[str, Any]) -> CareInterval:
     return CareInterval(linked_person(row["other"]), interval(row), native_date(row["signed"]), entrusted)
 
 
-async def parents(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[ParentLink]]:
+async def parents(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[ParentRecord]]:
     rows = await graph.read(PARENTS, {"ids": list(ids), "scope": scope})
-    return collected(rows, ids, parent_link)
+    return collected(rows, ids, parent_record)
 
 
 async def guardians(graph: Graph, ids: Sequence[str], *, scope: str) -> dict[str, list[GuardianInterval]]:

@@ -90,14 +90,15 @@ class GuardianshipQueries:
             return None
         loaders.note_full_record_read(record, info.context.today)
         day = info.context.as_of(as_of)
-        parents = await loaders.parents.load(record.id)
+        # Whole records: the guardianship shows each parent's status.
+        parents = await loaders.parent_records.load(record.id)
         guardians = await loaders.guardians.load(record.id)
         cares = await loaders.caregivers.load(record.id)
         placements = await loaders.placements.load(record.id)
         return Guardianship(
             child=Person.from_record(record),
             as_of=day,
-            parents=[Parent.from_record(p, default_as_of=day) for p in parents],
+            parents=[Parent.from_record(p, record.id, default_as_of=day) for p in parents],
             legal_guardians=[Guardian.from_record(g) for g in guardians if g.interval.holds(day)],
             caregivers=[Care.from_record(c) for c in cares if c.interval.holds(day)],
             placement=next((Placement.from_record(p) for p in placements if p.holds(day)), None),

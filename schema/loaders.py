@@ -153,6 +153,17 @@ class Loaders:
         self.id_lookups = 0
 
     @cached_property
+    def parent_records(self) -> DataLoader[str, list[guardianship.ParentRecord]]:
+        """Each child's parents with what their status is worked out from: read whole, or primed
+        from a file that read their history. `parents` may hold bare links; this never does."""
+
+        async def load(ids: Sequence[str]) -> list[list[guardianship.ParentRecord]]:
+            found = await guardianship.parents(self.graph, list(ids), scope=self.scope)
+            return [found.get(key, []) for key in ids]
+
+        return DataLoader[str, list[guardianship.ParentRecord]](load)
+
+    @cached_property
     def region(self) -> DataLoader[str, regions.RegionRecord | None]:
         return DataLoader[str, regions.RegionRecord | None](self._load_regions)
 
@@ -192,6 +203,8 @@ class Loaders:
         self.person.prime(child, file.person)
         if file.parents is not None:
             self.parents.prime(child, file.parents)
+        if file.parent_records is not None:
+            self.parent_records.prime(child, file.parent_records)
         if file.guardians is not None:
             self.guardians.prime(child, file.guardians)
         if file.caregivers is not None:

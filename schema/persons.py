@@ -27,7 +27,7 @@ from graph import persons as person_records
 from graph.audit import AuditEntry
 from graph.child_file import Part, Parts, parts_of
 from graph.dates import age_at
-from graph.errors import LimitExceeded
+from graph.errors import LimitExceeded, NotFound
 from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
 from schema.cost import page_limit
@@ -48,6 +48,9 @@ CaseType = Annotated["Case", strawberry.lazy("schema.cases")]
 ChildOrder = strawberry.enum(ChildSort, name="ChildSort", description="Orders a list of children may take.")
 T = TypeVar("T")
 
+#: The fields of a `Parent` worked out from the parent's away episodes and conditions.
+HISTORY_FIELDS: frozenset[str] = frozenset({"status", "awayHistory"})
+
 #: The fields whose selection below a root field makes it read that part of the files.
 FILE_FIELDS: dict[str, Part] = {
     "parents": Part.PARENTS,
@@ -62,27 +65,34 @@ def file_parts(info: Info) -> Parts:
     """The parts of the children's files the root field's selection asks for, at any depth
     (fragments included): a part selected deeper than the file reaches reads for nothing.
     Read from the document itself: strawberry's `selected_fields` would first convert the whole
-    selection with its arguments, which cost a tenth of a child file's execution."""
+    selection with its arguments, which cost a tenth of a child file's execution.
+
+    The parents' history is read only when a field worked out from it is selected below
+    `parents`. Only the cost rests on getting this right: a status asked for of a parent read
+    without it reads it (`Parent.status`)."""
     raw = info._raw_info
     found: set[Part] = set()
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
 
-    def walk(selection_set: SelectionSetNode | None) -> None:
+    def walk(selection_set: SelectionSetNode | None, under_parents: bool) -> None:
         for selection in selection_set.selections if selection_set is not None else ():
             if isinstance(selection, FieldNode):
-                part = FILE_FIELDS.get(selection.name.value)
+                name = selection.name.value
+                part = FILE_FIELDS.get(name)
                 if part is not None:
                     found.add(part)
-                walk(selection.selection_set)
+                if under_parents and name in HISTORY_FIELDS:
+                    found.add(Part.PARENT_HISTORY)
+                walk(selection.selection_set, under_parents or part is Part.PARENTS)
             elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
+                walk(selection.selection_set, under_parents)
+            elif isinstance(selection, FragmentSpreadNode) and (selection.name.value, under_parents) not in seen:
+                seen.add((selection.name.value, under_parents))
                 fragment = raw.fragments.get(selection.name.value)
-                walk(None if fragment is None else fragment.selection_set)
+                walk(None if fragment is None else fragment.selection_set, under_parents)
 
     for node in raw.field_nodes:
-        walk(node.selection_set)
+        walk(node.selection_set, False)
     return parts_of(found)
 
 
@@ -178,7 +188,8 @@ class Person:
     @strawberry.field(description="Recorded parents, with their status at a date.", graphql_type=list["Parent"])
     def parents(self, info: Info) -> Maybe[list[Parent]]:
         return then(
-            cached(info.context.loaders.parents, self.record.id), lambda found: [Parent.from_record(p) for p in found]
+            cached(info.context.loaders.parents, self.record.id),
+            lambda found: [Parent.from_record(p, self.record.id) for p in found],
         )
 
     @strawberry.field(
@@ -325,35 +336,63 @@ class Parent:
     parent: LinkedPersonType
     relation: str | None = strawberry.field(description="biological, adoptive or step.")
     record: strawberry.Private[records.ParentLink]
+    #: The child whose parent this is: where the parent's history is looked up when `record`
+    #: is a bare link.
+    child_id: strawberry.Private[str]
     #: The date `status` is read at when it names none (a guardianship's `asOf`), else today.
     default_as_of: strawberry.Private[dt.date | None] = None
 
     @classmethod
-    def from_record(cls, record: records.ParentLink, default_as_of: dt.date | None = None) -> Self:
+    def from_record(cls, record: records.ParentLink, child_id: str, default_as_of: dt.date | None = None) -> Self:
         return cls(
             parent=LinkedPersonType.from_record(record.parent),
             relation=record.relation,
             record=record,
+            child_id=child_id,
             default_as_of=default_as_of,
         )
 
-    @strawberry.field(
-        description="Away (where, since when), conditions and capacity at `asOf` (default: the enclosing date)."
-    )
-    def status(self, info: Info, as_of: dt.date | None = None) -> ParentStatus:
-        day = info.context.as_of(as_of or self.default_as_of)
-        away = self.record.away_at(day)
-        return ParentStatus(
-            as_of=day,
-            dead=self.record.dead_at(day),
-            away=None if away is None else AwayEpisodeType.from_record(away),
-            conditions=[ConditionType.from_record(x) for x in self.record.conditions_at(day)],
-            lacks_capacity=self.record.lacks_capacity_at(day),
-        )
+    def _with_history(self, info: Info, convert: Callable[[records.ParentRecord], T]) -> Maybe[T]:
+        """`convert` of this parent with what their status is worked out from: the record itself
+        when it holds it, else the one the loader of whole records holds (a file read without
+        the parents' history left it out, and its absence is no history). One `then` at most:
+        the walk closes an awaitable it gives up on, and one nested in it would go unawaited."""
+        record = self.record
+        if isinstance(record, records.ParentRecord):
+            return convert(record)
+        parent = record.parent.id
 
-    @strawberry.field(description="Every time away, oldest first.")
-    def away_history(self) -> list[AwayEpisodeType]:
-        return [AwayEpisodeType.from_record(a) for a in self.record.away]
+        def find(found: list[records.ParentRecord]) -> T:
+            for candidate in found:
+                if candidate.parent.id == parent:
+                    return convert(candidate)
+            # Unlinked between the two reads: nothing to work a status out from.
+            raise NotFound(f"parent {parent} of {self.child_id} is no longer recorded")
+
+        return then(cached(info.context.loaders.parent_records, self.child_id), find)
+
+    @strawberry.field(
+        description="Away (where, since when), conditions and capacity at `asOf` (default: the enclosing date).",
+        graphql_type=ParentStatus,
+    )
+    def status(self, info: Info, as_of: dt.date | None = None) -> Maybe[ParentStatus]:
+        day = info.context.as_of(as_of or self.default_as_of)
+        return self._with_history(info, lambda record: _status(record, day))
+
+    @strawberry.field(description="Every time away, oldest first.", graphql_type=list[AwayEpisodeType])
+    def away_history(self, info: Info) -> Maybe[list[AwayEpisodeType]]:
+        return self._with_history(info, lambda record: [AwayEpisodeType.from_record(a) for a in record.away])
+
+
+def _status(record: records.ParentRecord, day: dt.date) -> ParentStatus:
+    away = record.away_at(day)
+    return ParentStatus(
+        as_of=day,
+        dead=record.dead_at(day),
+        away=None if away is None else AwayEpisodeType.from_record(away),
+        conditions=[ConditionType.from_record(x) for x in record.conditions_at(day)],
+        lacks_capacity=record.lacks_capacity_at(day),
+    )
 
 
 @strawberry.type(description="A legal guardianship (监护) of a child over an interval: a person or an institution.")

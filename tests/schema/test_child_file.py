@@ -136,3 +136,77 @@ async def test_a_page_read_with_its_files_is_the_page_and_the_files_read_apart(w
         assert sorted(files, key=lambda f: f.person.id) == sorted(
             (f for f in expected if f is not None), key=lambda f: f.person.id
         ), request
+
+
+async def test_a_file_read_without_the_parents_history_holds_links_no_status_can_come_from(world: Graph) -> None:
+    (links,) = await child_files(world, [("C1", parts_of({Part.PARENTS}))], scope=scope_prefix(COUNTY))
+    (whole,) = await child_files(world, [("C1", parts_of({Part.PARENT_HISTORY}))], scope=scope_prefix(COUNTY))
+    assert links is not None and links.parents is not None and links.parent_records is None
+    assert not any(isinstance(p, guardianship.ParentRecord) for p in links.parents)
+    assert whole is not None and whole.parent_records == (await guardianship.parents(world, ["C1"], scope=""))["C1"]
+    assert whole.parents == whole.parent_records
+    # The links' rows lack the history: converting one into a record fails, it never shows none.
+    rows = await world.read(
+        persons.ANCHOR + guardianship.PARENT_LINKS_PART + "RETURN parents",
+        {"ids": ["C1"], "scope": scope_prefix(COUNTY)},
+    )
+    with pytest.raises(KeyError):
+        guardianship.parent_record(rows[0]["parents"][0])
+    assert [guardianship.parent_link(row) for row in rows[0]["parents"]] == links.parents
+
+
+#: A page whose parents' status is not selected, and the same children's parents' status.
+LINKS_ONLY = "{ edges { node { id parents { relation parent { id } } } } }"
+STATUS = """parents { parent { id } relation
+  status(asOf: "2025-06-01") { dead lacksCapacity away { destination since } conditions { type } }
+  awayHistory { destination since until } }"""
+
+
+@pytest.mark.parametrize(
+    ("caller", "later"),
+    [
+        ({"role": "coordinator", "region": COUNTY}, 'person(id: "C1") { ' + STATUS + " }"),
+        ({"role": "coordinator", "region": COUNTY}, 'child(id: "C1") { ' + STATUS + " }"),
+        (
+            {"role": "case_worker", "region": TOWNSHIP},
+            'guardianship(childId: "C1", asOf: "2025-06-01") { ' + STATUS + " }",
+        ),
+        (
+            {"role": "coordinator", "region": COUNTY},
+            f'again: children(region: "{COUNTY}", asOf: "2026-06-15", first: 10) '
+            f"{{ edges {{ node {{ id {STATUS} }} }} }}",
+        ),
+    ],
+)
+async def test_a_status_is_never_worked_out_from_a_history_the_request_did_not_read(
+    world: Graph,
+    gql: GraphQLClient,
+    app_graph: Graph,
+    monkeypatch: pytest.MonkeyPatch,
+    caller: dict[str, Any],
+    later: str,
+) -> None:
+    """A page of children without their parents' status, and in the same request a status of
+    the same parents: the status is the one asked for alone, away episodes and conditions
+    included, never one worked out from the history the page left unread (a wrong "green")."""
+    page = f'page: children(region: "{caller["region"]}", asOf: "2026-06-15", first: 10) {LINKS_ONLY}'
+    alone = await gql.execute("{ " + later + " }", **caller)
+    assert "errors" not in alone, alone
+    # What is asked is what the data holds: the mother away in 浙江义乌 until the end of 2025.
+    assert "浙江义乌" in str(alone) and "2023-01-01" in str(alone)
+    statements: list[str] = []
+    read = app_graph.read
+
+    async def watched(query: Any, parameters: Any = None) -> Any:
+        statements.append(query)
+        return await read(query, parameters)
+
+    monkeypatch.setattr(app_graph, "read", watched)
+    only_page = await gql.execute("{ " + page + " }", **caller)
+    assert "errors" not in only_page and only_page["data"]["page"]["edges"], only_page
+    # The page alone reads no parent's history.
+    assert statements and not any(":AWAY]" in statement for statement in statements)
+    together = await gql.execute("{ " + page + " " + later + " }", **caller)
+    assert "errors" not in together, together
+    assert together["data"]["page"] == only_page["data"]["page"]
+    assert {key: value for key, value in together["data"].items() if key != "page"} == alone["data"]
