@@ -58,9 +58,12 @@ class _ById:
 
     def __get__(self, loaders: Loaders, owner: type | None = None) -> DataLoader[str, Any]:
         fetch, default = self.fetch, self.default
+        # Not `loaders` itself: it holds the loader, and a loader holding it back would be a
+        # cycle only the collector frees, with every record the request read (`Loaders`).
+        graph, scope = loaders.graph, loaders.scope
 
         async def load(ids: Sequence[str]) -> list[Any]:
-            found = await fetch(loaders.graph, list(ids), scope=loaders.scope)
+            found = await fetch(graph, list(ids), scope=scope)
             return [found.get(key, default) for key in ids]
 
         loader = DataLoader[str, Any](load)
@@ -80,9 +83,10 @@ class _Batched:
 
     def __get__(self, loaders: Loaders, owner: type | None = None) -> DataLoader[Any, Any]:
         fetch = self.fetch
+        graph, scope = loaders.graph, loaders.scope
 
         async def load(keys: Sequence[Any]) -> list[Any]:
-            return list(await fetch(loaders.graph, list(keys), scope=loaders.scope))
+            return list(await fetch(graph, list(keys), scope=scope))
 
         loader = DataLoader[Any, Any](load)
         loaders.__dict__[self.name] = loader
@@ -98,6 +102,11 @@ def _visits(g: Graph, ids: Sequence[str], *, scope: str) -> Awaitable[Mapping[st
 
 
 class Loaders:
+    """A request's loaders. None of them holds the `Loaders` back (their functions take the
+    graph and the scope, not it): a cycle through them would keep every record the request read
+    alive until the collector found it, and a list's tens of thousands of objects made each of
+    its passes long (a pause of tens of milliseconds now and then, in the tail of the latencies)."""
+
     person = _ById(persons.get_persons)
     household = _ById(households.get_households)
     institution = _ById(institutions.get_institutions)
@@ -157,26 +166,40 @@ class Loaders:
         """Each child's parents with what their status is worked out from: read whole, or primed
         from a file that read their history. `parents` may hold bare links; this never does."""
 
+        graph, scope = self.graph, self.scope
+
         async def load(ids: Sequence[str]) -> list[list[guardianship.ParentRecord]]:
-            found = await guardianship.parents(self.graph, list(ids), scope=self.scope)
+            found = await guardianship.parents(graph, list(ids), scope=scope)
             return [found.get(key, []) for key in ids]
 
         return DataLoader[str, list[guardianship.ParentRecord]](load)
 
     @cached_property
     def region(self) -> DataLoader[str, regions.RegionRecord | None]:
-        return DataLoader[str, regions.RegionRecord | None](self._load_regions)
+        graph, scope = self.graph, self.scope
+
+        async def load(codes: Sequence[str]) -> list[regions.RegionRecord | None]:
+            found = await regions.get_regions(graph, list(codes), scope=scope)
+            return [found.get(code) for code in codes]
+
+        return DataLoader[str, regions.RegionRecord | None](load)
 
     @cached_property
     def child_regions(self) -> DataLoader[str, list[regions.RegionRecord]]:
-        return DataLoader[str, list[regions.RegionRecord]](self._load_child_regions)
+        graph, scope = self.graph, self.scope
+
+        async def load(codes: Sequence[str]) -> list[list[regions.RegionRecord]]:
+            found = await regions.child_regions(graph, list(codes), scope=scope)
+            return [found[code] for code in codes]
+
+        return DataLoader[str, list[regions.RegionRecord]](load)
 
     @cached_property
     def case_deadline(self) -> DataLoader[str, Any]:
-        rules, zone = self.deadlines, self.zone
+        graph, scope, rules, zone = self.graph, self.scope, self.deadlines, self.zone
 
         async def load(ids: Sequence[str]) -> list[Any]:
-            found = await followup.deadlines(self.graph, list(ids), scope=self.scope, rules=rules, zone=zone)
+            found = await followup.deadlines(graph, list(ids), scope=scope, rules=rules, zone=zone)
             return [found.get(key) for key in ids]
 
         return DataLoader[str, Any](load)
@@ -224,14 +247,6 @@ class Loaders:
         `region` (the child's village)."""
         if ids:
             self.full_record_reads.setdefault((operation, tuple(ids)), region)
-
-    async def _load_regions(self, codes: Sequence[str]) -> list[regions.RegionRecord | None]:
-        found = await regions.get_regions(self.graph, list(codes), scope=self.scope)
-        return [found.get(code) for code in codes]
-
-    async def _load_child_regions(self, codes: Sequence[str]) -> list[list[regions.RegionRecord]]:
-        found = await regions.child_regions(self.graph, list(codes), scope=self.scope)
-        return [found[code] for code in codes]
 
 
 def cached(loader: DataLoader[K, V], key: K) -> Maybe[V]:

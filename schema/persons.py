@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
@@ -73,27 +73,36 @@ def file_parts(info: Info) -> Parts:
     raw = info._raw_info
     found: set[Part] = set()
     seen: set[tuple[str, bool]] = set()
-
-    def walk(selection_set: SelectionSetNode | None, under_parents: bool) -> None:
-        for selection in selection_set.selections if selection_set is not None else ():
-            if isinstance(selection, FieldNode):
-                name = selection.name.value
-                part = FILE_FIELDS.get(name)
-                if part is not None:
-                    found.add(part)
-                if under_parents and name in HISTORY_FIELDS:
-                    found.add(Part.PARENT_HISTORY)
-                walk(selection.selection_set, under_parents or part is Part.PARENTS)
-            elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set, under_parents)
-            elif isinstance(selection, FragmentSpreadNode) and (selection.name.value, under_parents) not in seen:
-                seen.add((selection.name.value, under_parents))
-                fragment = raw.fragments.get(selection.name.value)
-                walk(None if fragment is None else fragment.selection_set, under_parents)
-
     for node in raw.field_nodes:
-        walk(node.selection_set, False)
+        _walk_parts(node.selection_set, False, raw.fragments, found, seen)
     return parts_of(found)
+
+
+def _walk_parts(
+    selection_set: SelectionSetNode | None,
+    under_parents: bool,
+    fragments: dict[str, FragmentDefinitionNode],
+    found: set[Part],
+    seen: set[tuple[str, bool]],
+) -> None:
+    """`file_parts`' walk, at module level: a nested function calling itself is a cycle (it and
+    its cell), which kept the request's resolve info, context and records alive until the
+    collector ran."""
+    for selection in selection_set.selections if selection_set is not None else ():
+        if isinstance(selection, FieldNode):
+            name = selection.name.value
+            part = FILE_FIELDS.get(name)
+            if part is not None:
+                found.add(part)
+            if under_parents and name in HISTORY_FIELDS:
+                found.add(Part.PARENT_HISTORY)
+            _walk_parts(selection.selection_set, under_parents or part is Part.PARENTS, fragments, found, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            _walk_parts(selection.selection_set, under_parents, fragments, found, seen)
+        elif isinstance(selection, FragmentSpreadNode) and (selection.name.value, under_parents) not in seen:
+            seen.add((selection.name.value, under_parents))
+            fragment = fragments.get(selection.name.value)
+            _walk_parts(None if fragment is None else fragment.selection_set, under_parents, fragments, found, seen)
 
 
 @functools.cache
