@@ -61,6 +61,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
@@ -87,6 +88,11 @@ _Entry = tuple[str, FieldDetailsList, GraphQLField | None, int, Callable[..., An
 
 #: Values that are data, never an awaitable or an error: most leaves the walk completes.
 _DATA: frozenset[type] = frozenset({str, int, float, bool, dt.date, dt.datetime, list, tuple, dict})
+
+
+#: Output coercions that return a value of this exact type as it is (graphql-core's String, ID
+#: and Boolean), so the walk skips the call for it.
+_AS_IS: dict[Any, type] = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
 
 def _named(type_: GraphQLOutputType) -> GraphQLOutputType:
@@ -301,7 +307,15 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         return None
                 return complete_leaf(leaf_type, value)
 
-            return leaf
+            unchanged = _AS_IS.get(getattr(leaf_type, "coerce_output_value", None))
+            if unchanged is None:
+                return leaf
+
+            def as_is(value: Any, info: GraphQLResolveInfo[Any] | None, path: Path) -> Any:
+                # Most leaves of a list (ids, names): what the type's coercion returns unchanged.
+                return value if type(value) is unchanged else leaf(value, info, path)
+
+            return as_is
         assert isinstance(type_, GraphQLObjectType)
         object_type = type_
         is_type_of = object_type.is_type_of
