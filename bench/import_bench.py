@@ -49,10 +49,11 @@ from bench.common import (
 )
 from bench.incremental import WARM_UP, ensure_incremental_bundle
 from bench.systems import cpu_seconds, neo4j_pid
+from graph.bundle.importer import ImportResult
 from graph.bundle.validation import validate_bundle
 from graph.discovery import Thresholds
 from graph.driver import Graph
-from graph.risk import AlertPolicy, affected_children, bundle_ids, reevaluate
+from graph.risk import AlertPolicy, Evaluation, affected_named, reevaluate
 
 RESULTS = OUT / "import_bench.json"
 # The importer's process is "flat" when the province's peak is within this factor of the county's.
@@ -133,9 +134,23 @@ async def _import_once(kind: Kind) -> dict[str, Any]:
     }
 
 
+async def _reevaluated(graph: Graph, result: ImportResult) -> tuple[list[str], Evaluation]:
+    """What `shouhu import` does after an import: the children what it wrote reaches, judged."""
+    pending = result.pending
+    if pending is None or pending.named is None:
+        raise RuntimeError("the import named nothing to re-evaluate")
+    children = await affected_named(graph, pending.named)
+    evaluation = await reevaluate(
+        graph, children, as_of=AS_OF, thresholds=Thresholds(), policy=AlertPolicy(), by="import",
+        pending=[pending.token],
+    )  # fmt: skip
+    return children, evaluation
+
+
 async def _incremental_once() -> dict[str, Any]:
     """Run in the child process, the county loaded: import the incremental bundle, re-evaluate
-    the children it reaches (what `shouhu import` does next), then import it again."""
+    the children it reaches (what `shouhu import` does next), then import it again. The warm-up
+    bundle before it is imported and re-evaluated the same way, unmeasured."""
     from graph.bundle.importer import import_bundle
 
     info = ensure_incremental_bundle(echo=lambda _: None)
@@ -158,6 +173,7 @@ async def _incremental_once() -> dict[str, Any]:
             warmed = await import_bundle(graph, warm_up.path, today=AS_OF, workdir=work)
             if not warmed.ok:
                 raise RuntimeError(f"the warm-up bundle was refused: {warmed.rejected[:3]}")
+            await _reevaluated(graph, warmed)
             baseline = _rss_mb()
             load_before = os.getloadavg()[0]
             own_before, db_before = time.process_time(), db_cpu()
@@ -166,12 +182,9 @@ async def _incremental_once() -> dict[str, Any]:
             finished = time.perf_counter()
             own, db = time.process_time(), db_cpu()
             peak = _rss_mb()
-            children = await affected_children(graph, bundle_ids(_lines(info.path)))
-            evaluation = await reevaluate(
-                graph, children, as_of=AS_OF, thresholds=Thresholds(), policy=AlertPolicy(), by="import",
-                pending=[result.pending.token] if result.pending else [],
-            )  # fmt: skip
+            children, evaluation = await _reevaluated(graph, result)
             reevaluated = time.perf_counter()
+            own_judged, db_judged = time.process_time(), db_cpu()
             again = await import_bundle(graph, info.path, today=AS_OF, workdir=work)
             repeated = time.perf_counter()
     finally:
@@ -200,6 +213,8 @@ async def _incremental_once() -> dict[str, Any]:
         "write_neo4j_cpu_seconds": round(db - marks.get("db", db), 2),
         "reevaluated_children": len(children),
         "reevaluate_seconds": round(reevaluated - finished, 2),
+        "reevaluate_cpu_seconds": round(own_judged - own, 2),
+        "reevaluate_neo4j_cpu_seconds": round(db_judged - db, 2),
         "alerts_raised": len(evaluation.changes.raised),
         "again_seconds": round(repeated - reevaluated, 2),
         "again_records_per_second": round(again.written / max(repeated - reevaluated, 1e-9)),
@@ -285,33 +300,69 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def _write_incremental_results(summary: dict[str, Any]) -> None:
-    """The incremental figures as committed results: JSON, and a markdown table of the runs."""
+    """The incremental figures as committed results: JSON, and a markdown table of the runs,
+    with the figures committed before them (`before`, what this run is compared with)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "import-incremental.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
-    head = (
-        "| run | records | total s | records/s | validation s (lines/s) | write s (records/s) "
-        "| CPU import / Neo4j, validation | CPU import / Neo4j, write | re-evaluation | again s | peak RSS MB | load |"
-    )
+    path = RESULTS_DIR / "import-incremental.json"
+    if path.exists():
+        previous = orjson.loads(path.read_bytes())
+        summary["before"] = {key: value for key, value in previous.items() if key != "before"}
+    summary["commit"] = _commit()
+    path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     rows = [
         f"# Incremental import: {summary['lines']:,} lines onto the loaded bench county",
         "",
-        f"Measured {summary['measured_at']} by `python -m bench.import_bench --kinds incremental`;"
-        f" median {summary['median_records_per_second']:,} records/s over {len(summary['runs'])} run(s).",
+        f"Measured {summary['measured_at']} at {summary['commit'] or 'an unknown commit'} by"
+        f" `python -m bench.import_bench --kinds incremental`; median {summary['median_records_per_second']:,}"
+        f" records/s over {len(summary['runs'])} run(s). CPU seconds are the importing process's and Neo4j's;"
+        " load is the 1-minute load average.",
         "",
-        head,
-        "|" + " --- |" * (head.count("|") - 1),
+        *_incremental_table(summary["runs"]),
     ]
-    for number, run in enumerate(summary["runs"], 1):
+    before = summary.get("before")
+    if before:
+        rows += [
+            "",
+            f"Before: the figures committed earlier, measured {before.get('measured_at')} at"
+            f" {before.get('commit') or 'an earlier commit'};"
+            f" median {before['median_records_per_second']:,} records/s.",
+            "",
+            *_incremental_table(before["runs"]),
+        ]
+    (RESULTS_DIR / "import-incremental.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def _incremental_table(runs: list[dict[str, Any]]) -> list[str]:
+    head = (
+        "| run | records | total s | records/s | validation s (lines/s) | write s (records/s) "
+        "| CPU import / Neo4j, validation | CPU import / Neo4j, write | re-evaluation s (CPU import / Neo4j) "
+        "| again s | peak RSS MB | load |"
+    )
+    rows = [head, "|" + " --- |" * (head.count("|") - 1)]
+    for number, run in enumerate(runs, 1):
+        judged = f"{run['reevaluated_children']:,} persons, {run['reevaluate_seconds']}"
+        if "reevaluate_cpu_seconds" in run:
+            judged += f" ({run['reevaluate_cpu_seconds']} / {run['reevaluate_neo4j_cpu_seconds']})"
         rows.append(
             f"| {number} | {run['records']:,} | {run['seconds']} | {run['records_per_second']:,} "
             f"| {run['validate_seconds']} ({run['validate_lines_per_second']:,}) "
             f"| {run['write_seconds']} ({run['write_records_per_second']:,}) "
             f"| {run['validate_cpu_seconds']} / {run['validate_neo4j_cpu_seconds']} "
             f"| {run['write_cpu_seconds']} / {run['write_neo4j_cpu_seconds']} "
-            f"| {run['reevaluated_children']:,} children, {run['reevaluate_seconds']} s "
-            f"| {run['again_seconds']} | {run['peak_rss_mb']:.0f} | {run['load_average']} |"
+            f"| {judged} | {run['again_seconds']} | {run['peak_rss_mb']:.0f} | {run['load_average']} |"
         )
-    (RESULTS_DIR / "import-incremental.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return rows
+
+
+def _commit() -> str | None:
+    """The commit measured (the bench runs from a clone; None outside one)."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    completed = subprocess.run(  # noqa: S603 - git itself, no shell
+        [git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True, cwd=RESULTS_DIR
+    )
+    return (completed.stdout.strip() or None) if completed.returncode == 0 else None
 
 
 def _child(kind: Kind, stage: str = "import") -> dict[str, Any]:

@@ -532,7 +532,7 @@ async def children_risk_in(
     caller's transaction: a re-evaluation writes what it judged in the same one."""
     params = parameters(region_prefix="", scope_prefix="", as_of=as_of, thresholds=thresholds)
     result = await tx.run(cypher.CHILDREN_RISK, params | {"childIds": list(child_ids)})
-    found = [_child(record) async for record in result]
+    found = _villages([[record async for record in result]])
     return sorted(found, key=lambda c: (-c.level.rank, c.child_id))
 
 

@@ -579,5 +579,6 @@ RETURN c.id AS id, [x IN findings | [x.rule, x.level]] AS findings
 #: The same rules for the one child `$childId`.
 RISK_PROFILE: LiteralString = ONE_CHILD + FACTS + _ALL_RULES + _RANKED + _ROW
 
-#: The same rules for the children `$childIds` (see `CHILDREN_BY_ID`), green included.
-CHILDREN_RISK: LiteralString = CHILDREN_BY_ID + FACTS + _ALL_RULES + _RANKED + _ROW
+#: The same rules for the children `$childIds` (see `CHILDREN_BY_ID`), green included, one row
+#: per village as `DISCOVER` gives them (an import's re-evaluation judges thousands).
+CHILDREN_RISK: LiteralString = CHILDREN_BY_ID + FACTS + _ALL_RULES + _RANKED + _BY_VILLAGE

@@ -36,7 +36,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, LiteralString
 
@@ -45,6 +45,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph import audit, deadlines, risk_index
 from graph.audit import AuditEntry
+from graph.bundle.records import KINDS
 from graph.dates import birth_cutoff
 from graph.discovery import ChildRisk, Level, Thresholds, children_risk_in
 from graph.driver import Graph
@@ -60,8 +61,12 @@ log = logging.getLogger("shouhu.risk")
 TOWNSHIP_TIER: Final = 1
 COUNTY_TIER: Final = 2
 
-#: How many ids one round of `AFFECTED` and `reevaluate` takes (an import names thousands).
+#: How many ids one round of `AFFECTED` and of the re-evaluation after writes takes.
 BATCH: Final = 500
+#: How many ids one transaction of `reevaluate` judges: an import's thousands in a few
+#: transactions, each holding about as many findings as a sweep's batch of villages (adults,
+#: which most ids of an import are, cost a seek each and hold nothing).
+JUDGE_BATCH: Final = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +94,10 @@ class AlertPolicy:
 
 #: The children whose findings a write touching `$ids` can change: a child named itself; the
 #: children of a person named (parent, guardian, caregiver: away episodes, conditions and a
-#: caregiver's overload reach all of them); the members of a household; the child of a case,
-#: a report or a referral named.
+#: caregiver's overload reach all of them); the other children of a named child's caregivers
+#: (the child's birth or death changes how many children each caregiver has, CAREGIVER_OVERLOAD);
+#: the members of a household; the children enrolled in an institution (its type decides
+#: OUT_OF_SCHOOL); the child of a case, a report or a referral named.
 _AFFECTED: LiteralString = """
 UNWIND $ids AS id
 CALL (id) {
@@ -98,7 +105,11 @@ CALL (id) {
   UNION
   MATCH (:Person {id: id})-[:PARENT_OF|GUARDIAN_OF|CARES_FOR]->(o:Person) RETURN o.id AS child
   UNION
+  MATCH (:Person {id: id})<-[:CARES_FOR]-(:Person)-[:CARES_FOR]->(o:Person) RETURN o.id AS child
+  UNION
   MATCH (o:Person)-[:MEMBER_OF]->(:Household {id: id}) RETURN o.id AS child
+  UNION
+  MATCH (o:Person)-[:ENROLLED_IN]->(:Institution {id: id}) RETURN o.id AS child
   UNION
   MATCH (:Case {id: id})-[:CONCERNS]->(o:Person) RETURN o.id AS child
   UNION
@@ -111,6 +122,44 @@ WITH collect(DISTINCT child) AS children
 """
 
 AFFECTED: LiteralString = _AFFECTED + "RETURN children"
+
+#: `AFFECTED` for what an import wrote, by kind (`$named`, see `NAMED_KINDS`): each id is sought
+#: under its own label only, in one statement for the whole import (the lists travel inside a
+#: map, so the plan does not depend on their sizes). The same children as `AFFECTED` of all the
+#: ids together, and no fewer: the branches are `AFFECTED`'s, each on the kind it can start from.
+AFFECTED_NAMED: LiteralString = """
+CALL () {
+  UNWIND $named.person AS id
+  MATCH (p:Person {id: id})
+  CALL (p) {
+    RETURN p.id AS child
+    UNION
+    MATCH (p)-[:PARENT_OF|GUARDIAN_OF|CARES_FOR]->(o:Person) RETURN o.id AS child
+    UNION
+    MATCH (p)<-[:CARES_FOR]-(:Person)-[:CARES_FOR]->(o:Person) RETURN o.id AS child
+  }
+  RETURN child
+  UNION
+  UNWIND $named.household AS id
+  MATCH (o:Person)-[:MEMBER_OF]->(:Household {id: id}) RETURN o.id AS child
+  UNION
+  UNWIND $named.institution AS id
+  MATCH (o:Person)-[:ENROLLED_IN]->(:Institution {id: id}) RETURN o.id AS child
+  UNION
+  UNWIND $named.case AS id
+  MATCH (:Case {id: id})-[:CONCERNS]->(o:Person) RETURN o.id AS child
+  UNION
+  UNWIND $named.report AS id
+  MATCH (:Report {id: id})-[:ABOUT]->(o:Person) RETURN o.id AS child
+  UNION
+  UNWIND $named.referral AS id
+  MATCH (k:Case)-[:REFERRED]->(:Referral {id: id}) MATCH (k)-[:CONCERNS]->(o:Person) RETURN o.id AS child
+}
+RETURN collect(DISTINCT child) AS children
+"""
+
+#: The kinds `AFFECTED_NAMED` starts from.
+NAMED_KINDS: Final = ("person", "household", "institution", "case", "report", "referral")
 
 #: Inside a write's transaction, after it wrote: the children it can change (`AFFECTED`, as the
 #: write left the graph), and, when there are any, its marker on the villages their risk can
@@ -467,7 +516,7 @@ async def reevaluate(
     at = at or dt.datetime.now(dt.UTC)
     ids = sorted(set(child_ids))
     total = Changes()
-    batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+    batches = [ids[start : start + JUDGE_BATCH] for start in range(0, len(ids), JUDGE_BATCH)]
     for number, batch in enumerate(batches, start=1):
         closing = list(pending) if number == len(batches) else []
         judge = Judgement(batch, as_of, at, by, thresholds, policy, closing)
@@ -525,6 +574,33 @@ BUNDLE_REFERENCES: Final = (
 )  # fmt: skip
 
 
+def _named_fields(kind: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(field, kinds) of a bundle kind's `BUNDLE_REFERENCES` fields, each with the kinds of
+    `NAMED_KINDS` its value names: a reference's targets, an entity's own key its own kind."""
+    spec = KINDS[kind]
+    fields = []
+    for field_ in spec.fields:
+        if field_.name not in BUNDLE_REFERENCES:
+            continue
+        targets = field_.refs or ((kind,) if field_.name == spec.key else ())
+        named = tuple(target for target in targets if target in NAMED_KINDS)
+        if named:
+            fields.append((field_.name, named))
+    return tuple(fields)
+
+
+NAMED_FIELDS: Final = {kind: _named_fields(kind) for kind in KINDS}
+
+
+def named_ids(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(kind, id) of what one bundle record names, as `bundle_ids` reads it, by kind."""
+    for name, kinds in NAMED_FIELDS[kind]:
+        value = data.get(name)
+        if isinstance(value, str):
+            for target in kinds:
+                yield target, value
+
+
 def bundle_ids(lines: Iterable[str]) -> list[str]:
     """The ids an NDJSON bundle's lines name: what an import touched (regions excepted)."""
     ids: set[str] = set()
@@ -547,6 +623,19 @@ async def affected_children(graph: Graph, ids: Iterable[str]) -> list[str]:
         records = await graph.read(AFFECTED, {"ids": named[start : start + BATCH]})
         found.update(records[0]["children"] if records else [])
     return sorted(found)
+
+
+async def affected_named(graph: Graph, named: Mapping[str, Iterable[str]]) -> list[str]:
+    """The children whose findings an import that wrote `named` (kind -> ids) can change
+    (`AFFECTED_NAMED`); a kind not in `NAMED_KINDS` is refused, never silently left out."""
+    unknown = set(named) - set(NAMED_KINDS)
+    if unknown:
+        raise ValueError(f"no re-evaluation starts from {sorted(unknown)}")
+    ids = {kind: sorted(set(named.get(kind, ()))) for kind in NAMED_KINDS}
+    if not any(ids.values()):
+        return []
+    records = await graph.read(AFFECTED_NAMED, {"named": ids})
+    return sorted(records[0]["children"]) if records else []
 
 
 async def village_batches(graph: Graph, *, region_prefix: str, scope_prefix: str) -> list[list[str]]:
@@ -621,6 +710,8 @@ class Reevaluator:
         try:
             if pending is not None and pending.children is not None:
                 children = list(pending.children)
+            elif pending is not None and pending.named is not None:
+                children = await affected_named(graph, pending.named)
             else:
                 children = await affected_children(graph, ids)
             tokens = [pending.token, *pending.left] if pending is not None else []

@@ -377,6 +377,9 @@ class Pending:
     children: tuple[str, ...] | None = None
     #: markers earlier writes left behind, whose children are among `children` (`graph.risk.MARK`)
     left: tuple[str, ...] = ()
+    #: what an import wrote, by kind (`person`, `household`, `institution`, `report`, `case`,
+    #: `referral` -> ids), for its re-evaluation to widen to the children (`graph.risk.AFFECTED_NAMED`)
+    named: Mapping[str, tuple[str, ...]] | None = None
 
 
 def new_token() -> str:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any, Final, Literal, LiteralString
 
 import orjson
 
-from graph import access, risk_index
+from graph import access, risk, risk_index
 from graph.audit import AuditEntry
 from graph.bundle import auditing, runs
 from graph.bundle.idnumber import normalize as normalize_id_number
@@ -51,6 +51,10 @@ PARALLEL_BATCHES: Final = 2
 #: Concurrent batches can deadlock on shared nodes (the server picks a victim); a victim is
 #: retried this many times, after the driver's own retries, before the import gives up.
 BATCH_ATTEMPTS: Final = 5
+#: Up to this many lines, the import tells its re-evaluation what it wrote, by kind
+#: (`ImportResult.named`); a larger bundle's ids are more than is worth holding, and its
+#: re-evaluation widens the ids its caller reads from the bundle (`graph.risk.bundle_ids`).
+NAMED_UP_TO: Final = 1_000_000
 
 ENTITIES: Final = 1
 LINKS: Final = 2
@@ -93,12 +97,19 @@ class ImportResult:
     lines: int = 0
     #: Records an earlier, interrupted run of the same import had committed (resumed after).
     resumed: int = 0
+    #: What the import wrote, by kind (`graph.risk.NAMED_KINDS`), with the children its reports,
+    #: cases and referrals were about before; None for a bundle over `NAMED_UP_TO` lines.
+    named: Mapping[str, tuple[str, ...]] | None = None
 
     @property
     def pending(self) -> risk_index.Pending | None:
         """The marker this import left for its re-evaluation (`graph.risk_index`), if it wrote:
-        on every region, and the re-evaluation finds the children the bundle names."""
-        return risk_index.Pending(self.run_id) if self.written else None
+        on every region, and the re-evaluation widens what it wrote to the children."""
+        return risk_index.Pending(self.run_id, named=self.named) if self.written else None
+
+
+#: Kind -> ids an import wrote (`graph.risk.NAMED_KINDS`).
+Named = dict[str, set[str]]
 
 
 @dataclass(slots=True)
@@ -136,9 +147,11 @@ class _Bundle:
                 digest.update(b"\n")
         return digest.hexdigest()
 
-    def batches(self, phase: int, *, skip: frozenset[int]) -> Iterator[_Batch]:
+    def batches(self, phase: int, *, skip: frozenset[int], named: Named | None = None) -> Iterator[_Batch]:
         """The valid records of one phase, in batches of `BATCH_RECORDS` (numbered by their
-        order: the same source, skip set and size give the same batches)."""
+        order: the same source, skip set and size give the same batches); what each names
+        goes into `named` (a batch an interrupted run committed too: its re-evaluation may
+        never have come)."""
         batch = _Batch()
         for number, text in numbered(self.lines()):
             if number in skip:
@@ -147,6 +160,9 @@ class _Bundle:
             kind = data.pop("kind")
             if (kind in ENTITY_KINDS) != (phase == ENTITIES):
                 continue
+            if named is not None:
+                for target, value in risk.named_ids(kind, data):
+                    named[target].add(value)
             batch.rows.setdefault(kind, []).append(row(kind, data))
             batch.records += 1
             if batch.records >= BATCH_RECORDS:
@@ -248,19 +264,25 @@ async def import_bundle(
     }  # fmt: skip
     keep = not access.allowed(caller.role, "fullIdNumber")
     resumed = 0
+    named: Named | None = {kind: set() for kind in risk.NAMED_KINDS} if report.lines <= NAMED_UP_TO else None
     if report.lines <= SINGLE_TRANSACTION_LINES:
         events = functools.partial(_audit, caller, report, run_id)
-        written = await graph.write_transaction(_write_whole, bundle, skip, at, progress, run_id, run, keep, events)
+        written = await graph.write_transaction(
+            _write_whole, bundle, skip, at, progress, run_id, run, keep, events, named
+        )
     else:
         # Its batches commit one by one: today's discovery evaluates until its re-evaluation.
         await risk_index.open_pending(graph, run_id)
-        written, resumed = await _write_batched(graph, bundle, skip, at, progress, run_id, run, keep)
+        written, resumed = await _write_batched(graph, bundle, skip, at, progress, run_id, run, keep, named)
         await auditing.append(graph, _audit(caller, report, run_id, written=written))
         if not written:
             await risk_index.close_pending(graph, [run_id])
+    if named is not None:
+        named["person"].update(report.children_before)
     return ImportResult(
-        ok=True, written=written, rejected=rejected, run_id=run_id, complete=True, lines=report.lines, resumed=resumed
-    )
+        ok=True, written=written, rejected=rejected, run_id=run_id, complete=True, lines=report.lines,
+        resumed=resumed, named=None if named is None else {kind: tuple(sorted(ids)) for kind, ids in named.items()},
+    )  # fmt: skip
 
 
 def _audit(
@@ -282,10 +304,14 @@ async def _write_whole(
     run: dict[str, Any],
     keep: bool,
     events: Callable[..., list[AuditEntry]],
+    named: Named | None,
 ) -> int:
     written = 0
+    if named is not None:
+        for ids in named.values():  # a retried transaction starts again
+            ids.clear()
     for phase in (ENTITIES, LINKS):
-        async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip))) as batches:
+        async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip, named=named))) as batches:
             async for batch in batches:
                 await _write_batch(tx, phase, batch, at, keep)
                 written += batch.records
@@ -307,6 +333,7 @@ async def _write_batched(
     run_id: str,
     run: dict[str, Any],
     keep: bool,
+    named: Named | None,
 ) -> tuple[int, int]:
     """Write in committed batches, `PARALLEL_BATCHES` at a time (the database then uses more
     than one core), skipping those an interrupted run committed; return the records written
@@ -355,7 +382,7 @@ async def _write_batched(
     try:
         for phase in (ENTITIES, LINKS):
             # Relationships need every entity: phase 2 starts when phase 1 has committed.
-            async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip))) as batches:
+            async with contextlib.aclosing(_prefetched(bundle.batches(phase, skip=skip, named=named))) as batches:
                 index = 0
                 async for batch in batches:
                     name = f"{phase}:{index}"

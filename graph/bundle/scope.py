@@ -111,9 +111,8 @@ _PLACED: LiteralString = """
     OPTIONAL MATCH (i:Institution {id: key}) WHERE $kind = 'institution'
     OPTIONAL MATCH (p:Person {id: key}) WHERE $kind = 'person'
     WITH coalesce(h, i, p) AS n WHERE n IS NOT NULL
-    RETURN n.id AS key, n.regionCode AS region,
-           $scope = '' OR coalesce(n.regionCode STARTS WITH $scope, false) AS inScope,
-           null AS state, null AS openedOn"""
+    RETURN collect([n.id, n.regionCode, $scope = '' OR coalesce(n.regionCode STARTS WITH $scope, false),
+                    null, null, null]) AS rows"""
 
 STATES: Final[dict[str, LiteralString]] = {
     "household": _PLACED,
@@ -122,24 +121,22 @@ STATES: Final[dict[str, LiteralString]] = {
     "report": """
         UNWIND $keys AS key MATCH (n:Report {id: key})
         OPTIONAL MATCH (n)-[:ABOUT]->(c:Person)
-        RETURN n.id AS key, c.regionCode AS region,
-               $scope = '' OR coalesce(c.regionCode STARTS WITH $scope, false) AS inScope,
-               null AS state, null AS openedOn""",
+        RETURN collect([n.id, c.regionCode, $scope = '' OR coalesce(c.regionCode STARTS WITH $scope, false),
+                        null, null, c.id]) AS rows""",
     "case": """
         UNWIND $keys AS key MATCH (n:Case {id: key})
         OPTIONAL MATCH (n)-[:CONCERNS]->(c:Person)
-        RETURN n.id AS key, c.regionCode AS region,
-               $scope = '' OR coalesce(c.regionCode STARTS WITH $scope, false) AS inScope,
-               n.stage AS state, n.openedOn AS openedOn""",
+        RETURN collect([n.id, c.regionCode, $scope = '' OR coalesce(c.regionCode STARTS WITH $scope, false),
+                        n.stage, n.openedOn, c.id]) AS rows""",
     "referral": """
         UNWIND $keys AS key MATCH (n:Referral {id: key})
         OPTIONAL MATCH (k:Case)-[:REFERRED]->(n)
         OPTIONAL MATCH (k)-[:CONCERNS]->(c:Person)
         OPTIONAL MATCH (n)-[:TO]->(i:Institution)
-        RETURN n.id AS key, c.regionCode AS region,
-               $scope = '' OR (coalesce(c.regionCode STARTS WITH $scope, false)
-                               AND coalesce(i.regionCode STARTS WITH $scope, false)) AS inScope,
-               n.status AS state, null AS openedOn""",
+        RETURN collect([n.id, c.regionCode,
+                        $scope = '' OR (coalesce(c.regionCode STARTS WITH $scope, false)
+                                        AND coalesce(i.regionCode STARTS WITH $scope, false)),
+                        n.status, null, c.id]) AS rows""",
 }
 
 
@@ -151,6 +148,8 @@ class Stored:
     in_scope: bool
     state: str | None
     opened_on: date | None
+    #: the child a report, case or referral is about before the import (it may move it)
+    child: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +178,9 @@ class Sealed:
     unchanged: set[int] = field(default_factory=set)
     #: Region code -> the ids of the records the bundle touches there (for the audit).
     touched: dict[str, set[str]] = field(default_factory=dict)
+    #: (kind, key) -> the child a report, case or referral the database holds is about now: an
+    #: import that moves it to another child changes the findings of both.
+    children_before: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 #: A line's canonical text (as an export writes it) and the caller's own export.
@@ -192,10 +194,10 @@ async def _stored(graph: Graph, keys: dict[str, set[str]], scope: str) -> dict[t
         ordered = sorted(wanted)
         for start in range(0, len(ordered), BATCH):
             parameters = {"keys": ordered[start : start + BATCH], "scope": scope, "kind": kind}
-            rows = await graph.read(STATES[kind], parameters)
-            for row in rows:
-                found[kind, row["key"]] = Stored(row["region"], bool(row["inScope"]), row["state"],
-                                                 native_date(row["openedOn"]))  # fmt: skip
+            records = await graph.read(STATES[kind], parameters)
+            # One row per batch, the driver's cost being per row: [key, region, inScope, state, openedOn, child].
+            for key, region, in_scope, state, opened_on, child in records[0]["rows"] if records else []:
+                found[kind, key] = Stored(region, bool(in_scope), state, native_date(opened_on), child)
     return found
 
 
@@ -390,6 +392,7 @@ async def seal(
                     wanted[target].add(value)
     stored = await _stored(graph, {kind: keys for kind, keys in wanted.items() if keys}, scope)
     checks = _Pass(kept, defined, rejected, stored, scope, home)
+    checks.out.children_before = {key: held.child for key, held in stored.items() if held.child is not None}
     export: frozenset[str] | None = None
     for record in _ordered(kept):
         if record.kind == LINKED_PERSON:

@@ -50,7 +50,7 @@ import orjson
 
 from graph import access
 from graph.bundle import exporter, idnumber
-from graph.bundle.index import LAYOUTS, BundleIndex, day_number
+from graph.bundle.index import LAYOUTS, BundleIndex
 from graph.bundle.records import (
     ENTITY_KINDS,
     ENTITY_ORDER,
@@ -61,7 +61,6 @@ from graph.bundle.records import (
 )
 from graph.bundle.scope import BAD_USER_INPUT, FORBIDDEN, Kept, masked, seal, without_masked_fields
 from graph.callers import Caller, Role
-from graph.dates import native_date
 from graph.driver import Graph
 from graph.regions import LEVEL_RANK, LEVELS, SIGNIFICANT_DIGITS
 
@@ -114,6 +113,9 @@ class ValidationReport:
     #: Region code -> persons holding an ID number the bundle gives someone else, when the
     #: caller may not be told whose it is (each is a look-up by ID number).
     id_number_holders: dict[str, set[str]] = field(default_factory=dict)
+    #: The children the bundle's valid report, case and referral lines are about in the
+    #: database before the import: a line that moves one to another child changes both.
+    children_before: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -403,19 +405,22 @@ Problem = tuple[int, str | None, str]
 #: (line, parent, child) of a parent edge whose parent is not older than the child.
 Candidate = tuple[int, str, str]
 
-# One lookup per entity label (labels cannot be parameters); `attr` as `index.ATTRIBUTES`.
+# One lookup per entity label (labels cannot be parameters); `attr` as `index.ATTRIBUTES` (a
+# birth date as its `day_number`). One row per batch: the driver's cost is per row, and a batch
+# is thousands of keys.
 LOOKUPS: Final[dict[str, LiteralString]] = {
-    "region": "UNWIND $keys AS key MATCH (n:Region {code: key}) RETURN n.code AS key, n.level AS attr",
-    "household": "UNWIND $keys AS key MATCH (n:Household {id: key}) RETURN n.id AS key, null AS attr",
-    "person": "UNWIND $keys AS key MATCH (n:Person {id: key}) RETURN n.id AS key, n.birthDate AS attr",
-    "institution": "UNWIND $keys AS key MATCH (n:Institution {id: key}) RETURN n.id AS key, n.services AS attr",
-    "report": "UNWIND $keys AS key MATCH (n:Report {id: key}) RETURN n.id AS key, null AS attr",
-    "case": "UNWIND $keys AS key MATCH (n:Case {id: key}) RETURN n.id AS key, null AS attr",
-    "referral": "UNWIND $keys AS key MATCH (n:Referral {id: key}) RETURN n.id AS key, null AS attr",
+    "region": "UNWIND $keys AS key MATCH (n:Region {code: key}) RETURN collect([n.code, n.level]) AS found",
+    "household": "UNWIND $keys AS key MATCH (n:Household {id: key}) RETURN collect([n.id, null]) AS found",
+    "person": "UNWIND $keys AS key MATCH (n:Person {id: key}) WITH n, n.birthDate AS born"
+    " RETURN collect([n.id, born.year * 10000 + born.month * 100 + born.day]) AS found",
+    "institution": "UNWIND $keys AS key MATCH (n:Institution {id: key}) RETURN collect([n.id, n.services]) AS found",
+    "report": "UNWIND $keys AS key MATCH (n:Report {id: key}) RETURN collect([n.id, null]) AS found",
+    "case": "UNWIND $keys AS key MATCH (n:Case {id: key}) RETURN collect([n.id, null]) AS found",
+    "referral": "UNWIND $keys AS key MATCH (n:Referral {id: key}) RETURN collect([n.id, null]) AS found",
 }
 ID_NUMBER_HOLDERS: Final[LiteralString] = """
 UNWIND $numbers AS number MATCH (p:Person {idNumber: number})
-RETURN p.idNumber AS number, p.id AS id, p.regionCode AS region
+RETURN collect([p.idNumber, p.id, p.regionCode]) AS holders
 """
 DATABASE_CYCLES: Final[LiteralString] = """
 UNWIND $edges AS edge
@@ -470,8 +475,7 @@ def _database_attribute(kind: str, value: Any) -> Any:
     if kind == "region":
         return LEVEL_RANK.get(value)
     if kind == "person":
-        born = native_date(value)
-        return None if born is None else day_number(born)
+        return value  # its day_number, worked out in the lookup
     if kind == "institution":
         return ",".join(value)
     return None
@@ -482,9 +486,10 @@ async def _look_up_database(index: BundleIndex, graph: Graph) -> None:
     batches = index.pending_keys(BATCH)
     while batch := await index.in_thread(next, batches, None):
         kind, keys = batch
-        found = await graph.read(LOOKUPS[kind], {"keys": keys})
+        records = await graph.read(LOOKUPS[kind], {"keys": keys})
+        found = records[0]["found"] if records else []
         if found:
-            rows = [(kind, record["key"], _database_attribute(kind, record["attr"])) for record in found]
+            rows = [(kind, key, _database_attribute(kind, attr)) for key, attr in found]
             await index.in_thread(index.add_database_entities, rows)
 
 
@@ -608,13 +613,14 @@ async def _check_id_numbers(
     batches = index.id_numbers(BATCH)
     while batch := await index.in_thread(next, batches, None):
         mine = {number: (line, key) for line, key, number in batch}
-        for record in await graph.read(ID_NUMBER_HOLDERS, {"numbers": list(mine)}):
-            line, key = mine[record["number"]]
-            if record["id"] != key:
-                reason = f"idNumber: {record['number']} is already used by {record['id']} in the database"
+        records = await graph.read(ID_NUMBER_HOLDERS, {"numbers": list(mine)})
+        for number, holder, region in records[0]["holders"] if records else []:
+            line, key = mine[number]
+            if holder != key:
+                reason = f"idNumber: {number} is already used by {holder} in the database"
                 held.append((line, "idNumber", reason if disclose else ID_NUMBER_REFUSED))
                 if not disclose:
-                    probes.setdefault(record["region"] or "", set()).add(record["id"])
+                    probes.setdefault(region or "", set()).add(holder)
     await index.in_thread(index.reject, "person", [line for line, _, _ in held])
     return problems + held
 
@@ -711,6 +717,14 @@ async def validate_bundle(
         sealed.touched.setdefault(region or caller.region or "", set()).update(ids)
     rejections = sorted(found.values(), key=lambda rejection: rejection.line)
     counts = {kind: count for kind, count in counts.items() if count}
+    before = sealed.children_before
+    children_before = frozenset(
+        child
+        for record in loaded.kept
+        if record.line not in found
+        and (key := KINDS[record.kind].key) is not None
+        and (child := before.get((record.kind, record.data[key]))) is not None
+    )
     return ValidationReport(
         rejections,
         loaded.count,
@@ -719,6 +733,7 @@ async def validate_bundle(
         unchanged=frozenset(sealed.unchanged) - frozenset(found),
         touched=sealed.touched,
         id_number_holders={region or caller.region or "": ids for region, ids in probes.items()},
+        children_before=children_before,
     )
 
 

@@ -427,3 +427,52 @@ async def test_a_sweep_mends_loops_that_disagree_with_the_findings(swept: Graph)
     assert (await every_page(swept, COUNTY, materialised=True, rules=["UNPAIRED"]))[0] != live
     await alerts.sweep(swept, region_prefix="", scope_prefix="", as_of=today(), thresholds=THRESHOLDS, by="t")
     assert (await every_page(swept, COUNTY, materialised=True, rules=["UNPAIRED"]))[0] == live
+
+
+async def test_an_import_re_judges_every_child_its_changes_reach(swept: Graph, tmp_path: Path) -> None:
+    """Lines that name no child still change children's findings: a parent back home, a school
+    that is no longer one, a case moved to another child (the child it leaves loses its referral).
+    After the import's re-evaluation, as the CLI and the API run it, every child reads as the
+    rules judge it now: none is left with the findings of before."""
+    yesterday = (today() - dt.timedelta(days=1)).isoformat()
+    lines = [
+        json.dumps(line, ensure_ascii=False)
+        for line in (
+            {"kind": "away", "person": "lb-one-parent.father", "since": "2025-01-24", "until": yesterday,
+             "destination": "浙江杭州"},
+            {"kind": "institution", "id": "school", "name": "新州镇中心小学", "type": "kindergarten",
+             "region": "522622100000", "services": ["education", "boarding"]},
+            {"kind": "case", "id": "referral-due-d.case1", "child": "lb-one-parent", "openedOn": "2026-02-08",
+             "stage": "intervention", "worker": "worker"},
+        )
+    ]  # fmt: skip
+    before = {c.child_id: c for c in (await every_page(swept, COUNTY, materialised=True, min_level=Level.GREEN))[0]}
+    pupils = [row["id"] for row in await swept.read(PUPILS_IN_SCHOOL) if row["id"] in before]
+    assert pupils and all("OUT_OF_SCHOOL" not in rules(before[pupil]) for pupil in pupils)
+    assert "UNREGISTERED_LEFT_BEHIND" in rules(before["lb-one-parent"])
+    assert "REFERRAL_OVERDUE" in rules(before["referral-due-d"])
+
+    result = await import_bundle(swept, lines, today=today(), workdir=tmp_path)
+    assert result.ok and result.written == len(lines)
+    assert swept.after_write is not None
+    await swept.after_write(swept, risk.bundle_ids(lines), "integrator", result.pending)
+
+    assert await trusted(swept, "")
+    after, _ = await every_page(swept, COUNTY, materialised=True, min_level=Level.GREEN)
+    assert after == (await every_page(swept, COUNTY, materialised=False, min_level=Level.GREEN))[0]
+    judged = {c.child_id: c for c in after}
+    # Not vacuous: each change moved the findings of children its lines never name.
+    assert all("OUT_OF_SCHOOL" in rules(judged[pupil]) for pupil in pupils)
+    assert "UNREGISTERED_LEFT_BEHIND" not in rules(judged["lb-one-parent"])
+    assert "REFERRAL_OVERDUE" not in rules(judged["referral-due-d"])
+
+
+PUPILS_IN_SCHOOL = """
+MATCH (c:Person)-[r:ENROLLED_IN]->(:Institution {id: 'school'})
+WHERE r.until IS NULL AND c.birthDate <= date() - duration({years: 6}) AND c.birthDate > date() - duration({years: 16})
+RETURN DISTINCT c.id AS id
+"""
+
+
+def rules(child: ChildRisk) -> set[str]:
+    return {finding.rule for finding in child.findings}
