@@ -56,6 +56,9 @@ class LocalDatabase:
     tx_total_max: str = "1g"
     tx_max: str = "768m"
     tx_timeout: str = "120s"
+    #: Further Neo4j settings as (name, value) pairs, given to the launcher last. The test suite
+    #: sets its planner's here (tests/conftest.py, docs/operations.md); nothing else sets any.
+    settings: tuple[tuple[str, str], ...] = ()
 
 
 class LocalDatabaseError(RuntimeError):
@@ -244,6 +247,7 @@ def start(local: LocalDatabase, password: str, *, timeout: float = 120.0) -> Sta
         local.tx_max,
         "--tx-timeout",
         local.tx_timeout,
+        *(argument for name, value in local.settings for argument in (f"--neo4j.{name}", value)),
     ]
     environment = {**os.environ, "SHOUHU_NEO4J_PASSWORD": password}
     # A shell starts the JVM in the background and exits at once, so the server is not our

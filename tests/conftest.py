@@ -9,6 +9,7 @@ database cannot start, the suite fails: it never skips.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -77,9 +78,27 @@ def test_environment() -> dict[str, str]:
     return _test_environment()
 
 
+#: How the suite's own databases plan (docs/operations.md, "The test databases' planner"). Plans
+#: decide how a statement is run, never what it returns.
+#: - `internal.cypher.use_parameter_size`: by default the plan cache keys every statement by the
+#:   size of each string and list parameter, in buckets (0, 1, up to 10, up to 100...), so one
+#:   statement is planned again for a scope of 12 characters, of 9 and of none, and for 1, 2 and
+#:   11 ids. The suite runs each statement over every scope and many list sizes: most of Neo4j's
+#:   time went on planning the same text again (a page of child files: 7 min on a cold
+#:   database, 5 s once planned). Without it a statement is planned once per parameter types.
+TEST_PLANNER: tuple[tuple[str, str], ...] = (("internal.cypher.use_parameter_size", "false"),)
+
+
+def _planned_for_tests(settings: Settings) -> Settings:
+    local = settings.local_database
+    if local is None:
+        return settings
+    return dataclasses.replace(settings, local_database=dataclasses.replace(local, settings=TEST_PLANNER))
+
+
 @pytest.fixture(scope="session")
 def settings(test_environment: dict[str, str]) -> Settings:
-    return Settings.from_environment(test_environment)
+    return _planned_for_tests(Settings.from_environment(test_environment))
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +138,7 @@ def fault_environment(test_environment: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def fault_settings(fault_environment: dict[str, str]) -> Settings:
-    return Settings.from_environment(fault_environment)
+    return _planned_for_tests(Settings.from_environment(fault_environment))
 
 
 @pytest.fixture(scope="session")

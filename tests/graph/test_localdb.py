@@ -18,6 +18,8 @@ from graph import localdb
 from graph.localdb import LocalDatabase
 
 PASSWORD = "lifecycle-password"
+#: A Neo4j setting the launcher is given beside its own (as the suite gives its planner's).
+SETTING = ("dbms.cypher.min_replan_interval", "7s")
 
 
 def free_port() -> int:
@@ -28,7 +30,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[LocalDatabase]:
-    database = LocalDatabase(home=tmp_path / "neo4j", bolt_port=free_port(), pagecache="64m", heap="512m")
+    database = LocalDatabase(
+        home=tmp_path / "neo4j", bolt_port=free_port(), pagecache="64m", heap="512m", settings=(SETTING,)
+    )
     yield database
     localdb.stop(database)
 
@@ -37,6 +41,12 @@ def count_marks(port: int) -> int:
     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", PASSWORD)) as driver:
         records, _, _ = driver.execute_query("MATCH (m:Mark) RETURN count(m) AS n", database_="neo4j")
         return int(records[0]["n"])
+
+
+def setting(port: int, name: str) -> str:
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", PASSWORD)) as driver:
+        records, _, _ = driver.execute_query("SHOW SETTINGS YIELD name, value WHERE name = $name", name=name)
+        return str(records[0]["value"])
 
 
 def mark(port: int) -> None:
@@ -50,6 +60,7 @@ def test_start_twice_stop_twice_and_recover_after_kill_9(local: LocalDatabase) -
     assert first.running and first.pid is not None
     again = localdb.start(local, PASSWORD)
     assert again.running and again.pid == first.pid and again.message.startswith("already running")
+    assert setting(local.bolt_port, SETTING[0]) == SETTING[1]
     mark(local.bolt_port)
 
     # Two processes never open one store: Neo4j's store lock refuses a second launcher.
@@ -87,6 +98,7 @@ def test_start_twice_stop_twice_and_recover_after_kill_9(local: LocalDatabase) -
     recovered = localdb.start(local, PASSWORD)
     assert recovered.running and recovered.pid != first.pid
     assert count_marks(local.bolt_port) == 1  # the committed write survived kill -9
+    assert setting(local.bolt_port, SETTING[0]) == SETTING[1]  # and a start again keeps the settings given
 
     stopped = localdb.stop(local)
     assert not stopped.running and stopped.message.startswith("stopped")

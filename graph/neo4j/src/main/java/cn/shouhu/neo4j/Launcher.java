@@ -18,6 +18,7 @@ import org.neo4j.graphdb.GraphDatabaseService;
  */
 public final class Launcher {
     private static final String LEGACY_MARKER = "shouhu-password-set";
+    private static final String SETTING_PREFIX = "neo4j.";
 
     private Launcher() {}
 
@@ -54,6 +55,13 @@ public final class Launcher {
         config.put("internal.dbms.bolt.netty_server_shutdown_timeout", "2s");
         config.put("internal.server.bolt.thread_pool_shutdown_wait_time", "2s");
         config.put("db.shutdown_transaction_end_timeout", "5s");
+        // Any other Neo4j setting, as --neo4j.<setting> <value> (the test suite's planner
+        // settings, graph/localdb.py): given last, so it wins over a default above.
+        options.forEach((name, value) -> {
+            if (name.startsWith(SETTING_PREFIX)) {
+                config.put(name.substring(SETTING_PREFIX.length()), value);
+            }
+        });
 
         long started = System.nanoTime();
         // The embedded builder takes typed settings or a properties file; a file written on
