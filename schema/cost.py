@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from graphql import (
@@ -62,6 +62,8 @@ DEFAULT_LIST_SIZE: Final = 10
 #: few hundred operations of the usual 50 to 200 tokens, more than all clients together send.
 DOCUMENT_CACHE_TOKENS: Final = 50_000
 PAGE_ARGUMENTS: Final = ("first", "last")
+#: Combinations of page sizes remembered as within the limits, per operation of a document.
+KNOWN_WITHIN: Final = 256
 #: Where a field's own smaller page maximum is kept, in `strawberry.field(metadata=...)`.
 MAX_PAGE: Final = "shouhu.max_page"
 
@@ -121,6 +123,8 @@ class _Operation:
             elif isinstance(definition.default_value, IntValueNode):
                 self.variables[name] = int(definition.default_value.value)
         self.errors: list[GraphQLError] = []
+        #: The variables the estimate read (page sizes): all it depends on besides the document.
+        self.read: set[str] = set()
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> tuple[object, ArgumentNode | None]:
         """The value an argument has here (None when unknown or null), and its node."""
@@ -130,6 +134,7 @@ class _Operation:
                 if isinstance(value, IntValueNode):
                     return int(value.value), argument
                 if isinstance(value, VariableNode):
+                    self.read.add(value.name.value)
                     return self.variables.get(value.name.value), argument
                 # Another literal kind is a type error that validation reports.
                 return None, argument
@@ -220,6 +225,21 @@ def count_tokens(query: str) -> int:
     return count
 
 
+#: (operation name) -> (the variables its estimate reads, their values known within the limits).
+Within = dict[str | None, tuple[frozenset[str], set[tuple[tuple[str, object], ...]]]]
+_ABSENT: Final = object()
+
+
+def _sizes(names: frozenset[str], values: Mapping[str, object]) -> tuple[tuple[str, object], ...] | None:
+    """The values of the page-size variables, as a key; None when one cannot be a key."""
+    key = tuple((name, values.get(name, _ABSENT)) for name in sorted(names))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def check(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -229,9 +249,13 @@ def check(
     limits: Limits,
     *,
     document_tokens: int | None = None,
+    within: Within | None = None,
 ) -> list[GraphQLError]:
     """Why this operation may not run (page sizes, cost, tokens), or nothing; `document_tokens`
-    is the query's own count when it is already known."""
+    is the query's own count when it is already known. `within` remembers, for one document
+    under these limits, the page sizes it was found within the limits at: the estimate depends
+    on nothing else, so a client sending the same operation again is not estimated again (the
+    tokens of its variables are counted every time)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return []
@@ -245,6 +269,9 @@ def check(
                 extensions={"code": "LIMIT_EXCEEDED"},
             )
         ]
+    known = None if within is None else within.get(operation_name)
+    if known is not None and _sizes(known[0], values) in known[1]:
+        return []
     root = {
         "query": schema.query_type,
         "mutation": schema.mutation_type,
@@ -262,6 +289,12 @@ def check(
                 extensions={"code": "LIMIT_EXCEEDED"},
             )
         ]
+    if within is not None:
+        names = frozenset(estimate.read)
+        sizes = _sizes(names, values)
+        remembered = within.setdefault(operation_name, (names, set()))
+        if sizes is not None and remembered[0] == names and len(remembered[1]) < KNOWN_WITHIN:
+            remembered[1].add(sizes)
     return []
 
 
@@ -286,6 +319,8 @@ class Prepared:
     document: DocumentNode
     errors: tuple[GraphQLError, ...]
     tokens: int
+    #: The page sizes its operations were found within the limits at (`check`).
+    within: Within = field(default_factory=dict, compare=False, repr=False)
 
 
 class Documents:
@@ -376,6 +411,7 @@ class OperationLimits(SchemaExtension):
                     context.variables,
                     self.limits,
                     document_tokens=prepared.tokens,
+                    within=prepared.within,
                 )
             context.pre_execution_errors = errors
         yield

@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from api.settings import Limits
-from schema.cost import check, field_maximum, page_arguments
+from schema.cost import Within, check, field_maximum, page_arguments
 from schema.schema import build_schema
 from tests.conftest import GraphQLClient
 
@@ -138,6 +138,26 @@ def test_the_cost_of_a_page_given_in_a_variable_is_counted_at_its_value() -> Non
     from_variable = check(SCHEMA, parse(CHILDREN), CHILDREN, None, {"n": 400}, COSTLY)
     assert [e.message for e in from_variable] == [e.message for e in refused]
     assert check(SCHEMA, parse(CHILDREN), CHILDREN, None, {"n": 5}, COSTLY) == []
+
+
+def test_page_sizes_remembered_within_the_limits_let_no_other_size_through() -> None:
+    within: Within = {}
+    assert check(SCHEMA, parse(CHILDREN), CHILDREN, None, {"n": 5}, COSTLY, within=within) == []
+    assert within == {None: (frozenset({"n"}), {(("n", 5),)})}
+    costly = check(SCHEMA, parse(CHILDREN), CHILDREN, None, {"n": 400}, COSTLY, within=within)
+    assert [e.extensions for e in costly] == [{"code": "LIMIT_EXCEEDED"}]
+    for size in (0, -1, None):
+        refused = check(SCHEMA, parse(CHILDREN), CHILDREN, None, {"n": size}, COSTLY, within=within)
+        assert refused == [] if size is None else refused, size  # null: the default page, within
+    assert check(SCHEMA, parse(CHILDREN), CHILDREN, None, {"n": 5}, COSTLY, within=within) == []
+    assert within[None][1] == {(("n", 5),), (("n", None),)}
+    # The variables' tokens are counted on every request, remembered or not.
+    query = 'query ($r: [String!]) { discover(region: "360732000000", rules: $r) { totalCount } }'
+    assert check(SCHEMA, parse(query), query, None, {"r": ["NO_CAREGIVER"]}, LIMITS, within=within) == []
+    many = {"r": ["NO_CAREGIVER"] * LIMITS.max_tokens}
+    assert [e.extensions for e in check(SCHEMA, parse(query), query, None, many, LIMITS, within=within)] == [
+        {"code": "LIMIT_EXCEEDED"}
+    ]
 
 
 def test_variables_count_against_the_token_limit() -> None:
