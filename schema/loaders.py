@@ -108,11 +108,15 @@ class Loaders:
     its passes long (a pause of tens of milliseconds now and then, in the tail of the latencies)."""
 
     person = _ById(persons.get_persons)
+    region = _ById(regions.get_regions)
     household = _ById(households.get_households)
     institution = _ById(institutions.get_institutions)
     institution_load = _ById(institutions.loads, 0)
     members = _ById(households.members, [])
     parents = _ById(guardianship.parents, [])
+    #: Each child's parents with what their status is worked out from: read whole, or primed
+    #: from a file that read their history. `parents` may hold bare links; this never does.
+    parent_records = _ById(guardianship.parents, [])
     guardians = _ById(guardianship.guardians, [])
     caregivers = _ById(guardianship.caregivers, [])
     enrollments = _ById(persons.enrollments, [])
@@ -160,29 +164,6 @@ class Loaders:
         self.full_record_reads: dict[tuple[str, tuple[str, ...]], str | None] = {}
         #: Look-ups by a full ID number this request made (at most one is answered).
         self.id_lookups = 0
-
-    @cached_property
-    def parent_records(self) -> DataLoader[str, list[guardianship.ParentRecord]]:
-        """Each child's parents with what their status is worked out from: read whole, or primed
-        from a file that read their history. `parents` may hold bare links; this never does."""
-
-        graph, scope = self.graph, self.scope
-
-        async def load(ids: Sequence[str]) -> list[list[guardianship.ParentRecord]]:
-            found = await guardianship.parents(graph, list(ids), scope=scope)
-            return [found.get(key, []) for key in ids]
-
-        return DataLoader[str, list[guardianship.ParentRecord]](load)
-
-    @cached_property
-    def region(self) -> DataLoader[str, regions.RegionRecord | None]:
-        graph, scope = self.graph, self.scope
-
-        async def load(codes: Sequence[str]) -> list[regions.RegionRecord | None]:
-            found = await regions.get_regions(graph, list(codes), scope=scope)
-            return [found.get(code) for code in codes]
-
-        return DataLoader[str, regions.RegionRecord | None](load)
 
     @cached_property
     def child_regions(self) -> DataLoader[str, list[regions.RegionRecord]]:
