@@ -130,3 +130,24 @@ async def test_a_shared_commit_holds_a_bounded_number_of_events(clean_graph: Gra
     assert log.commits == 3
     rows = await clean_graph.read("MATCH (e:AuditEvent) RETURN e.sub AS sub ORDER BY sub")
     assert [row["sub"] for row in rows] == [f"s{i}" for i in range(5)]
+
+
+async def test_events_appended_together_keep_each_its_own_fields(clean_graph: Graph) -> None:
+    # What events share is sent once per group: interleaved groups must still come back whole.
+    entries = [
+        audit.AuditEntry("s1", "admin", "read:child", ["C1"], "ok", "360732"),
+        audit.AuditEntry("s2", "coordinator", "read:child", ["C2"], "ok", "360733"),
+        audit.AuditEntry("s1", "admin", "read:child", ["C3", "C4"], "ok", "360734"),
+        audit.AuditEntry("s1", "admin", "read:case", ["K1"], "refused", "360732"),
+    ]
+    ids = await audit.append_many(clean_graph, entries)
+    rows = await clean_graph.read(
+        "UNWIND $ids AS id MATCH (e:AuditEvent {id: id}) "
+        "RETURN e.sub AS sub, e.role AS role, e.operation AS operation, e.ids AS ids, e.outcome AS outcome, "
+        "e.scope AS scope, e.at IS NOT NULL AS dated",
+        {"ids": ids},
+    )
+    assert [
+        audit.AuditEntry(r["sub"], r["role"], r["operation"], r["ids"], r["outcome"], r["scope"]) for r in rows
+    ] == entries
+    assert all(r["dated"] for r in rows) and len(set(ids)) == 4
