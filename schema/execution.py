@@ -83,8 +83,11 @@ _Completer = Callable[[Any, "GraphQLResolveInfo[Any] | None", Path], Any]
 
 #: One field of an object's selection, worked out once per request: (response key, the
 #: field's details, its definition or None for __typename, how its value is found, what finds
-#: it, whether it needs a resolve info, the coerced arguments, and how its value completes).
-_Entry = tuple[str, FieldDetailsList, GraphQLField | None, int, Callable[..., Any], bool, dict[str, Any], _Completer]
+#: it, whether it needs a resolve info, the coerced arguments, how its value completes, and
+#: the field's nodes, as every resolve info of it holds them).
+_Entry = tuple[
+    str, FieldDetailsList, GraphQLField | None, int, Callable[..., Any], bool, dict[str, Any], _Completer, list[Any]
+]
 
 #: Values that are data, never an awaitable or an error: most leaves the walk completes.
 _DATA: frozenset[type] = frozenset({str, int, float, bool, dt.date, dt.datetime, list, tuple, dict})
@@ -197,7 +200,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return None
             name = first.node.name.value
             if name == "__typename":
-                entries.append((key, sub, None, _TYPENAME, _typename, False, {}, _typename))
+                entries.append((key, sub, None, _TYPENAME, _typename, False, {}, _typename, []))
                 continue
             field = self.schema.get_field(type_, name)
             if field is None:
@@ -223,7 +226,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             else:
                 direct = self._direct(field, definition, arguments)
                 how, call, wants_info = (_RESOLVER, resolve, True) if direct is None else (_DIRECT, direct, True)
-            entries.append((key, sub, field, how, call, wants_info, arguments, self._completer(field.type, sub)))
+            nodes = [d.node for d in sub]
+            entries.append((key, sub, field, how, call, wants_info, arguments, self._completer(field.type, sub), nodes))
         return entries
 
     def _direct(self, field: GraphQLField, definition: Any, arguments: dict[str, Any]) -> Callable[..., Any] | None:
@@ -319,18 +323,29 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         assert isinstance(type_, GraphQLObjectType)
         object_type = type_
         is_type_of = object_type.is_type_of
-        walk = self._object
+        walk, plan = self._object, self._plan
+        #: The class strawberry made the type from: a value of exactly that class is neither an
+        #: error nor an awaitable, so the check is skipped for most values of a list.
+        plain = _plain_class(object_type)
+        #: The selection's entries, looked up on first use rather than for every value.
+        planned: list[list[_Entry]] = []
 
         def complete_object(value: Any, info: GraphQLResolveInfo[Any] | None, path: Path) -> Any:
-            check(value)
-            if value is None or value is Undefined:
-                return None
+            if type(value) is not plain:
+                check(value)
+                if value is None or value is Undefined:
+                    return None
             if is_type_of is not None:
                 if info is None:
                     raise _Fallback
                 if not is_type_of(value, info):
                     raise _Fallback
-            return walk(object_type, details, path, value)
+            if not planned:
+                entries = plan(object_type, details)
+                if entries is None:
+                    raise _Fallback
+                planned.append(entries)
+            return walk(object_type, planned[0], path, value)
 
         return complete_object
 
@@ -339,14 +354,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             _discard(value)
             raise _Fallback
 
-    def _object(self, type_: GraphQLObjectType, details: FieldDetailsList, path: Path, source: Any) -> dict[str, Any]:
-        entries = self._plan(type_, details)
-        if entries is None:
-            raise _Fallback
+    def _object(self, type_: GraphQLObjectType, entries: list[_Entry], path: Path, source: Any) -> dict[str, Any]:
         type_name = type_.name
         build_info = self.build_resolve_info
         data: dict[str, Any] = {}
-        for key, sub, field, how, call, wants_info, arguments, complete in entries:
+        for key, _, field, how, call, wants_info, arguments, complete, nodes in entries:
             if how == _LEAF_ATTRIBUTE:
                 # Most fields of a list: nothing below them asks for an info or a path.
                 data[key] = complete(call(source), None, path)
@@ -359,9 +371,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if how == _ATTRIBUTE:
                 value = call(source)
                 if wants_info:
-                    info = build_info(field, [d.node for d in sub], type_, field_path)
+                    info = build_info(field, nodes, type_, field_path)
             else:
-                info = build_info(field, [d.node for d in sub], type_, field_path)
+                info = build_info(field, nodes, type_, field_path)
                 value = call(source, info) if how == _DIRECT else call(source, info, **arguments)
             data[key] = complete(value, info, field_path)
         return data
@@ -384,6 +396,16 @@ def _helpers(executor: weakref.ref[Executor]) -> GraphQLResolveInfoHelpers:
             alive.track_async_work(values)
 
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+def _plain_class(type_: GraphQLObjectType) -> type | None:
+    """The Python class strawberry made `type_` from, when none of its instances can be an
+    error or an awaitable; else None (every value is then checked)."""
+    definition = type_.extensions.get(_DEFINITION)
+    origin = getattr(definition, "origin", None)
+    if not isinstance(origin, type) or issubclass(origin, BaseException) or hasattr(origin, "__await__"):
+        return None
+    return origin
 
 
 def _unwrapped(type_: Any) -> Any:
