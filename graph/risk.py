@@ -92,42 +92,22 @@ class AlertPolicy:
         return {"red": self.red_days, "yellow": self.yellow_days, "blue": self.blue_days}
 
 
-#: The children whose findings a write touching `$ids` can change: a child named itself; the
-#: children of a person named (parent, guardian, caregiver: away episodes, conditions and a
-#: caregiver's overload reach all of them); the other children of a named child's caregivers
-#: (the child's birth or death changes how many children each caregiver has, CAREGIVER_OVERLOAD);
-#: the members of a household; the children enrolled in an institution (its type decides
-#: OUT_OF_SCHOOL); the child of a case, a report or a referral named.
+#: The kinds a re-evaluation starts from: what a write or an import names is sought under these
+#: labels only (`AFFECTED`'s `$named` maps each to ids).
+NAMED_KINDS: Final = ("person", "household", "institution", "case", "report", "referral")
+
+#: The one definition of the children whose findings a change can reach, from `$named` (kind ->
+#: ids, every kind of `NAMED_KINDS` present): a child named itself; the children of a person
+#: named (parent, guardian, caregiver: away episodes, conditions and a caregiver's overload reach
+#: all of them); the other children of a named child's caregivers (the child's birth or death
+#: changes how many children each caregiver has, CAREGIVER_OVERLOAD); the members of a
+#: household; the children enrolled in an institution (its type decides OUT_OF_SCHOOL); the
+#: child of a case, a report or a referral named. Each id is sought under its own label only, in
+#: one statement however many ids: an import names them by kind (`named_ids`), a write gives
+#: every kind the same ids (`every_kind`). The lists travel inside a map, so the plan does not
+#: depend on their sizes (Neo4j keys its plan cache by the sizes of top-level string and list
+#: parameters only).
 _AFFECTED: LiteralString = """
-UNWIND $ids AS id
-CALL (id) {
-  MATCH (p:Person {id: id}) RETURN p.id AS child
-  UNION
-  MATCH (:Person {id: id})-[:PARENT_OF|GUARDIAN_OF|CARES_FOR]->(o:Person) RETURN o.id AS child
-  UNION
-  MATCH (:Person {id: id})<-[:CARES_FOR]-(:Person)-[:CARES_FOR]->(o:Person) RETURN o.id AS child
-  UNION
-  MATCH (o:Person)-[:MEMBER_OF]->(:Household {id: id}) RETURN o.id AS child
-  UNION
-  MATCH (o:Person)-[:ENROLLED_IN]->(:Institution {id: id}) RETURN o.id AS child
-  UNION
-  MATCH (:Case {id: id})-[:CONCERNS]->(o:Person) RETURN o.id AS child
-  UNION
-  MATCH (:Report {id: id})-[:ABOUT]->(o:Person) RETURN o.id AS child
-  UNION
-  MATCH (k:Case)-[:REFERRED]->(:Referral {id: id}) MATCH (k)-[:CONCERNS]->(o:Person) RETURN o.id AS child
-}
-WITH child WHERE child IS NOT NULL
-WITH collect(DISTINCT child) AS children
-"""
-
-AFFECTED: LiteralString = _AFFECTED + "RETURN children"
-
-#: `AFFECTED` for what an import wrote, by kind (`$named`, see `NAMED_KINDS`): each id is sought
-#: under its own label only, in one statement for the whole import (the lists travel inside a
-#: map, so the plan does not depend on their sizes). The same children as `AFFECTED` of all the
-#: ids together, and no fewer: the branches are `AFFECTED`'s, each on the kind it can start from.
-AFFECTED_NAMED: LiteralString = """
 CALL () {
   UNWIND $named.person AS id
   MATCH (p:Person {id: id})
@@ -155,11 +135,18 @@ CALL () {
   UNWIND $named.referral AS id
   MATCH (k:Case)-[:REFERRED]->(:Referral {id: id}) MATCH (k)-[:CONCERNS]->(o:Person) RETURN o.id AS child
 }
-RETURN collect(DISTINCT child) AS children
+WITH collect(DISTINCT child) AS children
 """
 
-#: The kinds `AFFECTED_NAMED` starts from.
-NAMED_KINDS: Final = ("person", "household", "institution", "case", "report", "referral")
+AFFECTED: LiteralString = _AFFECTED + "RETURN children"
+
+
+def every_kind(ids: Iterable[str]) -> dict[str, list[str]]:
+    """`AFFECTED`'s `$named` for a write, which names ids without their kinds: each id is sought
+    under every label (one list, sent once per kind)."""
+    listed = list(ids)
+    return {kind: listed for kind in NAMED_KINDS}
+
 
 #: Inside a write's transaction, after it wrote: the children it can change (`AFFECTED`, as the
 #: write left the graph), and, when there are any, its marker on the villages their risk can
@@ -558,7 +545,10 @@ async def mark_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> risk_index.
     token = risk_index.new_token()
     at = dt.datetime.now(dt.UTC)
     adult = birth_cutoff(at.date() - dt.timedelta(days=2), 18)
-    params = {"token": token, "at": at, "adult": adult, "leftBefore": at - LEFT_AFTER, "leftPerWrite": LEFT_PER_WRITE}
+    params = {
+        "token": token, "at": at, "adult": adult, "leftBefore": at - LEFT_AFTER, "leftPerWrite": LEFT_PER_WRITE,
+        "named": every_kind(entry.ids),
+    }  # fmt: skip
     record = await (await tx.run(MARK_AUDITED, audit.parameters(entry) | params)).single(strict=True)
     left = record["left"]
     if not record["children"] and not left:
@@ -620,21 +610,21 @@ async def affected_children(graph: Graph, ids: Iterable[str]) -> list[str]:
     named = sorted({i for i in ids if i})
     found: set[str] = set()
     for start in range(0, len(named), BATCH):
-        records = await graph.read(AFFECTED, {"ids": named[start : start + BATCH]})
+        records = await graph.read(AFFECTED, {"named": every_kind(named[start : start + BATCH])})
         found.update(records[0]["children"] if records else [])
     return sorted(found)
 
 
 async def affected_named(graph: Graph, named: Mapping[str, Iterable[str]]) -> list[str]:
     """The children whose findings an import that wrote `named` (kind -> ids) can change
-    (`AFFECTED_NAMED`); a kind not in `NAMED_KINDS` is refused, never silently left out."""
+    (`AFFECTED`); a kind not in `NAMED_KINDS` is refused, never silently left out."""
     unknown = set(named) - set(NAMED_KINDS)
     if unknown:
         raise ValueError(f"no re-evaluation starts from {sorted(unknown)}")
     ids = {kind: sorted(set(named.get(kind, ()))) for kind in NAMED_KINDS}
     if not any(ids.values()):
         return []
-    records = await graph.read(AFFECTED_NAMED, {"named": ids})
+    records = await graph.read(AFFECTED, {"named": ids})
     return sorted(records[0]["children"]) if records else []
 
 

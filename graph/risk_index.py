@@ -378,7 +378,7 @@ class Pending:
     #: markers earlier writes left behind, whose children are among `children` (`graph.risk.MARK`)
     left: tuple[str, ...] = ()
     #: what an import wrote, by kind (`person`, `household`, `institution`, `report`, `case`,
-    #: `referral` -> ids), for its re-evaluation to widen to the children (`graph.risk.AFFECTED_NAMED`)
+    #: `referral` -> ids), for its re-evaluation to widen to the children (`graph.risk.AFFECTED`)
     named: Mapping[str, tuple[str, ...]] | None = None
 
 
