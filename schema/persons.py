@@ -536,10 +536,21 @@ class PersonVisit:
 # --- lists --------------------------------------------------------------------------------------
 
 
+def _cursor(record: PersonRecord, sort: ChildSort) -> str:
+    return encode_cursor(sort.value, _sort_value(record, sort), record.id)
+
+
+def _edge_cursor(root: PersonEdge) -> str:
+    # Made when asked for: most lists select the nodes alone, and making a cursor for each of
+    # 50 children (JSON, then base64) was about 1% of a list's CPU.
+    return _cursor(root.node.record, root.sort)
+
+
 @strawberry.type
 class PersonEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: Person
+    sort: strawberry.Private[ChildSort]
 
 
 @strawberry.type
@@ -594,13 +605,10 @@ async def child_page(
     parts = file_parts(info)
     loaders = info.context.loaders
     page = await loaders.page_with_files(request, parts) if parts else await loaders.child_page.load(request)
-    edges = [
-        PersonEdge(cursor=encode_cursor(sort.value, _sort_value(p, sort), p.id), node=Person.from_record(p))
-        for p in page.items
-    ]
+    edges = [PersonEdge(node=Person.from_record(p), sort=sort) for p in page.items]
     return PersonConnection(
         edges=edges,
-        page_info=page_info([e.cursor for e in edges], page.has_next_page),
+        page_info=page_info([_cursor(p, sort) for p in page.items[-1:]], page.has_next_page),
         filter=child_filter,
     )
 
