@@ -3,22 +3,26 @@
 Nothing here updates or deletes an `AuditEvent`, and no other module may. A mutation appends
 its event inside its own write transaction (`append_in`), so the write and its audit commit
 together or not at all; a read appends after it ran (`append`, `append_many`: one auto-commit
-statement each, durable when they return). An event is filed under the region of the records
-it touches (`scope`: the child's village), so the auditors of that region see every access to
-its children, whoever made it; a refusal is filed under the region of the first record it
-named that exists (`append_refusal`), else the caller's.
+statement each, durable when they return), or a statement that reads a child's file appends
+the event of that read itself (`READ_EVENT_PART`, `ReadAudit`): one auto-commit write, read and
+event committed together, durable when its rows arrive. An event is filed under the region of
+the records it touches (`scope`: the child's village), so the auditors of that region see every
+access to its children, whoever made it; a refusal is filed under the region of the first
+record it named that exists (`append_refusal`), else the caller's.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
+from graph.dates import birth_cutoff
 from graph.driver import Graph
 from graph.grouping import GroupCommit
 
@@ -40,6 +44,22 @@ CREATE (e:AuditEvent {
   ids: entry.ids, outcome: by.outcome, scope: entry.scope
 })
 RETURN collect(e.id) AS ids
+"""
+
+#: The event of a read of child `c`'s full record, appended by the statement that reads it
+#: (`graph.child_file`) when `c` is a child (under 18) on `$audit.today`, as
+#: `Loaders.note_full_record_read` notes one; `audited` is the scope it was filed under (the
+#: child's village, else the caller's), null when none was appended. Run with `Graph.append`:
+#: the read and its event commit together.
+READ_EVENT_PART: LiteralString = """
+OPTIONAL CALL (c) {
+  WITH c WHERE c.birthDate > $audit.born18 AND c.birthDate <= $audit.today
+  CREATE (e:AuditEvent {
+    id: randomUUID(), at: datetime(), sub: $audit.sub, role: $audit.role, operation: $audit.operation,
+    ids: [c.id], outcome: 'ok', scope: CASE WHEN coalesce(c.regionCode, '') = '' THEN $audit.scope ELSE c.regionCode END
+  })
+  RETURN e.scope AS audited
+}
 """
 
 #: The village of each id that names a person, household, institution, case, referral, report
@@ -109,6 +129,30 @@ class AuditEntry:
     ids: Sequence[str]
     outcome: str = "ok"
     scope: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAudit:
+    """Who reads children's full records, for the statement that appends the event of its own
+    read (`READ_EVENT_PART`): what `AuditEntry` says but the ids and the village, which are the
+    child's it reads. `scope` is the caller's, for a child with no village."""
+
+    sub: str
+    role: str
+    operation: str
+    scope: str
+    #: the day a child is under 18 on (the request's today)
+    today: date
+
+    def parameters(self) -> dict[str, object]:
+        return {
+            "sub": self.sub,
+            "role": self.role,
+            "operation": self.operation,
+            "scope": self.scope,
+            "today": self.today,
+            "born18": birth_cutoff(self.today, 18),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +278,28 @@ class AuditLog:
         self.graph = graph
         self.batch_events = batch_events
         self._groups: GroupCommit[list[AuditEntry], None] = GroupCommit(self._commit)
+        self._reading_alone = False
 
     @property
     def commits(self) -> int:
         """Transactions committed so far (the tests read it)."""
         return self._groups.commits
+
+    @contextmanager
+    def alone(self) -> Iterator[bool]:
+        """Whether a read may append its own event in the statement that reads (for as long as
+        this is held): only while no shared transaction is being written or gathered and no
+        other read does so. A lone request saves a round trip that way; under load the shared
+        transactions carry the events of many requests in one commit, where a write each
+        would commit one by one, and the reads stay reads."""
+        if self._reading_alone or not self._groups.idle:
+            yield False
+            return
+        self._reading_alone = True
+        try:
+            yield True
+        finally:
+            self._reading_alone = False
 
     async def append(self, entries: Sequence[AuditEntry]) -> None:
         if not entries:

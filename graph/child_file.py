@@ -15,6 +15,11 @@ with `Part.PARENT_HISTORY`: without it the file holds `ParentLink`s, which no st
 worked out from, and the loader of parents' histories (`Loaders.parent_records`) is primed only
 with `ParentRecord`s, read whole. So a status another field asks for later in the same request
 is never worked out from a history that was not read: it reads it.
+
+A file read that reveals the child's full record may append the event of that read in its own
+statement (`AUDITED_STATEMENTS`, `graph.audit.READ_EVENT_PART`): one round trip, a write
+committed before its rows come back, where the read and then the event took two. On a cluster
+that statement goes to the leader, as the event alone would.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
-from graph import paging
+from graph import audit, paging
 from graph.driver import Graph
 from graph.guardianship import (
     CAREGIVERS_PART,
@@ -171,6 +176,18 @@ def _combinations() -> list[Parts]:
 STATEMENTS: Final[Mapping[Parts, LiteralString]] = {parts: _statement(parts) for parts in _combinations()}
 
 
+def _audited(statement: LiteralString) -> LiteralString:
+    """`statement` appending the event of its read of each child (`audit.READ_EVENT_PART`)."""
+    query, _, columns = statement.rpartition("RETURN ")
+    return query + audit.READ_EVENT_PART + "RETURN " + columns + ", audited"
+
+
+#: The same, each appending the event of its read of the child's full record.
+AUDITED_STATEMENTS: Final[Mapping[Parts, LiteralString]] = {
+    parts: _audited(statement) for parts, statement in STATEMENTS.items()
+}
+
+
 #: One fixed statement per page variant and combination of parts.
 PAGES_WITH_FILES: Final[Mapping[tuple[PageVariant, Parts], LiteralString]] = {
     (variant, parts): _page_statement(variant, parts)
@@ -204,9 +221,12 @@ class ChildFile:
     #: every household id the file reaches: its record, or None when out of scope
     households: dict[str, HouseholdRecord | None] | None
     members: dict[str, list[PersonRecord]] | None
+    #: the scope the event of this read was filed under by the statement that read it (see
+    #: `audited_child_files`); None when it appended none
+    audited: str | None = None
 
 
-def _file(row: Mapping[str, Any], parts: Parts) -> ChildFile:
+def _file(row: Mapping[str, Any], parts: Parts, audited: str | None = None) -> ChildFile:
     households: dict[str, HouseholdRecord | None] | None = None
     members: dict[str, list[PersonRecord]] | None = None
     if Part.HOUSEHOLDS in parts:
@@ -229,6 +249,7 @@ def _file(row: Mapping[str, Any], parts: Parts) -> ChildFile:
         caregivers=[care_interval(x) for x in row["caregivers"]] if Part.CAREGIVERS in parts else None,
         households=households,
         members=members,
+        audited=audited,
     )
 
 
@@ -242,6 +263,23 @@ async def child_files(graph: Graph, requests: Sequence[tuple[str, Parts]], *, sc
         for row in rows:
             file = _file(row, parts)
             found[(file.person.id, parts)] = file
+    return [found.get(request) for request in requests]
+
+
+async def audited_child_files(
+    graph: Graph, requests: Sequence[tuple[str, Parts, audit.ReadAudit]], *, scope: str
+) -> list[ChildFile | None]:
+    """`child_files`, each statement appending the event of its read of every child it finds
+    (`audit.READ_EVENT_PART`) in the same auto-commit write: when this returns, every file with
+    `audited` set has its event committed, and a failed append fails the read. One round trip
+    per combination of parts and reader among the requests."""
+    found: dict[tuple[str, Parts, audit.ReadAudit], ChildFile] = {}
+    for parts, reader in dict.fromkeys((parts, reader) for _, parts, reader in requests):
+        ids = [child for child, wanted, by in requests if wanted == parts and by == reader]
+        parameters = {"ids": ids, "scope": scope, "audit": reader.parameters()}
+        for row in await graph.append(AUDITED_STATEMENTS[parts], parameters):
+            file = _file(row, parts, row["audited"])
+            found[(file.person.id, parts, reader)] = file
     return [found.get(request) for request in requests]
 
 

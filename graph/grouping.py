@@ -31,6 +31,11 @@ class GroupCommit(Generic[G, R]):
         #: Groups written so far (the tests read it).
         self.commits = 0
 
+    @property
+    def idle(self) -> bool:
+        """Nothing is being written or waits to be: a group joined now would be written at once."""
+        return self._writer is None
+
     def join(self, fits: Callable[[G], bool], new: Callable[[], G]) -> tuple[G, asyncio.Future[R]]:
         """The first waiting group `fits` accepts, else a `new` one; the caller adds its work to
         the group before it next awaits, then awaits the future (shielded: see the module)."""

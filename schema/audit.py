@@ -5,11 +5,14 @@ A field that reveals a child's full record (ID number, guardianship chain, case 
 timeline, risk profile) calls `Loaders.note_full_record_read` or `note_read`; when the
 operation has run, `AuditFullRecordReads` appends their events in one write transaction (shared
 with the requests running at the same time, `graph.audit.AuditLog`), each with the child's
-village as its scope so the auditors of that region see it.
+village as its scope so the auditors of that region see it. A child's file read while no
+shared transaction is under way appends its event in the statement that reads it
+(`graph.child_file.audited_child_files`), and only the events not filed so are appended here.
 
 The events are committed before the response is written, never queued for later: a response
-that shows a full record is never sent without its event. If the write fails the response
-carries no data, only the error, with its code (`DATABASE_UNAVAILABLE`, or `INTERNAL`).
+that shows a full record is never sent without its event. If the write fails (either
+one) the response carries no data, only the error, with its code (`DATABASE_UNAVAILABLE`, or
+`INTERNAL`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,12 @@ class AuditFullRecordReads(SchemaExtension):
         context = self.execution_context.context
         if not isinstance(context, Context) or context._loaders is None:
             return
-        reads = context._loaders.full_record_reads
+        loaders = context._loaders
+        if loaders.audit_failure is not None:
+            # A read that was to append its own event failed: answered as a failed append is.
+            self._withhold(loaders.audit_failure)
+            return
+        reads = loaders.full_record_reads
         if not reads:
             return
         caller = context.caller
@@ -44,24 +52,31 @@ class AuditFullRecordReads(SchemaExtension):
                 operation=operation,
                 ids=list(ids),
                 outcome="ok",
-                scope=region_code or caller.scope,
+                scope=filed,
             )
             for (operation, ids), region_code in sorted(reads.items())
+            # An event its reading statement appended already, with the same scope, is filed.
+            if loaders.filed_reads.get((operation, ids)) != (filed := region_code or caller.scope)
         ]
         reads.clear()
+        if not entries:
+            return
         try:
             if context.audit_log is None:
                 await audit.append_many(context.graph, entries)
             else:
                 await context.audit_log.append(entries)
         except Exception as error:
-            # Withhold what was read, and let `ErrorCodes` give the failure its code: raised from
-            # here it would escape the error mapping and reach the client as the driver wrote it.
-            result = self.execution_context.result
-            if not isinstance(result, GraphQLExecutionResult):
-                raise
-            result.data = None
-            result.errors = [GraphQLError(str(error), original_error=error)]
+            self._withhold(error)
+
+    def _withhold(self, error: Exception) -> None:
+        """Withhold what was read, and let `ErrorCodes` give the failure its code: raised from
+        here it would escape the error mapping and reach the client as the driver wrote it."""
+        result = self.execution_context.result
+        if not isinstance(result, GraphQLExecutionResult):
+            raise error
+        result.data = None
+        result.errors = [GraphQLError(str(error), original_error=error)]
 
 
 @strawberry.type(description="One audit event: who did what to which records, when, and how it ended.")

@@ -27,6 +27,7 @@ from graph import (
     regions,
 )
 from graph.access import read_scope
+from graph.audit import ReadAudit
 from graph.callers import Caller
 from graph.driver import Graph
 
@@ -137,6 +138,8 @@ class Loaders:
     #: (child id, parts) -> the child's file read in one statement; `file_of` primes the
     #: loaders above with it.
     file = _Batched(child_file.child_files)
+    #: (child id, parts, reader) -> the same, the statement appending the event of its read.
+    audited_file = _Batched(child_file.audited_child_files)
 
     child_page = _Batched(persons.child_pages)
     #: (page request, parts) -> the page and its children's files, in one statement.
@@ -163,6 +166,12 @@ class Loaders:
         #: Full records this request read: (operation, ids touched) -> the child's village. The
         #: request appends one audit event each when it ends (`schema.audit`).
         self.full_record_reads: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        #: Of those, the events the statements that read them appended already: (operation,
+        #: ids) -> the scope each was filed under (`files` with a reader).
+        self.filed_reads: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: Why a statement that was to append the event of its read failed: the request then
+        #: answers as when its audit cannot be written (`schema.audit`).
+        self.audit_failure: Exception | None = None
         #: Look-ups by a full ID number this request made (at most one is answered).
         self.id_lookups = 0
 
@@ -186,12 +195,24 @@ class Loaders:
 
         return DataLoader[str, Any](load)
 
-    async def files(self, ids: Sequence[str], parts: child_file.Parts) -> list[child_file.ChildFile | None]:
-        """The files of the children `ids` (one round trip), the loaders primed with them."""
-        found = await self.file.load_many([(key, parts) for key in ids])
+    async def files(
+        self, ids: Sequence[str], parts: child_file.Parts, reader: ReadAudit | None = None
+    ) -> list[child_file.ChildFile | None]:
+        """The files of the children `ids` (one round trip), the loaders primed with them; with
+        a `reader`, the same statement appends the event of each child's full-record read."""
+        if reader is None:
+            found = await self.file.load_many([(key, parts) for key in ids])
+        else:
+            try:
+                found = await self.audited_file.load_many([(key, parts, reader) for key in ids])
+            except Exception as error:
+                self.audit_failure = error
+                raise
         for file in found:
             if file is not None:
                 self.prime_file(file)
+                if reader is not None and file.audited is not None:
+                    self.filed_reads[(reader.operation, (file.person.id,))] = file.audited
         return found
 
     async def page_with_files(self, request: persons.ChildPageRequest, parts: child_file.Parts) -> persons.Page:

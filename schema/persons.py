@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
@@ -24,7 +25,7 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from graph import guardianship as records
 from graph import persons as person_records
-from graph.audit import AuditEntry
+from graph.audit import AuditEntry, ReadAudit
 from graph.child_file import Part, Parts, parts_of
 from graph.dates import age_at
 from graph.errors import LimitExceeded, NotFound
@@ -32,7 +33,7 @@ from graph.persons import ChildFilter, ChildPageRequest, ChildSort, PersonRecord
 from graph.regions import scope_prefix
 from schema.cost import page_limit
 from schema.institutions import Institution
-from schema.loaders import RECENT, Maybe, cached, then
+from schema.loaders import READ_CHILD, RECENT, Maybe, cached, then
 from schema.masking import mask_id_number, mask_phone
 from schema.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from schema.placements import Placement
@@ -103,6 +104,48 @@ def _walk_parts(
             seen.add((selection.name.value, under_parents))
             fragment = fragments.get(selection.name.value)
             _walk_parts(None if fragment is None else fragment.selection_set, under_parents, fragments, found, seen)
+
+
+#: The fields of a `Person` that note a read of a child's full record (`_read_full_record`).
+FULL_RECORD_FIELDS: frozenset[str] = frozenset({"idNumber", "guardians", "caregivers", "cases"})
+
+
+def reveals_full_record(info: Info) -> bool:
+    """Whether the root field's selection surely resolves a field of `FULL_RECORD_FIELDS` on
+    the person it returns: one directly below it (through fragments on `Person`), with no
+    directive on it or on a fragment on the way, which might leave it out. Only then may the
+    read append the event of the full-record read before the field is resolved; any other
+    selection notes the read as it resolves, and has it appended after."""
+    raw = info._raw_info
+    return any(_selects_full_record(node.selection_set, raw.fragments, set()) for node in raw.field_nodes)
+
+
+def _selects_full_record(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> bool:
+    for selection in selection_set.selections if selection_set is not None else ():
+        if selection.directives:
+            continue
+        if isinstance(selection, FieldNode):
+            if selection.name.value in FULL_RECORD_FIELDS:
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if (condition is None or condition.name.value == "Person") and _selects_full_record(
+                selection.selection_set, fragments, seen
+            ):
+                return True
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = fragments.get(selection.name.value)
+            if (
+                fragment is not None
+                and not fragment.directives
+                and fragment.type_condition.name.value == "Person"
+                and _selects_full_record(fragment.selection_set, fragments, seen)
+            ):
+                return True
+    return False
 
 
 @functools.cache
@@ -622,16 +665,32 @@ class DuplicateCandidate:
     )
 
 
+@contextmanager
+def _lone_reader(info: Info) -> Iterator[ReadAudit | None]:
+    """Who reads, when the root field's file statement is to append the event of its full-record
+    read itself: a selection that surely reveals it, read while no shared audit transaction is
+    under way (`AuditLog.alone`); else None, and the read is noted and appended after."""
+    context = info.context
+    if not reveals_full_record(info):
+        yield None
+        return
+    with nullcontext(True) if context.audit_log is None else context.audit_log.alone() as alone:
+        caller = context.caller
+        yield ReadAudit(caller.sub, caller.role.value, READ_CHILD, caller.scope, context.today) if alone else None
+
+
 @strawberry.type
 class PersonQueries:
     @strawberry.field(description="A child (under 18 today) by id; null when absent, an adult, or out of scope.")
     async def child(self, info: Info, id: strawberry.ID) -> Person | None:
         parts = file_parts(info)
-        if parts:
-            file = (await info.context.loaders.files([str(id)], parts))[0]
-            record = None if file is None else file.person
-        else:
-            record = await info.context.loaders.person.load(str(id))
+        loaders = info.context.loaders
+        with _lone_reader(info) as reader:
+            if parts or reader is not None:
+                file = (await loaders.files([str(id)], parts, reader))[0]
+                record = None if file is None else file.person
+            else:
+                record = await loaders.person.load(str(id))
         if record is None or not record.is_child_at(info.context.today):
             return None
         return Person.from_record(record)
