@@ -37,7 +37,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, LiteralString
+from typing import Any, Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
@@ -166,10 +166,11 @@ RETURN s {.id, .asOf, .at, .by} AS sweep,
 """
 
 
-#: Number the open red alerts among `$alertIds` (just raised or escalated) from the shared
-#: counter; the first SET locks the counter, so the increment reads the latest committed value.
+#: Number the open red alerts among `fresh` (the alerts just raised or escalated: a variable of
+#: the reconciliation it runs in, `graph.risk.reconciliation`) from the shared counter; the
+#: first SET locks the counter, so the increment reads the latest committed value.
 NUMBER_RED: LiteralString = """
-MATCH (a:Alert) WHERE a.id IN $alertIds AND a.level = 'red' AND a.status = 'open'
+MATCH (a:Alert) WHERE a.id IN fresh AND a.level = 'red' AND a.status = 'open'
 WITH collect(a) AS reds WHERE size(reds) > 0
 MERGE (s:AlertSequence {name: 'red'})
 ON CREATE SET s.value = 0
@@ -179,7 +180,6 @@ SET s.value = s.value + 1
 WITH s.value AS seq, reds
 UNWIND reds AS a
 SET a.redSeq = seq
-RETURN DISTINCT seq
 """
 
 #: The red alerts numbered after `$after`, and the counter's value they go up to.
@@ -347,10 +347,18 @@ async def sweep(
 
 
 async def _reconcile_village(tx: AsyncManagedTransaction, params: dict[str, Any]) -> risk.Changes:
-    forget = risk.FORGET_VILLAGES if params["evaluated"] is not None else risk.FORGET
-    return await risk.reconcile_in(
-        tx, params | {"gone": []}, resolve=RESOLVE, escalate=risk.ESCALATE_VILLAGES, forget=forget
-    )
+    statement = VILLAGES_RECONCILIATION if params["evaluated"] is not None else PARTIAL_RECONCILIATION
+    return await risk.reconcile_in(tx, params | {"gone": []}, statement)
+
+
+#: A batch of villages reconciled exactly as a write's re-evaluation reconciles its children
+#: (`graph.risk.reconciliation`); a partial sweep (some rules) forgets no one's risk.
+VILLAGES_RECONCILIATION: Final = risk.reconciliation(
+    raise_=RAISE, resolve=RESOLVE, escalate=risk.ESCALATE_VILLAGES, forget=risk.FORGET_VILLAGES, number=NUMBER_RED
+)
+PARTIAL_RECONCILIATION: Final = risk.reconciliation(
+    raise_=RAISE, resolve=RESOLVE, escalate=risk.ESCALATE_VILLAGES, forget=risk.FORGET, number=NUMBER_RED
+)
 
 
 async def _record_sweep(tx: AsyncManagedTransaction, params: dict[str, Any], audit: AuditEntry | None) -> None:

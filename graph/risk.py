@@ -200,9 +200,10 @@ RETURN collect(a.id) AS alertIds
 #: A new alert is due `$dueDays[level]` days after it was raised, and one whose level rose no
 #: later than that many days after the rise; a new alert is owned by its village's children's
 #: director holding a post at D (the first by id when there are several), or, when the village
-#: has none, by the township's supervisor.
+#: has none, by the township's supervisor. `fresh`: the ids of the alerts just raised or
+#: escalated, a variable of the reconciliation it runs in (`reconciliation`).
 ASSIGN: LiteralString = """
-UNWIND $alertIds AS alertId
+UNWIND fresh AS alertId
 MATCH (a:Alert {id: alertId})
 WITH a, $asOf + duration({days: $dueDays[a.level]}) AS due
 SET a.dueOn = CASE WHEN a.dueOn IS NULL OR due < a.dueOn THEN due ELSE a.dueOn END
@@ -413,32 +414,76 @@ def risk_rows(risks: Iterable[ChildRisk]) -> list[dict[str, Any]]:
     ]
 
 
-async def reconcile_in(
-    tx: AsyncManagedTransaction,
-    params: dict[str, Any],
-    *,
-    resolve: LiteralString,
-    escalate: LiteralString,
-    forget: LiteralString,
-) -> Changes:
-    """Raise, escalate, lower, resolve, assign, hand up overdue alerts and materialise risks,
-    inside the caller's transaction. `params` holds what every query here and
-    `graph.alerts.RAISE` take; `resolve`, `escalate` and `forget` pick children or a village."""
-    from graph.alerts import NUMBER_RED, RAISE  # the sweep's own queries: one reconciliation, two callers
+def reconciliation(
+    *, raise_: LiteralString, resolve: LiteralString, escalate: LiteralString, forget: LiteralString,
+    number: LiteralString,
+) -> LiteralString:  # fmt: skip
+    """A whole reconciliation as one statement, each part a subquery run in this order (as the
+    parts ran as statements of one transaction before): take the judged children's risk nodes
+    (`LOCK`), raise, escalate and lower their alerts (`raise_`, `graph.alerts.RAISE`), resolve
+    those whose finding stopped (`resolve`), give the new ones owners and due dates (`ASSIGN`),
+    hand up the overdue (`escalate`), materialise the risks (`MATERIALISE`), forget those no
+    longer children (`forget`), number the new red alerts (`number`, `graph.alerts.NUMBER_RED`:
+    last but the markers, so the counter it locks is held for the least time before the commit)
+    and remove the markers `$tokens` (`graph.risk_index.CLOSE_PENDING`). A round of writes is
+    two statements so, the evaluation and this, not ten: each cost a round trip of the driver
+    and Neo4j's setting up of a statement, for a handful of rows. Its strings and lists travel
+    in one map (`SIZED`)."""
+    statement: LiteralString = (
+        "CALL () {"
+        + LOCK
+        + "}\nCALL () {"
+        + raise_
+        + "}\nWITH collect({change: change, alertIds: alertIds}) AS raised\n"
+        "WITH raised, reduce(ids = [], r IN raised | ids + CASE WHEN r.change IN ['raised', 'escalated']\n"
+        "                                                         THEN r.alertIds ELSE [] END) AS fresh\n"
+        "CALL () {"
+        + resolve
+        + "}\nWITH raised, fresh, alertIds AS resolved\nCALL (fresh) {"
+        + ASSIGN
+        + "}\nCALL () {"
+        + escalate
+        + "}\nWITH raised, resolved, fresh, alertIds AS overdue\nCALL () {"
+        + MATERIALISE
+        + "}\nCALL () {"
+        + forget
+        + "}\nCALL (fresh) {"
+        + number
+        + "}\nCALL () {"
+        + risk_index.CLOSE_PENDING
+        + "}\nRETURN raised, resolved, overdue\n"
+    )
+    for name in SIZED:
+        statement = statement.replace("$" + name, "$sized." + name)
+    if not set(_IN_SIZED.findall(statement)) <= set(SIZED):  # a name that another one starts with
+        raise RuntimeError(f"parameters taken for sized ones: {set(_IN_SIZED.findall(statement)) - set(SIZED)}")
+    return statement
 
-    changes = Changes()
-    await tx.run(LOCK, _named(LOCK, params | {"lockIds": sorted(r["childId"] for r in params["risks"])}))
-    async for record in await tx.run(RAISE, _named(RAISE, params)):
-        getattr(changes, record["change"]).extend(record["alertIds"])
-    resolved = await (await tx.run(resolve, _named(resolve, params))).single()
-    changes.resolved = list(resolved["alertIds"]) if resolved else []
-    await tx.run(ASSIGN, _named(ASSIGN, params | {"alertIds": changes.raised + changes.escalated}))
-    overdue = await (await tx.run(escalate, _named(escalate, params))).single()
-    changes.overdue = list(overdue["alertIds"]) if overdue else []
-    await tx.run(MATERIALISE, _named(MATERIALISE, params))
-    await tx.run(forget, _named(forget, params))
-    # Last, so the counter it locks is held only until the commit (graph.alerts, NUMBER_RED).
-    await tx.run(NUMBER_RED, _named(NUMBER_RED, params | {"alertIds": changes.raised + changes.escalated}))
+
+_IN_SIZED = re.compile(r"\$sized\.(\w+)")
+
+
+#: The parameters of a reconciliation that are strings or lists, which it takes inside one map
+#: (`$sized`): Neo4j keys a plan by the size bucket of every top-level string and list (0, 1, up
+#: to 10, ...), and a statement of ten parts with nine of them would be planned again for every
+#: combination of sizes a round of writes brings (measured: 50 ms of Neo4j CPU a visit at
+#: concurrency 32, 13 ms as separate statements); inside a map their sizes key nothing.
+SIZED: Final[tuple[LiteralString, ...]] = (
+    "lockIds", "findings", "keys", "risks", "childIds", "gone", "tokens", "villages", "evaluated", "scope", "by",
+    "sweepId", "thresholds",
+)  # fmt: skip
+
+
+async def reconcile_in(tx: AsyncManagedTransaction, params: dict[str, Any], statement: LiteralString) -> Changes:
+    """Raise, escalate, lower, resolve, assign, hand up overdue alerts and materialise risks,
+    inside the caller's transaction, in one statement (`reconciliation`). `params` holds what
+    every part takes, and the markers to remove with them (`tokens`, none if absent)."""
+    values = {"tokens": []} | params | {"lockIds": sorted(r["childId"] for r in params["risks"])}
+    sized = {name: values.pop(name) for name in SIZED if name in values}
+    record = await (await tx.run(statement, _named(statement, values) | {"sized": sized})).single(strict=True)
+    changes = Changes(resolved=list(record["resolved"]), overdue=list(record["overdue"]))
+    for row in record["raised"]:
+        getattr(changes, row["change"]).extend(row["alertIds"])
     return changes
 
 
@@ -533,10 +578,17 @@ class Judgement:
             risks, as_of=self.as_of, at=self.at, by=self.by, thresholds=self.thresholds, policy=self.policy,
             sweep_id=None,
         ) | {"childIds": list(self.batch), "gone": [i for i in self.batch if i not in judged]}  # fmt: skip
-        changes = await reconcile_in(tx, params, resolve=RESOLVE_CHILDREN, escalate=ESCALATE_CHILDREN, forget=FORGET)
-        if self.closing:
-            await tx.run(risk_index.CLOSE_PENDING, {"tokens": list(self.closing)})
-        return changes
+        return await reconcile_in(tx, params | {"tokens": list(self.closing)}, _children_reconciliation())
+
+
+@functools.cache
+def _children_reconciliation() -> LiteralString:
+    """The reconciliation of judged children (`reconciliation`)."""
+    from graph.alerts import NUMBER_RED, RAISE  # the sweep's own queries: one reconciliation, two callers
+
+    return reconciliation(
+        raise_=RAISE, resolve=RESOLVE_CHILDREN, escalate=ESCALATE_CHILDREN, forget=FORGET, number=NUMBER_RED
+    )
 
 
 async def mark_in(tx: AsyncManagedTransaction, entry: AuditEntry) -> risk_index.Pending | None:

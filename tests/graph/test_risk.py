@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from typing import Final, LiteralString
 
-from graph import discovery_rules, risk
+from graph import alerts, discovery_rules, risk
 from graph.driver import Graph
 from tests.conftest import SAMPLE_BUNDLE
 
@@ -124,3 +124,11 @@ async def test_a_write_and_an_import_of_one_line_reach_the_same_children(sample_
             if as_written:
                 reached_any.add(kind)
     assert {"person", "household", "away", "care", "case", "referral"} <= reached_any
+
+
+def test_a_reconciliation_takes_no_string_or_list_its_plan_would_be_keyed_by() -> None:
+    """Neo4j keys a plan by the size of each top-level string and list parameter: a statement of
+    ten parts taking some would be planned again for each combination of sizes a round brings.
+    What is left at the top are dates, a time and a map (`SIZED` holds the rest)."""
+    for statement in (risk._children_reconciliation(), alerts.VILLAGES_RECONCILIATION, alerts.PARTIAL_RECONCILIATION):
+        assert risk._parameter_names(statement) == {"asOf", "at", "readAt", "dueDays", "sized"}
