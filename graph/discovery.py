@@ -26,12 +26,12 @@ import base64
 import binascii
 import datetime as dt
 import enum
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Final, LiteralString
+from typing import Any, Final, LiteralString, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 from neo4j import AsyncManagedTransaction, Record
 
 from graph import discovery_rules as cypher
@@ -40,6 +40,7 @@ from graph.bundle.records import DISQUALIFYING, INCAPACITY
 from graph.dates import birth_cutoff, native_date, native_datetime
 from graph.driver import Graph
 from graph.errors import InvalidInput
+from graph.persons import PersonRecord, person_record
 from graph.regions import SIGNIFICANT_DIGITS
 
 RULES: tuple[str, ...] = tuple(cypher.RULES)
@@ -214,6 +215,55 @@ class DiscoveryPage:
     end_cursor: str | None = field(default=None)
 
 
+class StoredFinding(TypedDict):
+    """A finding as a risk node keeps it: `level` by name, each evidence as the fields that are
+    set, by name (`Evidence.as_dict`), read back with dates as dates and `values` a list."""
+
+    rule: str
+    level: str
+    evidence: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChild:
+    """A child of today's page as its risk node keeps it, before any record is built from it:
+    the API answers from these fields as they are (`record` builds what an evaluation gives)."""
+
+    child_id: str
+    name: str | None
+    region_code: str | None
+    level: Level
+    #: the findings of the rules asked for, most severe first
+    findings: list[StoredFinding]
+    #: the child's own record, when asked for and in the scope it was asked in
+    person: PersonRecord | None
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.level, self.child_id)
+
+    def record(self) -> ChildRisk:
+        return ChildRisk(
+            child_id=self.child_id,
+            name=self.name,
+            region_code=self.region_code,
+            level=self.level,
+            findings=tuple(
+                Finding(f["rule"], Level(f["level"]), tuple(_evidence_record(e) for e in f["evidence"]))
+                for f in self.findings
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """One page of today's `discover` read from the risk nodes (`stored_page`)."""
+
+    items: tuple[StoredChild, ...]
+    has_next_page: bool
+    total_count: int | None
+
+
 def validate_prefix(field_name: str, prefix: str) -> str:
     if not (prefix == "" or (prefix.isascii() and prefix.isdigit() and len(prefix) in SIGNIFICANT_DIGITS.values())):
         raise InvalidInput(field_name, "must be a region-code prefix of 2, 4, 6, 9 or 12 digits, or empty")
@@ -332,7 +382,8 @@ async def discover_page(
 
     `after` is a cursor from an earlier page (`ChildRisk.cursor`). The page query sorts only
     `first + 1` rows in the database; `total_count` costs a second evaluation, so callers
-    that do not show it pass `with_total=False`. `materialised`: see `discover`.
+    that do not show it pass `with_total=False`. `materialised`: for today, the page as
+    `stored_page` reads it when the risk nodes can be trusted.
     """
     params = parameters(
         region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
@@ -340,38 +391,84 @@ async def discover_page(
     if first < 0:
         raise InvalidInput("first", "must be 0 or more")
     after_level, after_id = decode_cursor(after) if after is not None else (None, None)
-    seek = await _index_seek(graph, params, region_prefix, scope_prefix, thresholds, materialised)
-    if seek is not None:
-        position = (after_level.rank, after_id) if after_level is not None and after_id is not None else None
-        items = tuple(
-            await _stored_page(graph, params, seek, region_prefix, scope_prefix, min_level, position, first + 1)
-        )
-    else:
-        page_params = params | {
-            "minRank": min_level.rank,
-            "afterRank": after_level.rank if after_level is not None else None,
-            "afterId": after_id,
-            "limit": first + 1,
-        }
-        parts = await _in_parts(graph, cypher.DISCOVER_PAGE, page_params)
-        ranked = sorted(
-            (_child(record) for part in parts for record in part), key=lambda c: (-c.level.rank, c.child_id)
-        )
-        items = tuple(ranked[: first + 1])
-    total = None
-    if with_total:
-        total = await _counted(graph, params, region_prefix, scope_prefix, min_level, seek)
-    page = items[:first]
+    if materialised:
+        stored = await stored_page(
+            graph, region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds,
+            rules=rules, min_level=min_level, first=first, after=after, with_total=with_total,
+        )  # fmt: skip
+        if stored is not None:
+            items = tuple(child.record() for child in stored.items)
+            return DiscoveryPage(
+                items=items,
+                has_next_page=stored.has_next_page,
+                total_count=stored.total_count,
+                as_of=as_of,
+                thresholds=thresholds,
+                rules=tuple(params["rules"]),
+                min_level=min_level,
+                end_cursor=items[-1].cursor if items else None,
+            )
+    page_params = params | {
+        "minRank": min_level.rank,
+        "afterRank": after_level.rank if after_level is not None else None,
+        "afterId": after_id,
+        "limit": first + 1,
+    }
+    parts = await _in_parts(graph, cypher.DISCOVER_PAGE, page_params)
+    ranked = sorted((_child(record) for part in parts for record in part), key=lambda c: (-c.level.rank, c.child_id))
+    page = tuple(ranked[:first])
     return DiscoveryPage(
         items=page,
-        has_next_page=len(items) > first,
-        total_count=total,
+        has_next_page=len(ranked) > first,
+        total_count=await _count(graph, params, min_level) if with_total else None,
         as_of=as_of,
         thresholds=thresholds,
         rules=tuple(params["rules"]),
         min_level=min_level,
         end_cursor=page[-1].cursor if page else None,
     )
+
+
+async def stored_page(
+    graph: Graph,
+    *,
+    region_prefix: str,
+    scope_prefix: str,
+    as_of: dt.date,
+    thresholds: Thresholds,
+    rules: Sequence[str] | None = None,
+    min_level: Level = Level.BLUE,
+    first: int = 50,
+    after: str | None = None,
+    with_total: bool = True,
+    person_scope: str | None = None,
+) -> StoredPage | None:
+    """`discover_page` for today read from the risk nodes (`graph.risk_index`), in one round trip:
+    their trust, the page, `with_total` the count over all pages, and with `person_scope` the
+    records of the page's children in that scope (as `graph.persons.get_persons` reads them).
+    None when `as_of` is not today or the nodes cannot be trusted: then only an evaluation
+    (`discover_page`) answers."""
+    params = parameters(
+        region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
+    )
+    if first < 0:
+        raise InvalidInput("first", "must be 0 or more")
+    after_level, after_id = decode_cursor(after) if after is not None else (None, None)
+    seek = _today_seek(params, region_prefix, scope_prefix, thresholds)
+    if seek is None:
+        return None
+    every = _every_rule(params)
+    position = None if after_level is None or after_id is None else (after_level.rank, after_id)
+    found = await risk_index.stored_page(
+        graph, seek=seek, region=region_prefix, scope=scope_prefix, as_of=params["asOf"],
+        thresholds=risk_index.thresholds_key(thresholds.as_dict()), rules=None if every else params["rules"],
+        min_rank=min_level.rank, after=position, limit=first + 1, with_total=with_total, person_scope=person_scope,
+    )  # fmt: skip
+    if not found.trusted:
+        return None
+    chosen = None if every else frozenset(params["rules"])
+    items = [_stored_child(row, chosen) for row in found.rows]
+    return StoredPage(items=tuple(items[:first]), has_next_page=len(items) > first, total_count=found.total)
 
 
 async def discover_count(
@@ -386,12 +483,20 @@ async def discover_count(
     materialised: bool = False,
 ) -> int:
     """How many children `discover_page` would list over all its pages (one full evaluation,
-    or for today, `materialised`, an index count)."""
+    or for today, `materialised`, an index count with the nodes' trust, when they have it)."""
     params = parameters(
         region_prefix=region_prefix, scope_prefix=scope_prefix, as_of=as_of, thresholds=thresholds, rules=rules
     )
-    seek = await _index_seek(graph, params, region_prefix, scope_prefix, thresholds, materialised)
-    return await _counted(graph, params, region_prefix, scope_prefix, min_level, seek)
+    seek = _today_seek(params, region_prefix, scope_prefix, thresholds) if materialised else None
+    if seek is not None:
+        counted = await risk_index.stored_count(
+            graph, seek=seek, region=region_prefix, scope=scope_prefix, as_of=params["asOf"],
+            thresholds=risk_index.thresholds_key(thresholds.as_dict()),
+            rules=None if _every_rule(params) else params["rules"], min_rank=min_level.rank,
+        )  # fmt: skip
+        if counted is not None:
+            return counted
+    return await _count(graph, params, min_level)
 
 
 async def discover_findings(
@@ -422,6 +527,14 @@ def today(thresholds: Thresholds) -> dt.date:
     return dt.datetime.now(ZoneInfo(thresholds.timezone)).date()
 
 
+def _today_seek(params: Mapping[str, Any], region_prefix: str, scope_prefix: str, thresholds: Thresholds) -> str | None:
+    """The prefix to read today's risk nodes by (`risk_index.seek_prefix`); None when `asOf` is
+    another day, or the region and the scope do not meet: the rules are evaluated then."""
+    if params["asOf"] != today(thresholds):
+        return None
+    return risk_index.seek_prefix(region_prefix, scope_prefix)
+
+
 async def _index_seek(
     graph: Graph,
     params: Mapping[str, Any],
@@ -431,9 +544,7 @@ async def _index_seek(
     materialised: bool,
 ) -> str | None:
     """The prefix to read today's risk nodes by, or None when the rules must be evaluated."""
-    if not materialised or params["asOf"] != today(thresholds):
-        return None
-    seek = risk_index.seek_prefix(region_prefix, scope_prefix)
+    seek = _today_seek(params, region_prefix, scope_prefix, thresholds) if materialised else None
     if seek is None:
         return None
     key = risk_index.thresholds_key(thresholds.as_dict())
@@ -442,51 +553,6 @@ async def _index_seek(
 
 def _every_rule(params: Mapping[str, Any]) -> bool:
     return tuple(params["rules"]) == RULES
-
-
-async def _stored_page(
-    graph: Graph,
-    params: Mapping[str, Any],
-    seek: str,
-    region_prefix: str,
-    scope_prefix: str,
-    min_level: Level,
-    position: tuple[int, str] | None,
-    limit: int,
-) -> list[ChildRisk]:
-    """Up to `limit` children after `position` from the risk nodes, most severe first."""
-    rules = params["rules"]
-    if _every_rule(params):
-        rows = await risk_index.page_rows(
-            graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank, after=position,
-            limit=limit,
-        )  # fmt: skip
-    else:
-        # A choice of rules ranks each child by those alone: read by the index of each rule.
-        rows = await risk_index.rule_page_rows(
-            graph, seek=seek, region=region_prefix, scope=scope_prefix, rules=rules, min_rank=min_level.rank,
-            after=position, limit=limit,
-        )  # fmt: skip
-    return [_stored(row, rules) for row in rows]
-
-
-async def _counted(
-    graph: Graph,
-    params: Mapping[str, Any],
-    region_prefix: str,
-    scope_prefix: str,
-    min_level: Level,
-    seek: str | None,
-) -> int:
-    if seek is None:
-        return await _count(graph, dict(params), min_level)
-    if _every_rule(params):
-        return await risk_index.count(
-            graph, seek=seek, region=region_prefix, scope=scope_prefix, min_rank=min_level.rank
-        )
-    return await risk_index.rule_count(
-        graph, seek=seek, region=region_prefix, scope=scope_prefix, rules=params["rules"], min_rank=min_level.rank
-    )
 
 
 async def _count(graph: Graph, params: dict[str, Any], min_level: Level) -> int:
@@ -576,16 +642,12 @@ def _child(record: Mapping[str, Any], region_code: str | None = None) -> ChildRi
 def _stored(row: Mapping[str, Any], rules: Sequence[str]) -> ChildRisk:
     """A child as its risk node keeps it, with the findings of `rules` only (as an evaluation
     of those rules gives); without `findings` in the row, findings carry no evidence."""
-    chosen = set(rules)
     if row.get("findings") is not None:
-        stored = [
-            Finding(item["rule"], Level(item["level"]), tuple(_stored_evidence(e) for e in item["evidence"]))
-            for item in json.loads(row["findings"])
-        ]
-    else:
-        stored = [
-            Finding(rule, Level.from_rank(int(rank)), ()) for rule, rank in zip(row["rules"], row["ranks"], strict=True)
-        ]
+        return _stored_child(row, frozenset(rules)).record()
+    chosen = set(rules)
+    stored = [
+        Finding(rule, Level.from_rank(int(rank)), ()) for rule, rank in zip(row["rules"], row["ranks"], strict=True)
+    ]
     findings = tuple(
         sorted((f for f in stored if f.rule in chosen), key=lambda f: (-f.level.rank, RULES.index(f.rule)))
     )
@@ -598,20 +660,55 @@ def _stored(row: Mapping[str, Any], rules: Sequence[str]) -> ChildRisk:
     )
 
 
+_RULE_ORDER: Final = {rule: index for index, rule in enumerate(RULES)}
+_LEVEL_RANKS: Final = {level.value: rank for level, rank in _RANKS.items()}
+
+
+def _finding_order(finding: StoredFinding) -> tuple[int, int]:
+    """Most severe first, then in the rules' order: as `_child` orders an evaluation's findings."""
+    return -_LEVEL_RANKS[finding["level"]], _RULE_ORDER[finding["rule"]]
+
+
+def _stored_child(row: Mapping[str, Any], chosen: frozenset[str] | None) -> StoredChild:
+    """A row of a page read from the risk nodes, with the findings of `chosen` only (None: every
+    rule), as an evaluation of those rules gives them: ranked by them alone."""
+    findings: list[StoredFinding] = orjson.loads(row["findings"])
+    if chosen is not None:
+        findings = [f for f in findings if f["rule"] in chosen]
+    findings.sort(key=_finding_order)
+    for finding in findings:
+        for item in finding["evidence"]:
+            _read_dates(item)
+    person = row.get("person")
+    return StoredChild(
+        child_id=row["id"],
+        name=row["name"],
+        region_code=row["regionCode"],
+        level=Level.from_rank(max((_LEVEL_RANKS[f["level"]] for f in findings), default=0)),
+        findings=findings,
+        person=None if person is None else person_record(person),
+    )
+
+
 _STORED_DATES: Final = ("on", "since", "until", "due_on")
 
 
-def _stored_evidence(item: Mapping[str, Any]) -> Evidence:
-    """Evidence back from `Evidence.as_dict`."""
-    values: dict[str, Any] = dict(item)
+def _read_dates(item: dict[str, Any]) -> None:
+    """Stored evidence (`Evidence.as_dict`) with its dates, ISO text in the JSON, as dates again:
+    in place, the item being fresh from the JSON."""
     for name in _STORED_DATES:
-        if name in values:
-            values[name] = dt.date.fromisoformat(values[name])
-    if "at" in values:
-        values["at"] = dt.datetime.fromisoformat(values["at"])
-    if "values" in values:
-        values["values"] = tuple(values["values"])
-    return Evidence(**values)
+        value = item.get(name)
+        if value is not None:
+            item[name] = dt.date.fromisoformat(value)
+    at = item.get("at")
+    if at is not None:
+        item["at"] = dt.datetime.fromisoformat(at)
+
+
+def _evidence_record(fields: Mapping[str, Any]) -> Evidence:
+    """The evidence record of stored evidence's fields (`_read_dates`)."""
+    values = fields.get("values")
+    return Evidence(**fields) if values is None else Evidence(**{**fields, "values": tuple(values)})
 
 
 def _evidence(item: Mapping[str, Any]) -> Evidence:

@@ -45,11 +45,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 from graph.driver import AsyncManagedTransaction, Graph
+from graph.persons import PERSON_FIELDS
 
 #: The node property holding a child's region-code prefix of each length (12: the village).
 PREFIX_PROPERTIES: Final[dict[int, LiteralString]] = {
@@ -86,10 +87,11 @@ _PENDING_UNDER: LiteralString = """
   WHERE p.villages IS NULL OR any(v IN p.villages WHERE v STARTS WITH $seek)
 """
 
-#: Whether the region's materialised risk holds for (`$asOf`, `$thresholds`): no write in it
-#: awaits its re-evaluation and every region of `$seek` is stamped (every level: a household
-#: may lie in a township).
-TRUSTED: LiteralString = (
+#: Whether the region's materialised risk holds for (`$asOf`, `$thresholds`), as `trusted`: no
+#: write in it awaits its re-evaluation and every region of `$seek` is stamped (every level: a
+#: household may lie in a township). The reads below start with it, so that a page and its trust
+#: are one round trip and one statement.
+_TRUST: LiteralString = (
     """
 CALL () {"""
     + _PENDING_UNDER
@@ -101,9 +103,11 @@ CALL () {
     AND NOT coalesce(v.riskAsOf = $asOf AND v.riskThresholds = $thresholds, false)
   RETURN count(v) AS unstamped
 }
-RETURN pending = 0 AND unstamped = 0 AS trusted
+WITH pending = 0 AND unstamped = 0 AS trusted
 """
 )
+
+TRUSTED: LiteralString = _TRUST + "RETURN trusted\n"
 
 #: A complete sweep of `$region` within `$scope` as of `$asOf` has judged every child there:
 #: its regions are stamped (never back to an earlier day).
@@ -146,25 +150,43 @@ def _match(prefix: LiteralString | None, rank: LiteralString) -> LiteralString:
     )
 
 
+#: A page's children `k` at `rank` as one list (`rows`) in page order: one record for the driver
+#: to read rather than one per child. Each carries the child's own record as
+#: `graph.persons.GET_PERSONS` reads it when the child lies in `$personScope` (null: never), so
+#: the page's `child` fields need no second round trip.
+def _rows(rank: LiteralString) -> LiteralString:
+    return (
+        """
+  MATCH (k)-[:RISK_OF]->(p:Person)
+  WITH k, p, """
+        + rank
+        + """ AS rank ORDER BY rank DESC, k.childId
+  RETURN collect({
+    id: k.childId, name: p.name, regionCode: p.regionCode, rank: rank, findings: k.findings,
+    person: CASE WHEN coalesce(p.regionCode, '') STARTS WITH $personScope THEN """
+        + PERSON_FIELDS
+        + """ END
+  }) AS rows
+"""
+    )
+
+
 def _page(prefix: LiteralString | None) -> LiteralString:
     """The children of each rank band (`band.rank`, ids after `band.after`), read in index
     order, then the page across the bands."""
     order: LiteralString = "k.rank, k.childId" if prefix is None else "k." + prefix + ", k.rank, k.childId"
     return (
         """
-UNWIND $bands AS band
-CALL (band) {"""
+  UNWIND $bands AS band
+  CALL (band) {"""
         + _match(prefix, "k.rank = band.rank AND k.childId > band.after")
         + """
-  RETURN k ORDER BY """
+    RETURN k ORDER BY """
         + order
         + """ LIMIT $limit
-}
-WITH k ORDER BY k.rank DESC, k.childId LIMIT $limit
-MATCH (k)-[:RISK_OF]->(c:Person)
-RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, k.rank AS rank, k.findings AS findings
-ORDER BY rank DESC, id
-"""
+  }
+  WITH k ORDER BY k.rank DESC, k.childId LIMIT $limit"""
+        + _rows("k.rank")
     )
 
 
@@ -256,11 +278,8 @@ CALL (band) {
   }
   RETURN 0 AS rank, k
 }
-WITH DISTINCT rank, k ORDER BY rank DESC, k.childId LIMIT $limit
-MATCH (k)-[:RISK_OF]->(c:Person)
-RETURN k.childId AS id, c.name AS name, c.regionCode AS regionCode, rank, k.findings AS findings
-ORDER BY rank DESC, id
-"""
+WITH DISTINCT rank, k ORDER BY rank DESC, k.childId LIMIT $limit"""
+        + _rows("rank")
     )
 
 
@@ -293,15 +312,46 @@ RETURN sum(total) AS total
     )
 
 
-PAGE: Final[dict[int, LiteralString]] = {0: _page(None)} | {n: _page(p) for n, p in PREFIX_PROPERTIES.items()}
-COUNT: Final[dict[int, LiteralString]] = {0: _count(None)} | {n: _count(p) for n, p in PREFIX_PROPERTIES.items()}
-ALL: Final[dict[int, LiteralString]] = {0: _all(None)} | {n: _all(p) for n, p in PREFIX_PROPERTIES.items()}
-RULE_PAGE: Final[dict[int, LiteralString]] = {0: _rule_page(None)} | {
-    n: _rule_page(p) for n, p in PREFIX_PROPERTIES.items()
-}
-RULE_COUNT: Final[dict[int, LiteralString]] = {0: _rule_count(None)} | {
-    n: _rule_count(p) for n, p in PREFIX_PROPERTIES.items()
-}
+def _trusted(page: LiteralString | None, count: LiteralString) -> LiteralString:
+    """`page` (its `rows`) and `count` (its `total`, when `$withTotal`) read only when the region
+    is `trusted`; one record either way. A page without `page`: the count alone."""
+    body: LiteralString = (
+        ""
+        if page is None
+        else """
+CALL (trusted) {
+  WITH trusted WHERE trusted"""
+        + page
+        + """}"""
+    )
+    rows: LiteralString = "" if page is None else "rows, "
+    return (
+        _TRUST
+        + body
+        + """
+CALL (trusted) {
+  WITH trusted WHERE trusted AND $withTotal"""
+        + count
+        + """}
+RETURN trusted, """
+        + rows
+        + """total
+"""
+    )
+
+
+def _by_prefix(build: Callable[[LiteralString | None], LiteralString]) -> dict[int, LiteralString]:
+    """The statement for each length of `$seek` (0: everything)."""
+    return {0: build(None)} | {n: build(p) for n, p in PREFIX_PROPERTIES.items()}
+
+
+#: Today's page of every rule, ranked by the rules `$rules`, and how many children either lists
+#: over all its pages, with the trust of the region: `None` in the key means the count alone.
+PAGE: Final = _by_prefix(lambda p: _trusted(_page(p), _count(p)))
+RULE_PAGE: Final = _by_prefix(lambda p: _trusted(_rule_page(p), _rule_count(p)))
+COUNT: Final = _by_prefix(lambda p: _trusted(None, _count(p)))
+RULE_COUNT: Final = _by_prefix(lambda p: _trusted(None, _rule_count(p)))
+ALL: Final = _by_prefix(_all)
 
 #: Indexes the reads above seek (applied by `graph.migrations`): one per prefix length, and
 #: one by rank alone for a caller without a region.
@@ -445,54 +495,84 @@ def bands(min_rank: int, after: tuple[int, str] | None) -> list[dict[str, Any]]:
     return found
 
 
-async def page_rows(
-    graph: Graph, *, seek: str, region: str, scope: str, min_rank: int, after: tuple[int, str] | None, limit: int
-) -> list[Any]:
-    params = {
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What one read of the risk nodes found: nothing when they cannot be `trusted` (the rules
+    must be evaluated instead)."""
+
+    trusted: bool
+    #: the page's children, most severe first: `id`, `name`, `regionCode`, `rank` (by the rules
+    #: asked for), `findings` (the stored JSON) and `person` (see `_rows`)
+    rows: list[dict[str, Any]]
+    #: how many children the pages list in all, when asked for
+    total: int | None
+
+
+def _read_params(
+    *, seek: str, region: str, scope: str, as_of: dt.date, thresholds: str, rules: Sequence[str] | None, min_rank: int
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
         "seek": seek,
         "region": region,
         "scope": scope,
-        "bands": bands(min_rank, after),
-        "limit": limit,
+        "asOf": as_of,
+        "thresholds": thresholds,
+        "ranks": list(range(min_rank, 4)),
+        "minRank": min_rank,
     }
-    return await graph.read(PAGE[len(seek)], params)
+    if rules is not None:
+        params["rules"] = list(rules)
+    return params
 
 
-async def count(graph: Graph, *, seek: str, region: str, scope: str, min_rank: int) -> int:
-    params = {"seek": seek, "region": region, "scope": scope, "ranks": list(range(min_rank, 4))}
-    records = await graph.read(COUNT[len(seek)], params)
-    return int(records[0]["total"]) if records else 0
-
-
-async def all_rows(graph: Graph, *, seek: str, region: str, scope: str, evidence: bool) -> list[Any]:
-    params = {"seek": seek, "region": region, "scope": scope, "evidence": evidence}
-    return await graph.read(ALL[len(seek)], params)
-
-
-async def rule_page_rows(
+async def stored_page(
     graph: Graph,
     *,
     seek: str,
     region: str,
     scope: str,
-    rules: Sequence[str],
+    as_of: dt.date,
+    thresholds: str,
+    rules: Sequence[str] | None,
     min_rank: int,
     after: tuple[int, str] | None,
     limit: int,
-) -> list[Any]:
-    """Up to `limit` children after `after`, ranked by `rules` alone (see `_rule_page`)."""
-    params = {
-        "seek": seek,
-        "region": region,
-        "scope": scope,
-        "rules": list(rules),
-        "bands": bands(min_rank, after),
-        "limit": limit,
-    }
-    return await graph.read(RULE_PAGE[len(seek)], params)
+    with_total: bool,
+    person_scope: str | None,
+) -> Stored:
+    """Up to `limit` children after `after` at `min_rank` or above, ranked by `rules` alone (None:
+    every rule), with the children's records in `person_scope`, and `with_total` the count over
+    all pages: in one statement with the trust of `seek` for (`as_of`, `thresholds`)."""
+    params = _read_params(
+        seek=seek, region=region, scope=scope, as_of=as_of, thresholds=thresholds, rules=rules, min_rank=min_rank
+    ) | {"bands": bands(min_rank, after), "limit": limit, "withTotal": with_total, "personScope": person_scope}
+    query = PAGE[len(seek)] if rules is None else RULE_PAGE[len(seek)]
+    (record,) = await graph.read(query, params)
+    if not record["trusted"]:
+        return Stored(False, [], None)
+    return Stored(True, record["rows"], int(record["total"]) if with_total else None)
 
 
-async def rule_count(graph: Graph, *, seek: str, region: str, scope: str, rules: Sequence[str], min_rank: int) -> int:
-    params = {"seek": seek, "region": region, "scope": scope, "rules": list(rules), "minRank": min_rank}
-    records = await graph.read(RULE_COUNT[len(seek)], params)
-    return int(records[0]["total"]) if records else 0
+async def stored_count(
+    graph: Graph,
+    *,
+    seek: str,
+    region: str,
+    scope: str,
+    as_of: dt.date,
+    thresholds: str,
+    rules: Sequence[str] | None,
+    min_rank: int,
+) -> int | None:
+    """`stored_page`'s count alone; None when the risk nodes cannot be trusted."""
+    params = _read_params(
+        seek=seek, region=region, scope=scope, as_of=as_of, thresholds=thresholds, rules=rules, min_rank=min_rank
+    ) | {"withTotal": True}
+    query = COUNT[len(seek)] if rules is None else RULE_COUNT[len(seek)]
+    (record,) = await graph.read(query, params)
+    return int(record["total"]) if record["trusted"] else None
+
+
+async def all_rows(graph: Graph, *, seek: str, region: str, scope: str, evidence: bool) -> list[Any]:
+    params = {"seek": seek, "region": region, "scope": scope, "evidence": evidence}
+    return await graph.read(ALL[len(seek)], params)

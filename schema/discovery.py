@@ -7,17 +7,19 @@ its prefix, passes the caller's scope, and converts the records.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Self
+from typing import Any, Self
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from api.context import Info
 from graph import discovery, regions
 from graph.errors import NotFound
 from schema.access import scope
+from schema.loaders import Maybe
 from schema.pagination import PageInfo, page_info, page_size
 from schema.persons import Person
 
@@ -43,23 +45,33 @@ class RiskLevel(Enum):
 )
 class Evidence:
     kind: str
-    id: strawberry.ID | None
-    key: str | None
-    person_id: strawberry.ID | None
-    caregiver_id: strawberry.ID | None
-    case_id: strawberry.ID | None
-    type: str | None
-    category: str | None
-    urgency: str | None
-    status: str | None
-    on: dt.date | None
-    at: dt.datetime | None
-    since: dt.date | None
-    until: dt.date | None
-    due_on: dt.date | None
-    days: int | None
-    count: int | None
-    values: list[str]
+    # Defaults, class attributes of the dataclass: what `from_fields` leaves unset reads them.
+    id: strawberry.ID | None = None
+    key: str | None = None
+    person_id: strawberry.ID | None = None
+    caregiver_id: strawberry.ID | None = None
+    case_id: strawberry.ID | None = None
+    type: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    status: str | None = None
+    on: dt.date | None = None
+    at: dt.datetime | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    due_on: dt.date | None = None
+    days: int | None = None
+    count: int | None = None
+    values: Sequence[str] = ()
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> Self:
+        """Evidence from the fields set on it, by name (a risk node's, `discovery.StoredFinding`):
+        taken as they are, the names being this type's own (`discovery.Evidence`'s), where a
+        constructor call per item was a tenth of a page's CPU."""
+        evidence = cls.__new__(cls)
+        evidence.__dict__.update(fields)
+        return evidence
 
     @classmethod
     def from_record(cls, e: discovery.Evidence) -> Self:
@@ -99,6 +111,14 @@ class Finding:
             evidence=[Evidence.from_record(e) for e in finding.evidence],
         )
 
+    @classmethod
+    def from_stored(cls, finding: discovery.StoredFinding) -> Self:
+        return cls(
+            rule=finding["rule"],
+            level=RiskLevel(finding["level"]),
+            evidence=[Evidence.from_fields(e) for e in finding["evidence"]],
+        )
+
 
 @strawberry.type(description="The thresholds a discovery used (docs/discovery.md); a deployment may configure them.")
 class DiscoveryThresholds:
@@ -135,19 +155,29 @@ class RiskProfile:
     findings: list[Finding]
     as_of: dt.date
     thresholds: DiscoveryThresholds
-    record: strawberry.Private[discovery.ChildRisk]
     person: strawberry.Private[Person | None]
 
     @classmethod
     def from_record(
-        cls, record: discovery.ChildRisk, as_of: dt.date, thresholds: discovery.Thresholds, person: Person | None
+        cls, record: discovery.ChildRisk, as_of: dt.date, thresholds: DiscoveryThresholds, person: Person | None
     ) -> Self:
         return cls(
             level=RiskLevel.of(record.level),
             findings=[Finding.from_record(f) for f in record.findings],
             as_of=as_of,
-            thresholds=DiscoveryThresholds.from_record(thresholds),
-            record=record,
+            thresholds=thresholds,
+            person=person,
+        )
+
+    @classmethod
+    def from_stored(
+        cls, stored: discovery.StoredChild, as_of: dt.date, thresholds: DiscoveryThresholds, person: Person | None
+    ) -> Self:
+        return cls(
+            level=RiskLevel.of(stored.level),
+            findings=[Finding.from_stored(f) for f in stored.findings],
+            as_of=as_of,
+            thresholds=thresholds,
             person=person,
         )
 
@@ -188,20 +218,41 @@ class DiscoveryRequest:
     rules: tuple[str, ...] | None
     min_level: discovery.Level
 
-    async def page(self, info: Info, first: int, after: str | None) -> discovery.DiscoveryPage:
-        return await discovery.discover_page(
-            info.context.graph,
-            region_prefix=self.region_prefix,
-            scope_prefix=self.scope_prefix,
-            as_of=self.as_of,
-            thresholds=self.thresholds,
-            rules=self.rules,
-            min_level=self.min_level,
-            first=first,
-            after=after,
-            with_total=False,
-            materialised=True,
-        )
+    async def edges(self, info: Info, first: int, after: str | None, with_total: bool) -> Edges:
+        """The page's edges, whether there is a next one and, `with_total`, the count of all.
+
+        Today's page comes from the risk nodes with its children's records in one round trip;
+        any other (another day, nodes not trusted) is evaluated, its children read after it."""
+        as_of, loaders = self.as_of, info.context.loaders
+        thresholds = DiscoveryThresholds.from_record(self.thresholds)
+        stored = await discovery.stored_page(
+            info.context.graph, region_prefix=self.region_prefix, scope_prefix=self.scope_prefix, as_of=as_of,
+            thresholds=self.thresholds, rules=self.rules, min_level=self.min_level, first=first, after=after,
+            with_total=with_total, person_scope=loaders.scope,
+        )  # fmt: skip
+        if stored is not None:
+            edges = []
+            for item in stored.items:
+                person = item.person
+                if person is not None:
+                    # What the page read is the person loader's record of the child (same fields, same scope).
+                    loaders.person.prime(person.id, person)
+                child = None if person is None else Person.from_record(person)
+                edges.append(
+                    DiscoveryEdge(cursor=item.cursor, node=RiskProfile.from_stored(item, as_of, thresholds, child))
+                )
+            return Edges(edges, stored.has_next_page, stored.total_count, thresholds)
+        page = await discovery.discover_page(
+            info.context.graph, region_prefix=self.region_prefix, scope_prefix=self.scope_prefix, as_of=as_of,
+            thresholds=self.thresholds, rules=self.rules, min_level=self.min_level, first=first, after=after,
+            with_total=with_total,
+        )  # fmt: skip
+        children = await listed_children(info, [c.child_id for c in page.items])
+        evaluated = [
+            DiscoveryEdge(cursor=c.cursor, node=RiskProfile.from_record(c, as_of, thresholds, child))
+            for c, child in zip(page.items, children, strict=True)
+        ]
+        return Edges(evaluated, page.has_next_page, page.total_count, thresholds)
 
     async def count(self, info: Info) -> int:
         return await discovery.discover_count(
@@ -216,6 +267,14 @@ class DiscoveryRequest:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Edges:
+    edges: list[DiscoveryEdge]
+    has_next_page: bool
+    total: int | None
+    thresholds: DiscoveryThresholds
+
+
 @strawberry.type
 class DiscoveryConnection:
     edges: list[DiscoveryEdge]
@@ -223,15 +282,43 @@ class DiscoveryConnection:
     as_of: dt.date
     thresholds: DiscoveryThresholds
     request: strawberry.Private[DiscoveryRequest]
+    #: counted with the page when the selection asked for it
+    total: strawberry.Private[int | None]
 
-    @strawberry.field(description="Children at `minLevel` or above in the region and scope, on every page.")
-    async def total_count(self, info: Info) -> int:
-        return await self.request.count(info)
+    @strawberry.field(
+        description="Children at `minLevel` or above in the region and scope, on every page.", graphql_type=int
+    )
+    def total_count(self, info: Info) -> Maybe[int]:
+        # Not `async`: counted with the page, it answers at once (`schema.execution`'s walk).
+        return self.total if self.total is not None else self.request.count(info)
 
 
 def _thresholds(info: Info) -> discovery.Thresholds:
     """The default thresholds, with reports read as dates in the deployment's zone."""
     return discovery.Thresholds(timezone=info.context.settings.timezone.key)
+
+
+def _asks(info: Info, name: str) -> bool:
+    """Whether the field's own selection names the field `name`, directly or in a fragment. A
+    directive is not read: counted for a field it then skips, a count costs time, never a
+    different answer."""
+    raw = info._raw_info
+    pending = [node.selection_set for node in raw.field_nodes]
+    seen: set[str] = set()
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return False
 
 
 @strawberry.type
@@ -258,18 +345,16 @@ class DiscoveryQueries:
             rules=None if rules is None else discovery.validate_rules(rules),
             min_level=discovery.Level(min_level.value),
         )
-        page = await request.page(info, page_size(first, info.context.settings.limits), after)
-        children = await listed_children(info, [c.child_id for c in page.items])
-        edges = [
-            DiscoveryEdge(cursor=c.cursor, node=RiskProfile.from_record(c, request.as_of, request.thresholds, child))
-            for c, child in zip(page.items, children, strict=True)
-        ]
+        page = await request.edges(
+            info, page_size(first, info.context.settings.limits), after, with_total=_asks(info, "totalCount")
+        )
         return DiscoveryConnection(
-            edges=edges,
-            page_info=page_info([e.cursor for e in edges], page.has_next_page),
+            edges=page.edges,
+            page_info=page_info([e.cursor for e in page.edges], page.has_next_page),
             as_of=request.as_of,
-            thresholds=DiscoveryThresholds.from_record(request.thresholds),
+            thresholds=page.thresholds,
             request=request,
+            total=page.total,
         )
 
     @strawberry.field(
@@ -292,4 +377,4 @@ class DiscoveryQueries:
             return None
         info.context.loaders.note_read("riskProfile", [record.child_id], record.region_code)
         (child,) = await listed_children(info, [record.child_id])
-        return RiskProfile.from_record(record, day, thresholds, child)
+        return RiskProfile.from_record(record, day, DiscoveryThresholds.from_record(thresholds), child)
